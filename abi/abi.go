@@ -1,0 +1,111 @@
+// Package abi is Flint's host ABI: the "flint" host module that is a
+// function's only door out of its sandbox, the names and codes both sides
+// agree on, and the per-instance state the host functions act on.
+//
+// SPEC.md in this folder is the contract; this package implements the host
+// side of it and abi/guest the Go guest side.
+package abi
+
+// Module and export names fixed by ABI v1.
+const (
+	// ModuleName is the import module of every host function.
+	ModuleName = "flint"
+	// Version is the ABI version this host speaks.
+	Version = 1
+	// VersionExportPrefix starts the marker export by which a guest states
+	// the ABI version it was built for: "flint_abi_version_1" for v1.
+	VersionExportPrefix = "flint_abi_version_"
+	// VersionExport is the marker export for Version.
+	VersionExport = "flint_abi_version_1"
+	// DefaultHandler is the handler export called when a function's
+	// configuration names none.
+	DefaultHandler = "handle"
+	// InitExport is the optional guest init hook: () -> i32, zero on success.
+	InitExport = "flint_init"
+	// ShutdownExport is the optional guest hook run when an instance retires.
+	ShutdownExport = "flint_shutdown"
+	// MemoryExport is the linear memory the host reads and writes.
+	MemoryExport = "memory"
+	// ReactorInit is the WASI reactor's language-runtime initializer.
+	ReactorInit = "_initialize"
+	// CommandStart is the WASI command entry point, which Flint refuses.
+	CommandStart = "_start"
+	// WASIModuleName is the import module of WASI preview 1.
+	WASIModuleName = "wasi_snapshot_preview1"
+)
+
+// Handler status codes: what a handler export returns.
+const (
+	// StatusOK means the output written is the response payload.
+	StatusOK = 0
+	// StatusError means the handler failed in a way it handled; error_set
+	// gave the type and message.
+	StatusError = 1
+)
+
+// Errno is an error code a host function returns to the guest, negated:
+// a host function result below zero is -Errno.
+type Errno int32
+
+// Error codes of ABI v1. Their numbers are part of the contract.
+const (
+	ErrnoOK       Errno = 0
+	ErrnoBounds   Errno = 1 // a pointer or length falls outside linear memory
+	ErrnoTooLarge Errno = 2 // a size limit was exceeded
+	ErrnoInvalid  Errno = 3 // an argument is not valid (unknown field, level...)
+	ErrnoNotFound Errno = 4 // the thing asked for does not exist
+	ErrnoState    Errno = 5 // the call makes no sense now (input_read during init)
+	ErrnoDenied   Errno = 6 // the execution policy denies the call
+	ErrnoInternal Errno = 7 // the host failed; the message is in the log
+)
+
+var errnoNames = [...]string{
+	ErrnoOK:       "ok",
+	ErrnoBounds:   "out of bounds",
+	ErrnoTooLarge: "too large",
+	ErrnoInvalid:  "invalid argument",
+	ErrnoNotFound: "not found",
+	ErrnoState:    "not allowed in this phase",
+	ErrnoDenied:   "denied by policy",
+	ErrnoInternal: "host error",
+}
+
+// String names the error code.
+func (e Errno) String() string {
+	if e >= 0 && int(e) < len(errnoNames) {
+		return errnoNames[e]
+	}
+	return "unknown error"
+}
+
+// Result encodes the errno as a host function's i32 result.
+func (e Errno) Result() uint64 { return uint64(uint32(-int32(e))) }
+
+// Context fields readable with context_get.
+const (
+	FieldRequestID       = 0
+	FieldFunctionName    = 1
+	FieldFunctionVersion = 2
+	FieldInvokedARN      = 3
+)
+
+// Level is the severity of a log line written with the log host function.
+type Level int32
+
+// Log levels of ABI v1.
+const (
+	LevelDebug Level = 0
+	LevelInfo  Level = 1
+	LevelWarn  Level = 2
+	LevelError Level = 3
+)
+
+var levelNames = [...]string{"DEBUG", "INFO", "WARN", "ERROR"}
+
+// String returns the level's name as it appears in logs.
+func (l Level) String() string {
+	if l >= 0 && int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return "LEVEL?"
+}

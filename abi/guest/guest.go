@@ -1,0 +1,265 @@
+package guest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// Error codes of the ABI (see abi/SPEC.md); host calls return them negated.
+const (
+	errnoBounds   = 1
+	errnoTooLarge = 2
+	errnoInvalid  = 3
+	errnoNotFound = 4
+	errnoState    = 5
+	errnoDenied   = 6
+	errnoInternal = 7
+)
+
+// HostError is a failed host call: which call, and the ABI error code.
+type HostError struct {
+	Call  string
+	Errno int32
+}
+
+// Error names the call and the code.
+func (e *HostError) Error() string {
+	names := map[int32]string{
+		errnoBounds: "out of bounds", errnoTooLarge: "too large", errnoInvalid: "invalid argument",
+		errnoNotFound: "not found", errnoState: "not allowed in this phase (or no Flint host)",
+		errnoDenied: "denied by policy", errnoInternal: "host error",
+	}
+	name, ok := names[e.Errno]
+	if !ok {
+		name = "error " + strconv.Itoa(int(e.Errno))
+	}
+	return "flint: " + e.Call + ": " + name
+}
+
+// Handler handles one invocation: event is the request payload, the
+// returned bytes the response. A returned error is a handled function
+// error; its type is ErrorType() when it has that method (see Error), else
+// its Go type's name.
+type Handler func(ctx Context, event []byte) ([]byte, error)
+
+var (
+	handler    Handler
+	initHook   func() error
+	shutdownFn func()
+)
+
+// Handle registers the function's handler. Call it from an init function.
+func Handle(h Handler) { handler = h }
+
+// HandleJSON registers a handler that takes and returns JSON: the event is
+// decoded into In, and Out encoded as the response. An event that does not
+// decode is a handled error of type "InvalidEvent".
+func HandleJSON[In, Out any](h func(ctx Context, in In) (Out, error)) {
+	Handle(func(ctx Context, event []byte) ([]byte, error) {
+		var in In
+		if len(event) > 0 {
+			if err := json.Unmarshal(event, &in); err != nil {
+				return nil, &Error{Type: "InvalidEvent", Message: err.Error()}
+			}
+		}
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	})
+}
+
+// OnInit registers a hook run once per instance, after package init and
+// before the first invocation, with its own timeout. An error fails the
+// instance's init; it is reported as an init error with this message.
+func OnInit(f func() error) { initHook = f }
+
+// OnShutdown registers a hook run when the instance retires.
+func OnShutdown(f func()) { shutdownFn = f }
+
+// Error is a function error with an explicit type, as Lambda reports it
+// (errorType, errorMessage).
+type Error struct {
+	Type    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrorType returns Type.
+func (e *Error) ErrorType() string { return e.Type }
+
+// errorType is the type reported for err: its ErrorType() when it has
+// one, else "Error". (Naming the Go type would need reflection, which would
+// grow every guest and slow its start.)
+func errorType(err error) string {
+	var typed interface{ ErrorType() string }
+	if errors.As(err, &typed) {
+		return typed.ErrorType()
+	}
+	return "Error"
+}
+
+// panicMessage describes a recovered panic value without fmt.
+func panicMessage(r any) string {
+	switch v := r.(type) {
+	case string:
+		return v
+	case error:
+		return v.Error()
+	case interface{ String() string }:
+		return v.String()
+	}
+	return "panic with a non-string value"
+}
+
+func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+
+func strptr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
+
+func setError(typ, msg string) {
+	const maxMsg = 64 << 10
+	if len(typ) > 256 {
+		typ = typ[:256]
+	}
+	if len(msg) > maxMsg {
+		msg = msg[:maxMsg]
+	}
+	errorSet(strptr(typ), uint32(len(typ)), strptr(msg), uint32(len(msg)))
+}
+
+// serve runs one invocation: read the event, call the handler, write the
+// response. Status 0 is success, 1 a handled error.
+func serve(inputLen uint32) uint32 {
+	if handler == nil {
+		setError("Runtime.NoHandler", "no handler registered: call guest.Handle in an init function")
+		return 1
+	}
+	event := make([]byte, inputLen)
+	if n := inputRead(ptr(event), inputLen); n < 0 {
+		setError("Runtime.HostError", (&HostError{"input_read", -n}).Error())
+		return 1
+	}
+	// A panic crashes the instance, as it would crash a process; record
+	// its message first so the invocation's error says what happened.
+	defer func() {
+		if r := recover(); r != nil {
+			setError("Runtime.Panic", panicMessage(r))
+			panic(r)
+		}
+	}()
+	out, err := handler(Context{}, event)
+	if err != nil {
+		setError(errorType(err), err.Error())
+		return 1
+	}
+	outputWrite(ptr(out), uint32(len(out)))
+	return 0
+}
+
+func runInit() int32 {
+	if initHook == nil {
+		return 0
+	}
+	if err := initHook(); err != nil {
+		setError(errorType(err), err.Error())
+		return 1
+	}
+	return 0
+}
+
+func runShutdown() {
+	if shutdownFn != nil {
+		shutdownFn()
+	}
+}
+
+// Level is a log line's severity.
+type Level int32
+
+// Log levels.
+const (
+	LevelDebug Level = 0
+	LevelInfo  Level = 1
+	LevelWarn  Level = 2
+	LevelError Level = 3
+)
+
+// Log writes one line to the invocation's log at level. Writing to
+// os.Stdout or os.Stderr works too; their lines are tagged STDOUT and
+// STDERR.
+func Log(level Level, msg string) {
+	logLine(int32(level), strptr(msg), uint32(len(msg)))
+}
+
+// Logf formats a line with fmt.Sprintf and logs it at level.
+func Logf(level Level, format string, args ...any) { Log(level, fmt.Sprintf(format, args...)) }
+
+// Context is the invocation's context. It implements context.Context: its
+// deadline is the invocation's; it is never cancelled from inside the
+// guest (the host stops a guest that runs past its deadline).
+type Context struct{}
+
+func contextString(field int32) string {
+	var buf [64]byte
+	n := contextGet(field, ptr(buf[:]), uint32(len(buf)))
+	if n < 0 {
+		return ""
+	}
+	if int(n) <= len(buf) {
+		return string(buf[:n])
+	}
+	big := make([]byte, n)
+	if m := contextGet(field, ptr(big), uint32(len(big))); m != n {
+		return ""
+	}
+	return string(big)
+}
+
+// RequestID returns the invocation's request id.
+func (Context) RequestID() string { return contextString(0) }
+
+// FunctionName returns the function's name.
+func (Context) FunctionName() string { return contextString(1) }
+
+// FunctionVersion returns the version that is running ("$LATEST", "3").
+func (Context) FunctionVersion() string { return contextString(2) }
+
+// MemoryLimitMB returns the function's memory limit.
+func (Context) MemoryLimitMB() int {
+	n, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	return n
+}
+
+// Deadline returns when the host will stop the invocation.
+func (Context) Deadline() (time.Time, bool) {
+	ms := deadlineMS()
+	if ms <= 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}
+
+// RemainingTime returns the time left before the deadline.
+func (c Context) RemainingTime() time.Duration {
+	d, ok := c.Deadline()
+	if !ok {
+		return 0
+	}
+	return time.Until(d)
+}
+
+// Done returns nil: the guest is never cancelled cooperatively.
+func (Context) Done() <-chan struct{} { return nil }
+
+// Err returns nil.
+func (Context) Err() error { return nil }
+
+// Value returns nil: the context carries no values.
+func (Context) Value(any) any { return nil }

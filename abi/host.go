@@ -1,0 +1,221 @@
+package abi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Size limits the host enforces on single ABI calls.
+const (
+	// MaxErrorType caps error_set's type argument.
+	MaxErrorType = 256
+	// MaxErrorMessage caps error_set's message argument.
+	MaxErrorMessage = 64 << 10
+)
+
+var (
+	i32 = api.ValueTypeI32
+	i64 = api.ValueTypeI64
+)
+
+// hostFunc is one function of the flint host module.
+type hostFunc struct {
+	name    string
+	params  []api.ValueType
+	names   []string
+	results []api.ValueType
+	fn      api.GoModuleFunc
+}
+
+// hostFuncs lists ABI v1 in SPEC.md's order.
+func hostFuncs() []hostFunc {
+	return []hostFunc{
+		{"input_read", []api.ValueType{i32, i32}, []string{"ptr", "cap"}, []api.ValueType{i32}, inputRead},
+		{"output_write", []api.ValueType{i32, i32}, []string{"ptr", "len"}, []api.ValueType{i32}, outputWrite},
+		{"error_set", []api.ValueType{i32, i32, i32, i32}, []string{"type_ptr", "type_len", "msg_ptr", "msg_len"}, []api.ValueType{i32}, errorSet},
+		{"log", []api.ValueType{i32, i32, i32}, []string{"level", "ptr", "len"}, []api.ValueType{i32}, logLine},
+		{"context_get", []api.ValueType{i32, i32, i32}, []string{"field", "ptr", "cap"}, []api.ValueType{i32}, contextGet},
+		{"deadline_ms", nil, nil, []api.ValueType{i64}, deadlineMS},
+	}
+}
+
+// Instantiate defines the flint host module in r. Call it once per runtime,
+// before instantiating guests.
+func Instantiate(ctx context.Context, r wazero.Runtime) error {
+	b := r.NewHostModuleBuilder(ModuleName)
+	for _, f := range hostFuncs() {
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(f.fn, f.params, f.results).
+			WithParameterNames(f.names...).
+			Export(f.name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("abi: define host module %q: %w", ModuleName, err)
+	}
+	return nil
+}
+
+// read returns the guest bytes at [ptr, ptr+n), or false when any of them
+// lies outside memory. The slice aliases guest memory: copy what outlives
+// the call.
+func read(m api.Module, ptr, n uint64) ([]byte, bool) {
+	mem := m.Memory()
+	if mem == nil {
+		return nil, false
+	}
+	// wazero checks offset+count in 64 bits, so a wrapped-around range is
+	// refused rather than read.
+	return mem.Read(uint32(ptr), uint32(n))
+}
+
+// inRange reports whether [ptr, ptr+n) lies inside memory.
+func inRange(m api.Module, ptr, n uint64) bool {
+	mem := m.Memory()
+	return mem != nil && ptr+n <= uint64(mem.Size())
+}
+
+func invoking(ctx context.Context) (*State, Errno) {
+	s := StateFrom(ctx)
+	if s == nil || s.Phase != PhaseInvoke {
+		return nil, ErrnoState
+	}
+	return s, ErrnoOK
+}
+
+// writeSized implements the "result is the full length; nothing is written
+// when it exceeds cap" convention.
+func writeSized(m api.Module, ptr, capacity uint64, val string) uint64 {
+	if !inRange(m, ptr, capacity) {
+		return ErrnoBounds.Result()
+	}
+	if uint64(len(val)) <= capacity {
+		m.Memory().WriteString(uint32(ptr), val)
+	}
+	return uint64(uint32(len(val)))
+}
+
+// input_read(ptr, cap) -> len | -errno
+func inputRead(ctx context.Context, m api.Module, stack []uint64) {
+	s, errno := invoking(ctx)
+	if errno != ErrnoOK {
+		stack[0] = errno.Result()
+		return
+	}
+	ptr, capacity := uint64(uint32(stack[0])), uint64(uint32(stack[1]))
+	if !inRange(m, ptr, capacity) {
+		stack[0] = ErrnoBounds.Result()
+		return
+	}
+	if uint64(len(s.Input)) <= capacity {
+		m.Memory().Write(uint32(ptr), s.Input)
+	}
+	stack[0] = uint64(uint32(len(s.Input)))
+}
+
+// output_write(ptr, len) -> 0 | -errno
+func outputWrite(ctx context.Context, m api.Module, stack []uint64) {
+	s, errno := invoking(ctx)
+	if errno != ErrnoOK {
+		stack[0] = errno.Result()
+		return
+	}
+	b, ok := read(m, uint64(uint32(stack[0])), uint64(uint32(stack[1])))
+	if !ok {
+		stack[0] = ErrnoBounds.Result()
+		return
+	}
+	if len(s.Output)+len(b) > s.MaxOutput {
+		s.OutputTooLarge = true
+		stack[0] = ErrnoTooLarge.Result()
+		return
+	}
+	s.Output = append(s.Output, b...)
+	stack[0] = 0
+}
+
+// error_set(type_ptr, type_len, msg_ptr, msg_len) -> 0 | -errno
+func errorSet(ctx context.Context, m api.Module, stack []uint64) {
+	s := StateFrom(ctx)
+	if s == nil || (s.Phase != PhaseInvoke && s.Phase != PhaseInit) {
+		stack[0] = ErrnoState.Result()
+		return
+	}
+	typ, ok1 := read(m, uint64(uint32(stack[0])), uint64(uint32(stack[1])))
+	msg, ok2 := read(m, uint64(uint32(stack[2])), uint64(uint32(stack[3])))
+	switch {
+	case !ok1 || !ok2:
+		stack[0] = ErrnoBounds.Result()
+	case len(typ) > MaxErrorType || len(msg) > MaxErrorMessage:
+		stack[0] = ErrnoTooLarge.Result()
+	default:
+		s.ErrorSet = true
+		s.ErrorType = string(typ)
+		s.ErrorMessage = string(msg)
+		stack[0] = 0
+	}
+}
+
+// log(level, ptr, len) -> 0 | -errno
+func logLine(ctx context.Context, m api.Module, stack []uint64) {
+	s := StateFrom(ctx)
+	if s == nil {
+		stack[0] = ErrnoState.Result()
+		return
+	}
+	level := Level(int32(uint32(stack[0])))
+	if level < LevelDebug || level > LevelError {
+		stack[0] = ErrnoInvalid.Result()
+		return
+	}
+	msg, ok := read(m, uint64(uint32(stack[1])), uint64(uint32(stack[2])))
+	if !ok {
+		stack[0] = ErrnoBounds.Result()
+		return
+	}
+	if s.Log != nil {
+		s.Log.Log(level, msg)
+	}
+	stack[0] = 0
+}
+
+// context_get(field, ptr, cap) -> len | -errno
+func contextGet(ctx context.Context, m api.Module, stack []uint64) {
+	s := StateFrom(ctx)
+	if s == nil {
+		stack[0] = ErrnoState.Result()
+		return
+	}
+	var val string
+	switch stack[0] {
+	case FieldFunctionName:
+		val = s.FunctionName
+	case FieldFunctionVersion:
+		val = s.FunctionVersion
+	case FieldRequestID, FieldInvokedARN:
+		if s.Phase != PhaseInvoke {
+			stack[0] = ErrnoState.Result()
+			return
+		}
+		val = s.RequestID
+		if stack[0] == FieldInvokedARN {
+			val = s.InvokedARN
+		}
+	default:
+		stack[0] = ErrnoInvalid.Result()
+		return
+	}
+	stack[0] = writeSized(m, uint64(uint32(stack[1])), uint64(uint32(stack[2])), val)
+}
+
+// deadline_ms() -> unix milliseconds | -errno
+func deadlineMS(ctx context.Context, _ api.Module, stack []uint64) {
+	s, errno := invoking(ctx)
+	if errno != ErrnoOK {
+		stack[0] = uint64(-int64(errno))
+		return
+	}
+	stack[0] = uint64(s.Deadline.UnixMilli())
+}

@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/flintfaas/flint/abi"
+	"github.com/tetratelabs/wazero"
+)
+
+// Defaults applied to zero fields of Config and Function.
+const (
+	DefaultMaxModuleBytes   = 64 << 20
+	DefaultMaxRequestBytes  = 6 << 20 // Lambda's synchronous limit
+	DefaultMaxResponseBytes = 6 << 20
+	DefaultMaxLogBytes      = 256 << 10
+	DefaultAcquireTimeout   = time.Second
+	DefaultIdleTTL          = 10 * time.Minute
+	DefaultInitTimeout      = 10 * time.Second // Lambda's init phase limit
+	DefaultShutdownTimeout  = 2 * time.Second
+	DefaultTimeout          = 3 * time.Second // Lambda's default
+	DefaultMemoryMB         = 128
+	MaxTimeout              = 15 * time.Minute
+	MaxMemoryMB             = 4096 // all of a 32-bit linear memory
+	MaxEnvBytes             = 4 << 10
+)
+
+// Config configures an Engine. The zero value is a working in-memory
+// engine: every zero field takes the default named beside it.
+type Config struct {
+	// CompilationCacheDir keeps compiled machine code on disk, so a new
+	// engine (a restarted process) does not recompile. Empty: in memory.
+	CompilationCacheDir string
+	// CompilationCache, when set, is used instead of CompilationCacheDir
+	// and is not closed by the engine: share one between engines.
+	CompilationCache wazero.CompilationCache
+
+	// MaxModuleBytes caps deployed code (DefaultMaxModuleBytes).
+	MaxModuleBytes int
+	// MaxRequestBytes and MaxResponseBytes cap payloads
+	// (DefaultMaxRequestBytes, DefaultMaxResponseBytes).
+	MaxRequestBytes  int
+	MaxResponseBytes int
+	// MaxLogBytes caps one invocation's captured log; the rest is dropped
+	// and a marker line says how much (DefaultMaxLogBytes).
+	MaxLogBytes int
+
+	// AcquireTimeout is how long an invocation waits for an instance when
+	// its function's MaxInstances are busy, before ErrThrottled
+	// (DefaultAcquireTimeout). Negative: throttle at once.
+	AcquireTimeout time.Duration
+	// IdleTTL retires instances idle for longer (DefaultIdleTTL).
+	// Negative: never.
+	IdleTTL time.Duration
+	// InitTimeout bounds an instance's init: the language runtime's
+	// initialization plus the guest's init hook (DefaultInitTimeout).
+	InitTimeout time.Duration
+	// ShutdownTimeout bounds the guest's shutdown hook
+	// (DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
+
+	// Logger receives the engine's own operational messages (not guest
+	// logs). Nil discards them.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxModuleBytes, DefaultMaxModuleBytes)
+	def(&c.MaxRequestBytes, DefaultMaxRequestBytes)
+	def(&c.MaxResponseBytes, DefaultMaxResponseBytes)
+	def(&c.MaxLogBytes, DefaultMaxLogBytes)
+	dur := func(v *time.Duration, d time.Duration) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0
+		}
+	}
+	dur(&c.AcquireTimeout, DefaultAcquireTimeout)
+	dur(&c.IdleTTL, DefaultIdleTTL)
+	if c.InitTimeout <= 0 {
+		c.InitTimeout = DefaultInitTimeout
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Function is what Deploy installs: a module and its configuration. Zero
+// fields take the defaults named beside them.
+type Function struct {
+	// Name: 1 to 64 letters, digits, hyphens and underscores.
+	Name string
+	// Code is the WebAssembly module.
+	Code []byte
+	// Handler is the export called per invocation (abi.DefaultHandler).
+	Handler string
+	// Timeout bounds one invocation (DefaultTimeout, at most MaxTimeout).
+	Timeout time.Duration
+	// MemoryMB caps the function's linear memory (DefaultMemoryMB, at most
+	// MaxMemoryMB).
+	MemoryMB int
+	// Env is the function's environment, read by the guest through WASI
+	// (os.Getenv in Go). Keys are letters, digits and underscores, starting
+	// with a letter; keys starting with AWS_ or FLINT_ are reserved.
+	Env map[string]string
+	// MinIdle instances are kept initialized ahead of demand (provisioned
+	// concurrency). Deploy waits until they are ready.
+	MinIdle int
+	// MaxInstances caps the function's concurrent instances (reserved
+	// concurrency). Zero: no cap of its own.
+	MaxInstances int
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	envKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	exportRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.$-]{0,127}$`)
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidFunction, fmt.Sprintf(format, args...))
+}
+
+// ValidName reports whether name can name a function.
+func ValidName(name string) bool { return nameRE.MatchString(name) }
+
+// normalize checks f and fills its defaults.
+func (f Function) normalize() (Function, error) {
+	if !ValidName(f.Name) {
+		return f, invalid("name %q: use 1 to 64 letters, digits, hyphens or underscores", f.Name)
+	}
+	if f.Handler == "" {
+		f.Handler = abi.DefaultHandler
+	} else if !exportRE.MatchString(f.Handler) {
+		return f, invalid("handler %q is not a valid export name", f.Handler)
+	}
+	switch {
+	case f.Timeout == 0:
+		f.Timeout = DefaultTimeout
+	case f.Timeout < time.Millisecond || f.Timeout > MaxTimeout:
+		return f, invalid("timeout %v: must be between 1ms and %v", f.Timeout, MaxTimeout)
+	}
+	switch {
+	case f.MemoryMB == 0:
+		f.MemoryMB = DefaultMemoryMB
+	case f.MemoryMB < 1 || f.MemoryMB > MaxMemoryMB:
+		return f, invalid("memory %d MB: must be between 1 and %d", f.MemoryMB, MaxMemoryMB)
+	}
+	if f.MinIdle < 0 || f.MaxInstances < 0 {
+		return f, invalid("MinIdle and MaxInstances must not be negative")
+	}
+	if f.MaxInstances > 0 && f.MinIdle > f.MaxInstances {
+		return f, invalid("MinIdle %d is over MaxInstances %d", f.MinIdle, f.MaxInstances)
+	}
+	size := 0
+	for k, v := range f.Env {
+		if !envKeyRE.MatchString(k) {
+			return f, invalid("environment key %q: use letters, digits and underscores, starting with a letter", k)
+		}
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "FLINT_") {
+			return f, invalid("environment key %q is reserved (AWS_ and FLINT_ prefixes)", k)
+		}
+		size += len(k) + len(v)
+	}
+	if size > MaxEnvBytes {
+		return f, invalid("environment is %d bytes, over the %d-byte limit", size, MaxEnvBytes)
+	}
+	return f, nil
+}

@@ -1,0 +1,484 @@
+// Package pool keeps pre-initialized instances of one function version ready
+// to serve: a LIFO stack of idle instances, a cap on live ones, a background
+// filler that keeps MinIdle of them ready, and retirement of instances that
+// stay idle past a TTL.
+//
+// The pool knows nothing of WebAssembly: it creates and destroys instances
+// through a Factory, which makes it testable with plain Go values.
+//
+// Lock order: Pool.mu is a leaf lock; Factory methods are never called with
+// it held.
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by Get after Close.
+var ErrClosed = errors.New("pool: closed")
+
+// ErrThrottled is returned by Get when MaxInstances are busy and none came
+// back within AcquireTimeout.
+var ErrThrottled = errors.New("pool: all instances busy")
+
+// Factory creates and destroys the instances a Pool holds.
+type Factory[T any] interface {
+	// Create builds a ready-to-call instance. It runs on the request path
+	// (a cold start) or in the pool's filler (a pre-initialized start).
+	Create(ctx context.Context) (T, error)
+	// Destroy retires an instance. It is called once per instance, for
+	// healthy ones (idle past the TTL, pool closed) and broken ones alike;
+	// broken reports which.
+	Destroy(item T, broken bool)
+}
+
+// Config sets the pool's limits. The zero value is valid: no idle instances
+// kept ahead, no cap, throttle at once when capped, never retire.
+type Config struct {
+	// MinIdle is how many idle instances the filler keeps ready (Lambda's
+	// provisioned concurrency).
+	MinIdle int
+	// MaxInstances caps live instances, idle and busy (Lambda's reserved
+	// concurrency). Zero means no cap.
+	MaxInstances int
+	// AcquireTimeout is how long Get waits for an instance when
+	// MaxInstances are busy before it returns ErrThrottled.
+	AcquireTimeout time.Duration
+	// IdleTTL retires instances idle for longer (beyond MinIdle of them).
+	// Zero keeps idle instances until Close.
+	IdleTTL time.Duration
+}
+
+// Start says how Get obtained an instance.
+type Start uint8
+
+const (
+	// Warm means the instance had served an earlier call.
+	Warm Start = iota
+	// Prewarmed means the filler created the instance ahead of demand and
+	// this is its first call.
+	Prewarmed
+	// Cold means Get created the instance on the request path.
+	Cold
+)
+
+// String returns "warm", "prewarmed" or "cold".
+func (s Start) String() string {
+	switch s {
+	case Warm:
+		return "warm"
+	case Prewarmed:
+		return "prewarmed"
+	default:
+		return "cold"
+	}
+}
+
+// Stats is a snapshot of a pool's counters.
+type Stats struct {
+	Idle, Busy int // instances now idle and now serving
+	Creating   int // instances being created now
+
+	ColdStarts  uint64 // instances created on the request path
+	Prewarmed   uint64 // instances created by the filler
+	CreateFails uint64 // failed creations, on either path
+	Discarded   uint64 // broken instances destroyed
+	Retired     uint64 // healthy instances destroyed (TTL, close)
+	Throttled   uint64 // Get calls that gave up at the cap
+	Waited      uint64 // Get calls that waited at the cap
+	LastError   error  // the last creation error, if any
+}
+
+type entry[T any] struct {
+	item  T
+	since time.Time // when it became idle
+	fresh bool      // created by the filler, never used
+}
+
+// grant is what a waiting Get receives: an instance, or a slot to create one.
+type grant[T any] struct {
+	e    entry[T]
+	slot bool
+	err  error
+}
+
+// Pool holds the instances of one function version. Its methods are safe
+// for concurrent use.
+type Pool[T any] struct {
+	cfg     Config
+	factory Factory[T]
+
+	mu       sync.Mutex
+	idle     []entry[T] // LIFO: the most recently used is on top
+	busy     int
+	creating int
+	waiters  []chan grant[T]
+	closed   bool
+	drained  chan struct{} // closed when closed and no instance is live
+	stats    Stats
+
+	wake     chan struct{} // nudges the filler
+	stop     chan struct{}
+	fillDone chan struct{}
+	ctx      context.Context // for the filler's creations; cancelled by Close
+	cancel   context.CancelFunc
+}
+
+// New returns a pool that creates instances with f. Its filler goroutine
+// runs until Close.
+func New[T any](cfg Config, f Factory[T]) *Pool[T] {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Pool[T]{
+		cfg:      cfg,
+		factory:  f,
+		drained:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		fillDone: make(chan struct{}),
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+	go p.maintain()
+	p.nudge()
+	return p
+}
+
+// live is the number of instances that exist or are being created.
+// Callers hold p.mu.
+func (p *Pool[T]) live() int { return len(p.idle) + p.busy + p.creating }
+
+func (p *Pool[T]) atCap() bool {
+	return p.cfg.MaxInstances > 0 && p.live() >= p.cfg.MaxInstances
+}
+
+// Get returns an instance to call, and how it was obtained. The caller must
+// hand it back with Put (healthy) or Discard (broken). When MaxInstances
+// are busy Get waits up to AcquireTimeout (or until ctx is done), then
+// returns ErrThrottled.
+func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
+	var zero T
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return zero, Cold, ErrClosed
+	}
+	if n := len(p.idle); n > 0 {
+		e := p.idle[n-1]
+		p.idle[n-1] = entry[T]{}
+		p.idle = p.idle[:n-1]
+		p.busy++
+		refill := n-1 < p.cfg.MinIdle
+		p.mu.Unlock()
+		if refill {
+			p.nudge()
+		}
+		if e.fresh {
+			return e.item, Prewarmed, nil
+		}
+		return e.item, Warm, nil
+	}
+	if !p.atCap() {
+		p.creating++
+		p.mu.Unlock()
+		return p.createCold(ctx)
+	}
+	g, err := p.wait(ctx)
+	if err != nil {
+		return zero, Cold, err
+	}
+	if g.slot {
+		return p.createCold(ctx)
+	}
+	if g.e.fresh {
+		return g.e.item, Prewarmed, nil
+	}
+	return g.e.item, Warm, nil
+}
+
+// wait queues for an instance or a creation slot. Called with p.mu held;
+// returns with it released.
+func (p *Pool[T]) wait(ctx context.Context) (grant[T], error) {
+	if p.cfg.AcquireTimeout <= 0 {
+		p.stats.Throttled++
+		p.mu.Unlock()
+		return grant[T]{}, ErrThrottled
+	}
+	ch := make(chan grant[T], 1)
+	p.waiters = append(p.waiters, ch)
+	p.stats.Waited++
+	p.mu.Unlock()
+
+	timer := time.NewTimer(p.cfg.AcquireTimeout)
+	defer timer.Stop()
+	var giveUp error
+	select {
+	case g := <-ch:
+		return g, g.err
+	case <-timer.C:
+		giveUp = ErrThrottled
+	case <-ctx.Done():
+		giveUp = ctx.Err()
+	}
+
+	p.mu.Lock()
+	for i, w := range p.waiters {
+		if w == ch {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			if giveUp == ErrThrottled {
+				p.stats.Throttled++
+			}
+			p.mu.Unlock()
+			return grant[T]{}, giveUp
+		}
+	}
+	p.mu.Unlock()
+	// Granted while giving up: take the grant rather than lose it.
+	g := <-ch
+	return g, g.err
+}
+
+// createCold runs on the request path with a creation slot reserved.
+func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
+	item, err := p.factory.Create(ctx)
+	p.mu.Lock()
+	p.creating--
+	if err != nil {
+		p.stats.CreateFails++
+		p.stats.LastError = err
+		p.releaseSlotLocked()
+		p.mu.Unlock()
+		var zero T
+		return zero, Cold, err
+	}
+	p.stats.ColdStarts++
+	p.busy++
+	p.mu.Unlock()
+	return item, Cold, nil
+}
+
+// releaseSlotLocked passes a freed slot to the first waiter, or signals a
+// drain. Callers hold p.mu.
+func (p *Pool[T]) releaseSlotLocked() {
+	if len(p.waiters) > 0 && !p.closed {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.creating++
+		w <- grant[T]{slot: true}
+		return
+	}
+	p.checkDrainedLocked()
+}
+
+func (p *Pool[T]) checkDrainedLocked() {
+	if p.closed && p.live() == 0 {
+		select {
+		case <-p.drained:
+		default:
+			close(p.drained)
+		}
+	}
+}
+
+// Put returns a healthy instance after a call.
+func (p *Pool[T]) Put(item T) {
+	e := entry[T]{item: item, since: time.Now()}
+	p.mu.Lock()
+	p.busy--
+	if p.closed {
+		p.stats.Retired++
+		p.checkDrainedLocked()
+		p.mu.Unlock()
+		p.factory.Destroy(item, false)
+		return
+	}
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.busy++
+		p.mu.Unlock()
+		w <- grant[T]{e: e}
+		return
+	}
+	p.idle = append(p.idle, e)
+	p.mu.Unlock()
+}
+
+// Discard destroys a broken instance (trapped, timed out, over its memory
+// cap) instead of returning it.
+func (p *Pool[T]) Discard(item T) {
+	p.mu.Lock()
+	p.busy--
+	p.stats.Discarded++
+	p.releaseSlotLocked()
+	refill := len(p.idle) < p.cfg.MinIdle
+	p.mu.Unlock()
+	p.factory.Destroy(item, true)
+	if refill {
+		p.nudge()
+	}
+}
+
+// Stats returns a snapshot of the pool's counters.
+func (p *Pool[T]) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Idle, s.Busy, s.Creating = len(p.idle), p.busy, p.creating
+	return s
+}
+
+// Close stops the filler, retires idle instances, fails waiting and future
+// Gets with ErrClosed, and waits until every busy instance has come back
+// and been retired, or ctx is done. It is safe to call more than once.
+func (p *Pool[T]) Close(ctx context.Context) error {
+	p.mu.Lock()
+	first := !p.closed
+	var idle []entry[T]
+	if first {
+		p.closed = true
+		idle = p.idle
+		p.idle = nil
+		p.stats.Retired += uint64(len(idle))
+		for _, w := range p.waiters {
+			w <- grant[T]{err: ErrClosed}
+		}
+		p.waiters = nil
+		p.checkDrainedLocked()
+	}
+	p.mu.Unlock()
+	if first {
+		close(p.stop)
+		p.cancel()
+		for _, e := range idle {
+			p.factory.Destroy(e.item, false)
+		}
+	}
+	<-p.fillDone
+	select {
+	case <-p.drained:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pool[T]) nudge() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maintain is the filler and the retirer.
+func (p *Pool[T]) maintain() {
+	defer close(p.fillDone)
+	var tick <-chan time.Time
+	if p.cfg.IdleTTL > 0 {
+		every := p.cfg.IdleTTL / 4
+		if every < 10*time.Millisecond {
+			every = 10 * time.Millisecond
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	backoff := time.Duration(0)
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.wake:
+		case <-retry:
+			retry = nil
+		case <-tick:
+			p.retireIdle()
+			continue
+		}
+		if retry != nil {
+			continue // a failure is backing off; the timer will bring us back
+		}
+		if err := p.fill(p.ctx); err != nil {
+			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+			retry = time.After(backoff)
+		} else {
+			backoff = 0
+		}
+	}
+}
+
+// Prefill creates instances in the caller's goroutine until MinIdle are
+// idle (or the cap is reached), and returns the first creation error.
+func (p *Pool[T]) Prefill(ctx context.Context) error { return p.fill(ctx) }
+
+// fill creates instances until MinIdle are idle or the cap is reached.
+func (p *Pool[T]) fill(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		if p.closed || len(p.idle)+p.creating >= p.cfg.MinIdle || p.atCap() {
+			p.mu.Unlock()
+			return nil
+		}
+		p.creating++
+		p.mu.Unlock()
+
+		item, err := p.factory.Create(ctx)
+
+		p.mu.Lock()
+		p.creating--
+		if err != nil {
+			p.stats.CreateFails++
+			p.stats.LastError = err
+			p.releaseSlotLocked()
+			p.mu.Unlock()
+			return err
+		}
+		p.stats.Prewarmed++
+		if p.closed {
+			p.stats.Retired++
+			p.checkDrainedLocked()
+			p.mu.Unlock()
+			p.factory.Destroy(item, false)
+			return nil
+		}
+		e := entry[T]{item: item, since: time.Now(), fresh: true}
+		if len(p.waiters) > 0 {
+			w := p.waiters[0]
+			p.waiters = p.waiters[1:]
+			p.busy++
+			p.mu.Unlock()
+			w <- grant[T]{e: e}
+			continue
+		}
+		p.idle = append(p.idle, e)
+		p.mu.Unlock()
+	}
+}
+
+// retireIdle destroys instances idle past the TTL, keeping MinIdle.
+func (p *Pool[T]) retireIdle() {
+	cutoff := time.Now().Add(-p.cfg.IdleTTL)
+	p.mu.Lock()
+	// The stack's bottom holds the longest idle.
+	n := 0
+	for n < len(p.idle)-p.cfg.MinIdle && p.idle[n].since.Before(cutoff) {
+		n++
+	}
+	if n == 0 {
+		p.mu.Unlock()
+		return
+	}
+	old := make([]entry[T], n)
+	copy(old, p.idle[:n])
+	rest := copy(p.idle, p.idle[n:])
+	clear(p.idle[rest:])
+	p.idle = p.idle[:rest]
+	p.stats.Retired += uint64(n)
+	p.mu.Unlock()
+	for _, e := range old {
+		p.factory.Destroy(e.item, false)
+	}
+}
