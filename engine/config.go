@@ -123,6 +123,10 @@ type Function struct {
 	// MaxInstances caps the function's concurrent instances (reserved
 	// concurrency). Zero: no cap of its own.
 	MaxInstances int
+	// SingleUse runs every invocation on a fresh instance, retired after
+	// the call: no state survives between invocations, at the price of a
+	// cold start each time. MinIdle instances are still prepared ahead.
+	SingleUse bool
 }
 
 var (

@@ -35,12 +35,13 @@ type Engine struct {
 	functions map[string]*version
 	closed    atomic.Bool
 	retiring  sync.WaitGroup
+	start     time.Time // monotonic origin for instance watchdogs
 }
 
 // New returns an engine configured by cfg; the zero Config is an in-memory
 // engine with default limits. Close it to release its runtime.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*version{}}
+	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*version{}, start: time.Now()}
 	switch {
 	case cfg.CompilationCache != nil:
 		e.cache = cfg.CompilationCache
@@ -53,9 +54,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	default:
 		e.cache, e.ownCache = wazero.NewCompilationCache(), true
 	}
-	rc := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
-		WithCompilationCache(e.cache)
+	// Not WithCloseOnContextDone: it makes every loop iteration exit to Go
+	// and every call start a goroutine. Modules are instrumented instead
+	// (see wasmbin.Prepare and docs/RATIONALE.md).
+	rc := wazero.NewRuntimeConfig().WithCompilationCache(e.cache)
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := e.defineHost(ctx); err != nil {
 		_ = e.closeRuntime(ctx)
@@ -344,10 +346,12 @@ func (v *version) invoke(ctx context.Context, payload []byte) (*Result, error) {
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	broken := in.invoke(ctx, payload, res)
-	if broken {
+	switch broken := in.invoke(ctx, payload, res); {
+	case broken:
 		v.pool.Discard(in)
-	} else {
+	case v.cfg.SingleUse:
+		v.pool.Retire(in)
+	default:
 		v.pool.Put(in)
 	}
 	v.invocations.Add(1)
@@ -374,7 +378,7 @@ func (v *version) info() FunctionInfo {
 		CodeSHA256: v.mod.sha256, CodeSize: v.mod.size,
 		Handler: v.cfg.Handler, Timeout: v.cfg.Timeout, MemoryMB: v.cfg.MemoryMB,
 		Env:     maps.Clone(v.cfg.Env),
-		MinIdle: v.cfg.MinIdle, MaxInstances: v.cfg.MaxInstances,
+		MinIdle: v.cfg.MinIdle, MaxInstances: v.cfg.MaxInstances, SingleUse: v.cfg.SingleUse,
 		LastModified: v.created,
 	}
 }

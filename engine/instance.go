@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/abi"
+	"github.com/flintfaas/flint/internal/wasmbin"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
@@ -28,7 +29,8 @@ type instance struct {
 	logs     *logBuffer
 	alloc    allocator
 	call     *callContext
-	timer    *time.Timer
+	watch    *watchdog   // invocation timeouts
+	phase    *time.Timer // init and shutdown timeouts
 	stopCtx  func() bool
 
 	initDuration time.Duration
@@ -36,15 +38,17 @@ type instance struct {
 
 // callContext is the context every call into one instance runs under. It is
 // built once per instance, so a call allocates no context. It carries the
-// instance's ABI state to the host functions, and its Done channel closes
-// when the instance is killed (timeout or cancellation): wazero, built with
-// CloseOnContextDone, then stops the guest at its next function entry or
-// loop back-edge. A killed instance is never reused.
+// instance's ABI state to the host functions. Killing it (timeout or
+// cancellation) sets the module's interrupt global, so the guest traps at
+// its next loop iteration (see wasmbin.Prepare), and closes Done, which
+// wakes host calls that wait (sleep, I/O). A killed instance is never
+// reused.
 type callContext struct {
-	parent context.Context
-	done   chan struct{}
-	mu     sync.Mutex
-	err    error
+	parent    context.Context
+	done      chan struct{}
+	mu        sync.Mutex
+	err       error
+	interrupt api.MutableGlobal
 }
 
 func (c *callContext) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -62,6 +66,20 @@ func (c *callContext) kill(err error) {
 	if c.err == nil {
 		c.err = err
 		close(c.done)
+		if c.interrupt != nil {
+			c.interrupt.Set(1)
+		}
+	}
+}
+
+// setInterrupt records the instance's interrupt global once instantiated;
+// a kill that came first is applied at once.
+func (c *callContext) setInterrupt(g api.MutableGlobal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.interrupt = g
+	if c.err != nil {
+		g.Set(1)
 	}
 }
 
@@ -78,16 +96,19 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 		Log:             in.logs,
 	}
 	in.alloc.limit = uint64(v.cfg.MemoryMB) << 20
-	parent := experimental.WithMemoryAllocator(abi.WithState(context.Background(), &in.state), &in.alloc)
+	// The state goes outermost: host functions look it up on every call.
+	parent := abi.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
 	in.call = &callContext{parent: parent, done: make(chan struct{})}
-	in.timer = time.AfterFunc(time.Hour, func() { in.call.kill(context.DeadlineExceeded) })
-	in.timer.Stop()
+	timedOut := func() { in.call.kill(context.DeadlineExceeded) }
+	in.watch = newWatchdog(e.start, timedOut)
 
 	start := time.Now()
 	in.state.Phase = abi.PhaseInit
-	in.arm(ctx, e.cfg.InitTimeout)
+	in.phase = time.AfterFunc(e.cfg.InitTimeout, timedOut)
+	in.watchContext(ctx)
 	fe := in.init(v)
-	if killed := in.disarm(); killed && fe == nil {
+	in.phase.Stop()
+	if killed := in.endCall(); killed && fe == nil {
 		fe = in.failure(context.DeadlineExceeded)
 	}
 	in.state.Phase = abi.PhaseIdle
@@ -113,9 +134,19 @@ func (in *instance) init(v *version) *FunctionError {
 		return in.failure(err)
 	}
 	in.mod = mod
+	g, ok := mod.ExportedGlobal(wasmbin.InterruptExport).(api.MutableGlobal)
+	if !ok {
+		return unhandled(ErrInitFailed, ErrorTypeInit, "module lacks its interrupt global")
+	}
+	in.call.setInterrupt(g)
 	in.handler = mod.ExportedFunction(v.cfg.Handler)
 	if v.mod.hasShutdown {
 		in.shutdown = mod.ExportedFunction(abi.ShutdownExport)
+	}
+	if v.mod.hasStart {
+		if err := mod.ExportedFunction(wasmbin.StartExport).CallWithStack(in.call, in.stack[:]); err != nil {
+			return in.failure(err)
+		}
 	}
 	if v.mod.hasReactorInit {
 		if err := mod.ExportedFunction(abi.ReactorInit).CallWithStack(in.call, in.stack[:]); err != nil {
@@ -155,10 +186,9 @@ func (in *instance) nanosleep(ns int64) {
 	}
 }
 
-// arm starts the clock on a guest call: the instance is killed after
-// timeout, or when ctx is done.
-func (in *instance) arm(ctx context.Context, timeout time.Duration) {
-	in.timer.Reset(timeout)
+// watchContext kills the instance when ctx is done, for the call about to
+// start. Contexts that cannot be done cost nothing.
+func (in *instance) watchContext(ctx context.Context) {
 	if ctx.Done() != nil {
 		in.stopCtx = context.AfterFunc(ctx, func() {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -170,9 +200,9 @@ func (in *instance) arm(ctx context.Context, timeout time.Duration) {
 	}
 }
 
-// disarm stops the clock and reports whether the instance was killed.
-func (in *instance) disarm() (killed bool) {
-	in.timer.Stop()
+// endCall stops watching the caller's context and reports whether the
+// instance was killed during the call.
+func (in *instance) endCall() (killed bool) {
 	if in.stopCtx != nil {
 		in.stopCtx()
 		in.stopCtx = nil
@@ -200,11 +230,13 @@ func (in *instance) invoke(ctx context.Context, payload []byte, res *Result) (br
 		deadline = d
 	}
 	s.Deadline = deadline
-	in.arm(ctx, deadline.Sub(now))
+	in.watch.arm(now, deadline)
+	in.watchContext(ctx)
 	in.stack[0] = uint64(len(payload))
 	err := in.handler.CallWithStack(in.call, in.stack[:])
 	res.Duration = time.Since(now)
-	killed := in.disarm()
+	in.watch.disarm()
+	killed := in.endCall()
 
 	status := int32(in.stack[0])
 	switch {
@@ -266,7 +298,7 @@ func (in *instance) failure(err error) *FunctionError {
 		}
 		return unhandled(ErrTimeout, ErrorTypeTimeout, "%s timed out after %.2f seconds", phase, limit.Seconds())
 	}
-	if in.alloc.mem != nil && in.alloc.mem.refused {
+	if in.alloc.refusedGrowth() {
 		return unhandled(ErrMemoryLimit, ErrorTypeMemory, "%s exceeded the memory limit of %d MB", phase, in.v.cfg.MemoryMB)
 	}
 	var exit *sys.ExitError
@@ -288,18 +320,19 @@ func (in *instance) failure(err error) *FunctionError {
 // destroy retires the instance; a healthy one first runs its guest's
 // shutdown hook, bounded by the engine's ShutdownTimeout.
 func (in *instance) destroy(broken bool) {
+	in.watch.stop()
 	if in.mod == nil {
-		in.timer.Stop()
+		in.alloc.release() // instantiation failed after allocating memory
 		return
 	}
 	if !broken && in.shutdown != nil && !in.mod.IsClosed() {
 		in.state.Phase = abi.PhaseShutdown
-		in.arm(context.Background(), in.v.engine.cfg.ShutdownTimeout)
+		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
 		_ = in.shutdown.CallWithStack(in.call, in.stack[:])
-		in.disarm()
+		in.phase.Stop()
 		in.state.Phase = abi.PhaseIdle
 	}
 	in.v.dropLogs(in.logs.take())
-	in.timer.Stop()
 	_ = in.mod.Close(context.Background())
+	in.alloc.release()
 }

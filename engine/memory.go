@@ -4,20 +4,58 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// linearMemory backs one instance's linear memory and enforces the
-// function's memory cap: a growth past it fails (memory.grow returns -1)
-// and is recorded, so the engine can report ErrMemoryLimit rather than
-// whatever the guest's runtime did next.
-type linearMemory struct {
+// guestMemory is one instance's linear memory. It enforces the function's
+// memory cap: a growth past it fails (memory.grow returns -1) and is
+// recorded, so the engine reports ErrMemoryLimit rather than whatever the
+// guest's runtime did next.
+type guestMemory interface {
+	experimental.LinearMemory
+	// refusedGrowth reports whether a growth past the cap was refused.
+	refusedGrowth() bool
+	// release returns the memory to the system. wazero's Free may run
+	// while a call is still unwinding (WASI proc_exit closes the module from
+	// inside the call), so unmapping waits for release, which the engine
+	// calls once the instance is closed and no call is running.
+	release()
+}
+
+// allocator hands out one instance's memory: reserved address space where
+// the platform allows (see memory_linux.go), else the Go heap.
+type allocator struct {
+	limit uint64
+	mem   guestMemory
+}
+
+// Allocate implements experimental.MemoryAllocator.
+func (a *allocator) Allocate(capacity, maxBytes uint64) experimental.LinearMemory {
+	limit := min(a.limit, maxBytes)
+	if m := newMappedMemory(limit); m != nil {
+		a.mem = m
+	} else {
+		a.mem = &heapMemory{buf: make([]byte, 0, min(capacity, limit)), limit: limit}
+	}
+	return a.mem
+}
+
+func (a *allocator) refusedGrowth() bool { return a.mem != nil && a.mem.refusedGrowth() }
+
+func (a *allocator) release() {
+	if a.mem != nil {
+		a.mem.release()
+		a.mem = nil
+	}
+}
+
+// heapMemory is a linear memory on the Go heap; growth beyond its capacity
+// copies.
+type heapMemory struct {
 	buf     []byte
 	limit   uint64
 	refused bool
 }
 
-var _ experimental.LinearMemory = (*linearMemory)(nil)
-
 // Reallocate implements experimental.LinearMemory.
-func (m *linearMemory) Reallocate(size uint64) []byte {
+func (m *heapMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
 		m.refused = true
 		return nil
@@ -36,17 +74,7 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 }
 
 // Free implements experimental.LinearMemory.
-func (m *linearMemory) Free() { m.buf = nil }
+func (m *heapMemory) Free() {}
 
-// allocator hands out one instance's linearMemory.
-type allocator struct {
-	limit uint64
-	mem   *linearMemory
-}
-
-// Allocate implements experimental.MemoryAllocator.
-func (a *allocator) Allocate(capacity, maxBytes uint64) experimental.LinearMemory {
-	limit := min(a.limit, maxBytes)
-	a.mem = &linearMemory{buf: make([]byte, 0, min(capacity, limit)), limit: limit}
-	return a.mem
-}
+func (m *heapMemory) refusedGrowth() bool { return m.refused }
+func (m *heapMemory) release()            { m.buf = nil }

@@ -20,8 +20,8 @@ type module struct {
 	sha256   string
 	size     int
 	// which optional lifecycle exports the guest has
-	hasReactorInit, hasInit, hasShutdown bool
-	minPages                             uint32
+	hasStart, hasReactorInit, hasInit, hasShutdown bool
+	minPages                                       uint32
 }
 
 // compile validates code as a Flint function for f and compiles it. Every
@@ -44,14 +44,18 @@ func (e *Engine) compile(ctx context.Context, f Function) (*module, error) {
 	if err := e.checkImports(imports); err != nil {
 		return nil, refuse("%v", err)
 	}
-	compiled, err := e.runtime.CompileModule(ctx, code)
+	prep, err := wasmbin.Prepare(code)
+	if err != nil {
+		return nil, refuse("%v", err)
+	}
+	compiled, err := e.runtime.CompileModule(ctx, prep.Code)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, refuse("%v", err)
 	}
-	m := &module{compiled: compiled, size: len(code)}
+	m := &module{compiled: compiled, size: len(code), hasStart: prep.HasStart}
 	if err := m.checkExports(f, e); err != nil {
 		_ = compiled.Close(ctx)
 		return nil, refuse("%v", err)

@@ -50,6 +50,7 @@ type FunctionInfo struct {
 	Env          map[string]string
 	MinIdle      int
 	MaxInstances int
+	SingleUse    bool
 	LastModified time.Time
 }
 

@@ -47,8 +47,9 @@ type Config struct {
 	// AcquireTimeout is how long Get waits for an instance when
 	// MaxInstances are busy before it returns ErrThrottled.
 	AcquireTimeout time.Duration
-	// IdleTTL retires instances idle for longer (beyond MinIdle of them).
-	// Zero keeps idle instances until Close.
+	// IdleTTL retires instances idle for longer (beyond MinIdle of them),
+	// within a quarter of IdleTTL after it expires. Zero keeps idle
+	// instances until Close.
 	IdleTTL time.Duration
 }
 
@@ -94,8 +95,8 @@ type Stats struct {
 
 type entry[T any] struct {
 	item  T
-	since time.Time // when it became idle
-	fresh bool      // created by the filler, never used
+	since uint64 // the pool's epoch when it became idle
+	fresh bool   // created by the filler, never used
 }
 
 // grant is what a waiting Get receives: an instance, or a slot to create one.
@@ -118,6 +119,7 @@ type Pool[T any] struct {
 	waiters  []chan grant[T]
 	closed   bool
 	drained  chan struct{} // closed when closed and no instance is live
+	epoch    uint64        // maintenance ticks so far: the idle clock
 	stats    Stats
 
 	wake     chan struct{} // nudges the filler
@@ -284,8 +286,8 @@ func (p *Pool[T]) checkDrainedLocked() {
 
 // Put returns a healthy instance after a call.
 func (p *Pool[T]) Put(item T) {
-	e := entry[T]{item: item, since: time.Now()}
 	p.mu.Lock()
+	e := entry[T]{item: item, since: p.epoch}
 	p.busy--
 	if p.closed {
 		p.stats.Retired++
@@ -308,14 +310,24 @@ func (p *Pool[T]) Put(item T) {
 
 // Discard destroys a broken instance (trapped, timed out, over its memory
 // cap) instead of returning it.
-func (p *Pool[T]) Discard(item T) {
+func (p *Pool[T]) Discard(item T) { p.drop(item, true) }
+
+// Retire destroys a healthy instance instead of returning it (single-use
+// instances).
+func (p *Pool[T]) Retire(item T) { p.drop(item, false) }
+
+func (p *Pool[T]) drop(item T, broken bool) {
 	p.mu.Lock()
 	p.busy--
-	p.stats.Discarded++
+	if broken {
+		p.stats.Discarded++
+	} else {
+		p.stats.Retired++
+	}
 	p.releaseSlotLocked()
 	refill := len(p.idle) < p.cfg.MinIdle
 	p.mu.Unlock()
-	p.factory.Destroy(item, true)
+	p.factory.Destroy(item, broken)
 	if refill {
 		p.nudge()
 	}
@@ -377,10 +389,7 @@ func (p *Pool[T]) maintain() {
 	defer close(p.fillDone)
 	var tick <-chan time.Time
 	if p.cfg.IdleTTL > 0 {
-		every := p.cfg.IdleTTL / 4
-		if every < 10*time.Millisecond {
-			every = 10 * time.Millisecond
-		}
+		every := max(p.cfg.IdleTTL/ttlTicks, time.Millisecond)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		tick = t.C
@@ -444,7 +453,7 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 			p.factory.Destroy(item, false)
 			return nil
 		}
-		e := entry[T]{item: item, since: time.Now(), fresh: true}
+		e := entry[T]{item: item, since: p.epoch, fresh: true}
 		if len(p.waiters) > 0 {
 			w := p.waiters[0]
 			p.waiters = p.waiters[1:]
@@ -458,13 +467,20 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 	}
 }
 
-// retireIdle destroys instances idle past the TTL, keeping MinIdle.
+// ttlTicks is how many maintenance ticks make an IdleTTL. Idle time is
+// counted in ticks (a coarse clock) rather than read from the clock on
+// every Put: an instance is retired after between IdleTTL and
+// (1+1/ttlTicks)×IdleTTL idle.
+const ttlTicks = 4
+
+// retireIdle advances the pool's epoch and destroys instances idle past
+// the TTL, keeping MinIdle.
 func (p *Pool[T]) retireIdle() {
-	cutoff := time.Now().Add(-p.cfg.IdleTTL)
 	p.mu.Lock()
+	p.epoch++
 	// The stack's bottom holds the longest idle.
 	n := 0
-	for n < len(p.idle)-p.cfg.MinIdle && p.idle[n].since.Before(cutoff) {
+	for n < len(p.idle)-p.cfg.MinIdle && p.epoch-p.idle[n].since > ttlTicks {
 		n++
 	}
 	if n == 0 {

@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/internal/testguest"
+)
+
+// guest is a benchmarked function: its module and a payload.
+type guest struct {
+	name    string
+	code    func(testing.TB) []byte
+	env     map[string]string
+	payload []byte
+	want    []byte
+}
+
+func guests() []guest {
+	return []guest{
+		{
+			name: "wat-echo", code: testguest.WATEcho,
+			payload: []byte(`{"name":"ana"}`), want: []byte(`{"name":"ana"}`),
+		},
+		{
+			name: "go-echo", code: func(tb testing.TB) []byte { return testguest.Go(tb, "echo") },
+			payload: []byte(`{"name":"ana"}`), want: []byte(`{"name":"ana"}`),
+		},
+		{
+			name: "go-hello", code: func(tb testing.TB) []byte { return testguest.Go(tb, "hello") },
+			env:     map[string]string{"GREETING": "Hello"},
+			payload: []byte(`{"name":"ana"}`), want: []byte(`{"message":"Hello, ana!"}`),
+		},
+	}
+}
+
+func newEngine(b *testing.B, cfg engine.Config) *engine.Engine {
+	b.Helper()
+	if cfg.CompilationCacheDir == "" && cfg.CompilationCache == nil {
+		cfg.CompilationCacheDir = testguest.CacheDir(b)
+	}
+	eng, err := engine.New(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = eng.Close(context.Background()) })
+	return eng
+}
+
+func deploy(b *testing.B, eng *engine.Engine, g guest, f engine.Function) {
+	b.Helper()
+	f.Name, f.Code, f.Env = "fn", g.code(b), g.env
+	if _, err := eng.Deploy(context.Background(), f); err != nil {
+		b.Fatal(err)
+	}
+	res, err := eng.Invoke(context.Background(), "fn", g.payload)
+	if err != nil || res.FunctionError != nil || !bytes.Equal(res.Payload, g.want) {
+		b.Fatalf("check invoke: %v %v %s", err, res.Err(), res.Payload)
+	}
+}
+
+func invokeLoop(b *testing.B, eng *engine.Engine, payload []byte) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := eng.Invoke(ctx, "fn", payload)
+		if err != nil || res.FunctionError != nil {
+			b.Fatal(err, res.Err())
+		}
+	}
+}
+
+// BenchmarkNativeFloor is the same work as the guests, as plain Go calls:
+// the floor for a warm invoke.
+func BenchmarkNativeFloor(b *testing.B) {
+	payload := []byte(`{"name":"ana"}`)
+	b.Run("echo", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out := nativeEcho(payload)
+			if len(out) != len(payload) {
+				b.Fatal("bad echo")
+			}
+		}
+	})
+	b.Run("hello", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := nativeHello(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+//go:noinline
+func nativeEcho(in []byte) []byte { return bytes.Clone(in) }
+
+func nativeHello(in []byte) ([]byte, error) {
+	var ev struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(in, &ev); err != nil {
+		return nil, err
+	}
+	greeting := os.Getenv("GREETING")
+	if greeting == "" {
+		greeting = "Hello"
+	}
+	return json.Marshal(struct {
+		Message string `json:"message"`
+	}{greeting + ", " + ev.Name + "!"})
+}
+
+// BenchmarkWarmInvoke is the full engine.Invoke path (lookup, pool, call
+// context, logs, result) on an idle instance.
+func BenchmarkWarmInvoke(b *testing.B) {
+	for _, g := range guests() {
+		b.Run(g.name, func(b *testing.B) {
+			eng := newEngine(b, engine.Config{})
+			deploy(b, eng, g, engine.Function{MinIdle: 1})
+			invokeLoop(b, eng, g.payload)
+		})
+	}
+}
+
+// BenchmarkColdStart creates an instance on the request path for every
+// invocation: instantiate and init from the compiled module, invoke, then
+// retire the instance (single-use functions).
+func BenchmarkColdStart(b *testing.B) {
+	for _, g := range guests() {
+		b.Run(g.name, func(b *testing.B) {
+			eng := newEngine(b, engine.Config{})
+			deploy(b, eng, g, engine.Function{SingleUse: true})
+			invokeLoop(b, eng, g.payload)
+			st, _ := eng.Stats("fn")
+			if st.ColdStarts < uint64(b.N) {
+				b.Fatalf("%d cold starts for %d invocations", st.ColdStarts, b.N)
+			}
+		})
+	}
+}
+
+// BenchmarkCompile deploys from bytes with an empty in-memory compilation
+// cache: validation plus wazero's compiler.
+func BenchmarkCompile(b *testing.B) {
+	for _, g := range guests() {
+		b.Run(g.name, func(b *testing.B) {
+			code := g.code(b)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				eng, err := engine.New(ctx, engine.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Deploy(ctx, engine.Function{Name: "fn", Code: code}); err != nil {
+					b.Fatal(err)
+				}
+				_ = eng.Close(ctx)
+			}
+		})
+	}
+}

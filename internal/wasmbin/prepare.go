@@ -1,0 +1,494 @@
+package wasmbin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Export names the rewriter adds to a module; a module that already uses
+// them is refused.
+const (
+	// InterruptExport is an i32 mutable global: while it is zero the
+	// module runs normally; set to non-zero, the module traps
+	// (unreachable) at its next loop iteration.
+	InterruptExport = "__flint_interrupt"
+	// StartExport is the module's former start function, which the host
+	// calls itself (under a timeout) after instantiation.
+	StartExport = "__flint_start"
+)
+
+// More section ids.
+const (
+	SectionFunction  = 3
+	SectionTable     = 4
+	SectionMemory    = 5
+	SectionGlobal    = 6
+	SectionExport    = 7
+	SectionStart     = 8
+	SectionElement   = 9
+	SectionCode      = 10
+	SectionData      = 11
+	SectionDataCount = 12
+	SectionTag       = 13
+)
+
+// sectionRank orders the known sections as the binary format requires.
+var sectionRank = map[byte]int{
+	SectionType: 1, SectionImport: 2, SectionFunction: 3, SectionTable: 4, SectionMemory: 5,
+	SectionTag: 6, SectionGlobal: 7, SectionExport: 8, SectionStart: 9, SectionElement: 10,
+	SectionDataCount: 11, SectionCode: 12, SectionData: 13,
+}
+
+// Prepared is a module rewritten for the engine, and what was done to it.
+type Prepared struct {
+	// Code is the rewritten module.
+	Code []byte
+	// HasStart is true when the module had a start function, now exported
+	// as StartExport.
+	HasStart bool
+	// Loops is the number of loop headers that got an interrupt check.
+	Loops int
+	// DataSegments is the number of data segments before and after
+	// coalescing.
+	DataSegmentsBefore, DataSegmentsAfter int
+}
+
+// Prepare rewrites a module so that the engine can run it cheaply and stop
+// it safely:
+//
+//   - Interruption: it adds the exported mutable global InterruptExport and,
+//     at the head of every loop, a check that traps when the global is set
+//     (the technique of wasmtime's epoch interruption). Only loops need it:
+//     without them (and without tail calls, which wazero leaves off) code
+//     runs for a bounded time, and host calls are interrupted by the host.
+//   - Start function: the start section is removed and the function
+//     exported as StartExport, so the host can run it under its init
+//     timeout instead of inside instantiation, where it could not be
+//     interrupted.
+//   - Data segments: when every data segment is active, in memory 0, at a
+//     constant offset, they are replaced by the non-zero runs of the memory
+//     image they build. Go's linker emits thousands of small segments, and
+//     applying each costs an allocation at every instantiation.
+//
+// Custom sections that refer to code offsets (DWARF, source maps) are
+// dropped, as the code moves. Prepare refuses what it cannot read.
+func Prepare(b []byte) (*Prepared, error) {
+	secs, err := Sections(b)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{}
+	var nImportedGlobals, nGlobals uint32
+	var startFunc uint32
+	hasStart, hasGlobalSec, hasExportSec := false, false, false
+	for _, s := range secs {
+		switch s.ID {
+		case SectionImport:
+			imps, err := parseImports(s.Data)
+			if err != nil {
+				return nil, err
+			}
+			for _, imp := range imps {
+				if imp.Kind == KindGlobal {
+					nImportedGlobals++
+				}
+			}
+		case SectionGlobal:
+			hasGlobalSec = true
+			r := reader{b: s.Data}
+			if nGlobals, err = r.u32(); err != nil {
+				return nil, fmt.Errorf("global section: %w", err)
+			}
+		case SectionExport:
+			hasExportSec = true
+			names, err := exportNames(s.Data)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range names {
+				if n == InterruptExport || n == StartExport {
+					return nil, fmt.Errorf("export %q is reserved for the host", n)
+				}
+			}
+		case SectionStart:
+			r := reader{b: s.Data}
+			if startFunc, err = r.u32(); err != nil {
+				return nil, fmt.Errorf("start section: %w", err)
+			}
+			hasStart = true
+		}
+	}
+	interrupt := nImportedGlobals + nGlobals
+	p.HasStart = hasStart
+
+	out := make([]byte, 0, len(b)+len(b)/16)
+	out = append(out, b[:8]...)
+	emit := func(id byte, data []byte) []byte {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(data)))
+		return append(out, data...)
+	}
+	// insertMissing emits the global and export sections before the first
+	// section that must follow them, when the module has none.
+	insertMissing := func(beforeRank int) {
+		if !hasGlobalSec && beforeRank > sectionRank[SectionGlobal] {
+			out = emit(SectionGlobal, appendGlobal(appendU32(nil, 1)))
+			hasGlobalSec = true
+		}
+		if !hasExportSec && beforeRank > sectionRank[SectionExport] {
+			out = emit(SectionExport, appendExports(nil, 0, interrupt, hasStart, startFunc))
+			hasExportSec = true
+		}
+	}
+	for _, s := range secs {
+		if rank, ok := sectionRank[s.ID]; ok {
+			insertMissing(rank)
+		}
+		switch s.ID {
+		case SectionCustom:
+			r := reader{b: s.Data}
+			name, err := r.name()
+			if err != nil {
+				return nil, fmt.Errorf("custom section: %w", err)
+			}
+			if strings.HasPrefix(name, ".debug_") || name == "sourceMappingURL" || name == "external_debug_info" {
+				continue
+			}
+			out = emit(s.ID, s.Data)
+		case SectionGlobal:
+			data := appendU32(nil, nGlobals+1)
+			r := reader{b: s.Data}
+			_, _ = r.u32()
+			data = append(data, s.Data[r.pos:]...)
+			out = emit(s.ID, appendGlobal(data))
+		case SectionExport:
+			r := reader{b: s.Data}
+			n, _ := r.u32()
+			out = emit(s.ID, appendExports(nil, n, interrupt, hasStart, startFunc, s.Data[r.pos:]...))
+		case SectionStart:
+			// Exported instead; see StartExport.
+		case SectionCode:
+			data, loops, err := instrumentCode(s.Data, interrupt)
+			if err != nil {
+				return nil, err
+			}
+			p.Loops = loops
+			out = emit(s.ID, data)
+		case SectionData:
+			data, before, after, err := coalesceData(s.Data)
+			if err != nil {
+				return nil, err
+			}
+			p.DataSegmentsBefore, p.DataSegmentsAfter = before, after
+			out = emit(s.ID, data)
+		case SectionDataCount:
+			// Rewritten below, once the data section's new count is known.
+			out = emit(s.ID, s.Data)
+		default:
+			out = emit(s.ID, s.Data)
+		}
+	}
+	insertMissing(1 << 30)
+	if p.DataSegmentsAfter != p.DataSegmentsBefore {
+		if out, err = setDataCount(out, uint32(p.DataSegmentsAfter)); err != nil {
+			return nil, err
+		}
+	}
+	p.Code = out
+	return p, nil
+}
+
+// appendGlobal appends the interrupt global: i32, mutable, initially 0.
+func appendGlobal(b []byte) []byte { return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B) }
+
+// appendExports writes the export count (n plus what the rewriter adds),
+// the original entries, then the added ones.
+func appendExports(b []byte, n, interrupt uint32, hasStart bool, startFunc uint32, entries ...byte) []byte {
+	added := uint32(1)
+	if hasStart {
+		added++
+	}
+	b = appendU32(b, n+added)
+	b = append(b, entries...)
+	b = appendName(b, InterruptExport)
+	b = append(b, byte(KindGlobal))
+	b = appendU32(b, interrupt)
+	if hasStart {
+		b = appendName(b, StartExport)
+		b = append(b, byte(KindFunc))
+		b = appendU32(b, startFunc)
+	}
+	return b
+}
+
+func exportNames(data []byte) ([]string, error) {
+	r := reader{b: data}
+	n, err := r.u32()
+	if err != nil {
+		return nil, fmt.Errorf("export section: %w", err)
+	}
+	if int(n) > len(data) {
+		return nil, fmt.Errorf("export section: count %d exceeds its size", n)
+	}
+	names := make([]string, 0, n)
+	for i := range n {
+		name, err := r.name()
+		if err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		if _, err := r.byte(); err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		if _, err := r.u32(); err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// instrumentCode inserts an interrupt check after every loop's block type.
+func instrumentCode(data []byte, global uint32) ([]byte, int, error) {
+	check := append(appendU32([]byte{0x23}, global), 0x04, 0x40, 0x00, 0x0B) // global.get; if; unreachable; end
+	r := reader{b: data}
+	n, err := r.u32()
+	if err != nil {
+		return nil, 0, fmt.Errorf("code section: %w", err)
+	}
+	if int(n) > len(data) {
+		return nil, 0, fmt.Errorf("code section: count %d exceeds its size", n)
+	}
+	out := appendU32(make([]byte, 0, len(data)+len(data)/32), n)
+	loops := 0
+	var body []byte
+	for i := range n {
+		size, err := r.u32()
+		if err != nil {
+			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+		}
+		raw, err := r.bytes(int(size))
+		if err != nil {
+			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+		}
+		body, loops, err = instrumentBody(body[:0], raw, check, loops)
+		if err != nil {
+			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+		}
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	if r.pos != len(data) {
+		return nil, 0, errors.New("code section: trailing bytes")
+	}
+	return out, loops, nil
+}
+
+func instrumentBody(out, raw, check []byte, loops int) ([]byte, int, error) {
+	r := reader{b: raw}
+	groups, err := r.u32()
+	if err != nil {
+		return nil, 0, fmt.Errorf("locals: %w", err)
+	}
+	for range groups {
+		if _, err := r.u32(); err != nil {
+			return nil, 0, fmt.Errorf("locals: %w", err)
+		}
+		if _, err := r.byte(); err != nil {
+			return nil, 0, fmt.Errorf("locals: %w", err)
+		}
+	}
+	copied := 0
+	for r.pos < len(raw) {
+		at := r.pos
+		op, _ := r.byte()
+		if err := r.skipInstruction(op); err != nil {
+			return nil, 0, fmt.Errorf("offset %d: %w", at, err)
+		}
+		if op == 0x03 { // loop: check right after its block type
+			out = append(out, raw[copied:r.pos]...)
+			out = append(out, check...)
+			copied = r.pos
+			loops++
+		}
+	}
+	return append(out, raw[copied:]...), loops, nil
+}
+
+// segment is an active data segment at a constant offset in memory 0.
+type segment struct {
+	offset uint32
+	data   []byte
+}
+
+// minZeroGap is the shortest run of zeros at which the coalesced image is
+// split into two segments: below it, copying zeros is cheaper than a
+// segment's per-instantiation overhead.
+const minZeroGap = 4 << 10
+
+// coalesceData replaces the data segments by the non-zero runs of the
+// image they write, when all are active, in memory 0, at i32.const
+// offsets; otherwise it returns the section unchanged.
+func coalesceData(data []byte) (out []byte, before, after int, err error) {
+	r := reader{b: data}
+	n, err := r.u32()
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("data section: %w", err)
+	}
+	if int(n) > len(data) {
+		return nil, 0, 0, fmt.Errorf("data section: count %d exceeds its size", n)
+	}
+	segs := make([]segment, 0, n)
+	simple := true
+	var end uint64
+	for i := range n {
+		flags, err := r.u32()
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+		}
+		var offset int64
+		switch flags {
+		case 0, 2:
+			if flags == 2 {
+				if mem, err := r.u32(); err != nil || mem != 0 {
+					simple = false
+				}
+			}
+			offset, err = r.constI32()
+			if err != nil {
+				simple = false
+				if err = r.skipConstExpr(); err != nil {
+					return nil, 0, 0, fmt.Errorf("data segment %d: offset: %w", i, err)
+				}
+			}
+		case 1:
+			simple = false
+		default:
+			return nil, 0, 0, fmt.Errorf("data segment %d: unknown kind %d", i, flags)
+		}
+		size, err := r.u32()
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+		}
+		b, err := r.bytes(int(size))
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+		}
+		segs = append(segs, segment{offset: uint32(offset), data: b})
+		end = max(end, uint64(uint32(offset))+uint64(len(b)))
+	}
+	if r.pos != len(data) {
+		return nil, 0, 0, errors.New("data section: trailing bytes")
+	}
+	// Leave alone what we cannot replace exactly, and images too large to
+	// build cheaply (out-of-range segments fail instantiation anyway).
+	if !simple || n < 2 || end > 256<<20 {
+		return data, int(n), int(n), nil
+	}
+	image := make([]byte, end)
+	for _, s := range segs {
+		copy(image[s.offset:], s.data)
+	}
+	runs := nonZeroRuns(image, minZeroGap)
+	out = appendU32(make([]byte, 0, len(data)), uint32(len(runs)))
+	for _, run := range runs {
+		out = append(out, 0x00, 0x41)
+		out = appendS32(out, int32(run.offset))
+		out = append(out, 0x0B)
+		out = appendU32(out, uint32(len(run.data)))
+		out = append(out, run.data...)
+	}
+	return out, int(n), len(runs), nil
+}
+
+// nonZeroRuns splits image at runs of at least gap zero bytes.
+func nonZeroRuns(image []byte, gap int) []segment {
+	var runs []segment
+	i := 0
+	for i < len(image) {
+		// Skip zeros.
+		for i < len(image) && image[i] == 0 {
+			i++
+		}
+		if i == len(image) {
+			break
+		}
+		start := i
+		lastNonZero := i
+		for i < len(image) {
+			if image[i] != 0 {
+				lastNonZero = i
+				i++
+				continue
+			}
+			z := i
+			for i < len(image) && image[i] == 0 {
+				i++
+			}
+			if i-z >= gap || i == len(image) {
+				break
+			}
+		}
+		runs = append(runs, segment{offset: uint32(start), data: image[start : lastNonZero+1]})
+	}
+	return runs
+}
+
+// constI32 reads a constant expression that is exactly "i32.const N end".
+// It leaves r unmoved when the expression is anything else.
+func (r *reader) constI32() (int64, error) {
+	save := r.pos
+	op, err := r.byte()
+	if err == nil && op == 0x41 {
+		v, err := r.s64()
+		if err == nil {
+			if end, err := r.byte(); err == nil && end == 0x0B {
+				return v, nil
+			}
+		}
+	}
+	r.pos = save
+	return 0, errors.New("not a constant i32 expression")
+}
+
+// skipConstExpr skips a constant expression up to its end opcode.
+func (r *reader) skipConstExpr() error {
+	for {
+		op, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if op == 0x0B {
+			return nil
+		}
+		if err := r.skipInstruction(op); err != nil {
+			return err
+		}
+	}
+}
+
+// setDataCount rewrites the data count section of an encoded module.
+func setDataCount(b []byte, n uint32) ([]byte, error) {
+	secs, err := Sections(b)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(secs, func(s Section) bool { return s.ID == SectionDataCount })
+	if i < 0 {
+		return b, nil
+	}
+	var out bytes.Buffer
+	out.Write(b[:8])
+	for _, s := range secs {
+		data := s.Data
+		if s.ID == SectionDataCount {
+			data = appendU32(nil, n)
+		}
+		out.WriteByte(s.ID)
+		out.Write(appendU32(nil, uint32(len(data))))
+		out.Write(data)
+	}
+	return out.Bytes(), nil
+}
