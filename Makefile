@@ -1,0 +1,113 @@
+# Flint's tasks. `make help` lists them; every target needs only Go (and, on
+# Debian, installs what else it needs with apt-get: gcc for -race, wabt for wat).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+GO       ?= go
+BIN      := $(CURDIR)/bin
+FUZZTIME ?= 1m
+# go test's -timeout for the whole suite: the Go guests compile slowly
+# under the race detector the first time on a machine.
+TEST_TIMEOUT ?= 20m
+
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(BIN)/staticcheck
+STATICCHECK_STAMP   := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
+
+# Guests are built for WASI preview 1 as reactors: the host calls their
+# exports, main never runs.
+WASI        := GOOS=wasip1 GOARCH=wasm
+GUEST_PKGS  := ./abi/guest/... ./guest-examples/...
+GUESTS      := $(sort $(patsubst guest-examples/%/,%,$(dir $(wildcard guest-examples/*/*.go))))
+
+# Root runs apt-get itself; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: help
+help: ## list the targets
+	@echo "Usage: make TARGET   (FUZZTIME=$(FUZZTIME) for fuzz)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: tools
+tools: $(STATICCHECK_STAMP) ## install the pinned staticcheck into ./bin
+
+$(STATICCHECK_STAMP):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@rm -f $(BIN)/.staticcheck-* && touch $@
+
+# staticcheck 0.8.2 does not count //go:wasmexport functions as used, so in
+# the guest packages everything the host reaches through an export looks
+# unused: U1000 is off for them, on for everything else.
+.PHONY: lint
+lint: tools ## check formatting, go vet and staticcheck (host and wasip1)
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) $$($(GO) list ./... | grep -v -e '/abi/guest' -e '/guest-examples/')
+	$(STATICCHECK) -checks inherit,-U1000 $(GUEST_PKGS)
+	$(WASI) $(GO) vet $(GUEST_PKGS)
+	$(WASI) $(STATICCHECK) -checks inherit,-U1000 $(GUEST_PKGS)
+
+# The race detector needs cgo, so a C compiler.
+.PHONY: cc
+cc: ## install gcc if missing (go test -race needs a C compiler)
+	@if ! command -v "$$($(GO) env CC)" >/dev/null; then \
+		echo "installing gcc for the race detector"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends gcc libc6-dev; \
+	fi
+
+.PHONY: test
+test: lint cc ## lint, then run every test with the race detector
+	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: guests
+guests: ## build every Go example to build/guests/NAME.wasm
+	@mkdir -p build/guests
+	@for g in $(GUESTS); do \
+		echo "$(WASI) $(GO) build -buildmode=c-shared -o build/guests/$$g.wasm ./guest-examples/$$g"; \
+		$(WASI) $(GO) build -buildmode=c-shared -o build/guests/$$g.wasm ./guest-examples/$$g; \
+	done
+
+# A deliberately invalid module says "wat2wasm --no-check" in its comments,
+# and is built that way.
+.PHONY: wat
+wat: ## regenerate the committed .wasm files from their .wat sources
+	@if ! command -v wat2wasm >/dev/null; then \
+		echo "installing wabt for wat2wasm"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wabt; \
+	fi
+	@for src in $$(find guest-examples engine/testdata -name '*.wat' 2>/dev/null | sort); do \
+		flags=""; \
+		if grep -q '^;;.*wat2wasm --no-check' "$$src"; then flags="--no-check"; fi; \
+		echo "wat2wasm $${flags:+$$flags }$$src -o $${src%.wat}.wasm"; \
+		wat2wasm $$flags "$$src" -o "$${src%.wat}.wasm"; \
+	done
+
+.PHONY: build
+build: ## build the flint command into bin/flint
+	$(GO) build -o bin/flint ./cmd/flint
+
+.PHONY: run
+run: build guests ## build flint and the guests, and run the hello example
+	bin/flint run build/guests/hello.wasm --env GREETING=Hello --payload '{"name":"Flint"}'
+
+.PHONY: bench
+bench: ## run the benchmarks in bench/, saving the output to bench/latest.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./bench/ | tee bench/latest.txt
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+			echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+.PHONY: clean
+clean: ## remove bin/ and build/
+	rm -rf bin build

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+)
+
+const wazeroModule = "github.com/tetratelabs/wazero"
+
+// versions are the versions of what makes up this binary.
+type versions struct {
+	flint, goVersion, wazero string
+}
+
+// buildVersions reads the versions from the binary's build information:
+// Flint's module version ("devel" for a build from a source tree without
+// a version), the Go toolchain, and wazero.
+func buildVersions() versions {
+	v := versions{flint: "devel", goVersion: runtime.Version(), wazero: "unknown"}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if m := info.Main.Version; m != "" && m != "(devel)" {
+		v.flint = m
+	}
+	if info.GoVersion != "" {
+		v.goVersion = info.GoVersion
+	}
+	for _, dep := range info.Deps {
+		if dep.Path != wazeroModule {
+			continue
+		}
+		v.wazero = dep.Version
+		if dep.Replace != nil {
+			v.wazero = dep.Replace.Version
+		}
+	}
+	return v
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "version",
+		Usage:        "print the versions of flint, Go and wazero",
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("flint version: takes no arguments")
+			}
+			v := buildVersions()
+			_, err := fmt.Fprintf(c.App.Writer, "flint   %s\ngo      %s\nwazero  %s\n", v.flint, v.goVersion, v.wazero)
+			return err
+		},
+	}
+}
