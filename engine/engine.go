@@ -288,6 +288,7 @@ type version struct {
 
 func (e *Engine) newVersion(f Function, mod *module, name string) *version {
 	f.Code = nil
+	f.Env = maps.Clone(f.Env) // the caller may change its map after Deploy
 	v := &version{engine: e, name: f.Name, version: name, cfg: f, mod: mod, created: time.Now()}
 	mc := wazero.NewModuleConfig().
 		WithName("").

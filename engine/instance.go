@@ -123,6 +123,7 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 		in.destroy(true)
 		return nil, ie
 	}
+	in.state.Reset() // an error_set made during init must not stand in for the first invocation's
 	return in, nil
 }
 
@@ -240,7 +241,10 @@ func (in *instance) invoke(ctx context.Context, payload []byte, res *Result) (br
 
 	status := int32(in.stack[0])
 	switch {
-	case err != nil:
+	case err != nil || killed:
+		// A guest can return normally after the kill, when nothing it ran
+		// since checked for it (a WASI sleep cut short, then a return):
+		// it still ran out of time, and what it returns is not trusted.
 		res.FunctionError = in.failure(err)
 		broken = true
 	case s.OutputTooLarge:
@@ -314,6 +318,11 @@ func (in *instance) failure(err error) *FunctionError {
 	text := err.Error()
 	first, _, _ := strings.Cut(text, "\n")
 	in.logs.line("ERROR", []byte(text), true)
+	if in.state.ErrorSet {
+		// The guest said why before it crashed (a Go guest's panic
+		// message, set by the SDK, ends in an abort trap).
+		return unhandled(ErrTrap, in.errorType(ErrorTypeTrap), "%s (%s)", in.state.ErrorMessage, first)
+	}
 	return unhandled(ErrTrap, ErrorTypeTrap, "%s", first)
 }
 

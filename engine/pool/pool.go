@@ -117,6 +117,7 @@ type Pool[T any] struct {
 	busy     int
 	creating int
 	waiters  []chan grant[T]
+	ended    chan struct{} // closed and replaced when a creation ends
 	closed   bool
 	drained  chan struct{} // closed when closed and no instance is live
 	epoch    uint64        // maintenance ticks so far: the idle clock
@@ -137,6 +138,7 @@ func New[T any](cfg Config, f Factory[T]) *Pool[T] {
 		cfg:      cfg,
 		factory:  f,
 		drained:  make(chan struct{}),
+		ended:    make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		fillDone: make(chan struct{}),
@@ -246,7 +248,7 @@ func (p *Pool[T]) wait(ctx context.Context) (grant[T], error) {
 func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
 	item, err := p.factory.Create(ctx)
 	p.mu.Lock()
-	p.creating--
+	p.creationEndedLocked()
 	if err != nil {
 		p.stats.CreateFails++
 		p.stats.LastError = err
@@ -419,9 +421,37 @@ func (p *Pool[T]) maintain() {
 	}
 }
 
+// creationEndedLocked counts a creation out and wakes Prefill calls
+// waiting on it. Callers hold p.mu.
+func (p *Pool[T]) creationEndedLocked() {
+	p.creating--
+	close(p.ended)
+	p.ended = make(chan struct{})
+}
+
 // Prefill creates instances in the caller's goroutine until MinIdle are
 // idle (or the cap is reached), and returns the first creation error.
-func (p *Pool[T]) Prefill(ctx context.Context) error { return p.fill(ctx) }
+// Creations already under way (the filler's) count towards MinIdle, so
+// Prefill waits for them to end rather than return before they are ready.
+func (p *Pool[T]) Prefill(ctx context.Context) error {
+	for {
+		if err := p.fill(ctx); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		if p.closed || len(p.idle) >= p.cfg.MinIdle || p.creating == 0 {
+			p.mu.Unlock()
+			return nil
+		}
+		ended := p.ended
+		p.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 // fill creates instances until MinIdle are idle or the cap is reached.
 func (p *Pool[T]) fill(ctx context.Context) error {
@@ -437,7 +467,7 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 		item, err := p.factory.Create(ctx)
 
 		p.mu.Lock()
-		p.creating--
+		p.creationEndedLocked()
 		if err != nil {
 			p.stats.CreateFails++
 			p.stats.LastError = err

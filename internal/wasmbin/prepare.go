@@ -83,7 +83,7 @@ func Prepare(b []byte) (*Prepared, error) {
 	p := &Prepared{}
 	var nImportedGlobals, nGlobals uint32
 	var startFunc uint32
-	hasStart, hasGlobalSec, hasExportSec := false, false, false
+	hasStart, hasGlobalSec, hasExportSec, hasMemory := false, false, false, false
 	for _, s := range secs {
 		switch s.ID {
 		case SectionImport:
@@ -92,10 +92,20 @@ func Prepare(b []byte) (*Prepared, error) {
 				return nil, err
 			}
 			for _, imp := range imps {
-				if imp.Kind == KindGlobal {
+				switch imp.Kind {
+				case KindGlobal:
 					nImportedGlobals++
+				case KindMemory:
+					hasMemory = true
 				}
 			}
+		case SectionMemory:
+			r := reader{b: s.Data}
+			n, err := r.u32()
+			if err != nil {
+				return nil, fmt.Errorf("memory section: %w", err)
+			}
+			hasMemory = hasMemory || n > 0
 		case SectionGlobal:
 			hasGlobalSec = true
 			r := reader{b: s.Data}
@@ -135,7 +145,7 @@ func Prepare(b []byte) (*Prepared, error) {
 	// section that must follow them, when the module has none.
 	insertMissing := func(beforeRank int) {
 		if !hasGlobalSec && beforeRank > sectionRank[SectionGlobal] {
-			out = emit(SectionGlobal, appendGlobal(appendU32(nil, 1)))
+			out = emit(SectionGlobal, appendGlobals(appendU32(nil, addedGlobals)))
 			hasGlobalSec = true
 		}
 		if !hasExportSec && beforeRank > sectionRank[SectionExport] {
@@ -159,11 +169,11 @@ func Prepare(b []byte) (*Prepared, error) {
 			}
 			out = emit(s.ID, s.Data)
 		case SectionGlobal:
-			data := appendU32(nil, nGlobals+1)
+			data := appendU32(nil, nGlobals+addedGlobals)
 			r := reader{b: s.Data}
 			_, _ = r.u32()
 			data = append(data, s.Data[r.pos:]...)
-			out = emit(s.ID, appendGlobal(data))
+			out = emit(s.ID, appendGlobals(data))
 		case SectionExport:
 			r := reader{b: s.Data}
 			n, _ := r.u32()
@@ -171,7 +181,7 @@ func Prepare(b []byte) (*Prepared, error) {
 		case SectionStart:
 			// Exported instead; see StartExport.
 		case SectionCode:
-			data, loops, err := instrumentCode(s.Data, interrupt)
+			data, loops, err := instrumentCode(s.Data, interrupt, hasMemory)
 			if err != nil {
 				return nil, err
 			}
@@ -201,8 +211,21 @@ func Prepare(b []byte) (*Prepared, error) {
 	return p, nil
 }
 
-// appendGlobal appends the interrupt global: i32, mutable, initially 0.
-func appendGlobal(b []byte) []byte { return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B) }
+// addedGlobals is how many globals the rewriter adds: the interrupt
+// global, then the yield countdown (see instrumentCode).
+const addedGlobals = 2
+
+// yieldEvery is how many loop iterations run between two exits to Go.
+const yieldEvery = 1 << 16
+
+// appendGlobals appends the added globals, both i32 and mutable: the
+// interrupt global, initially 0, and the yield countdown.
+func appendGlobals(b []byte) []byte {
+	b = append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B)
+	b = append(b, 0x7F, 0x01, 0x41)
+	b = appendS32(b, yieldEvery)
+	return append(b, 0x0B)
+}
 
 // appendExports writes the export count (n plus what the rewriter adds),
 // the original entries, then the added ones.
@@ -251,8 +274,32 @@ func exportNames(data []byte) ([]string, error) {
 }
 
 // instrumentCode inserts an interrupt check after every loop's block type.
-func instrumentCode(data []byte, global uint32) ([]byte, int, error) {
+//
+// When the module has a memory, the check also counts iterations down and
+// every yieldEvery of them runs memory.grow 0, which wazero implements as
+// an exit from machine code to Go. The Go runtime cannot preempt a
+// goroutine while it runs guest machine code, so without such exits guests
+// that loop on every processor (GOMAXPROCS of them) would keep the
+// timeout's timer, which sets the interrupt global, from ever running.
+func instrumentCode(data []byte, global uint32, yield bool) ([]byte, int, error) {
 	check := append(appendU32([]byte{0x23}, global), 0x04, 0x40, 0x00, 0x0B) // global.get; if; unreachable; end
+	if yield {
+		fuel := global + 1
+		check = append(check, 0x23)
+		check = appendU32(check, fuel)          // global.get $fuel
+		check = append(check, 0x41, 0x01, 0x6B) // i32.const 1; i32.sub
+		check = append(check, 0x24)
+		check = appendU32(check, fuel) // global.set $fuel
+		check = append(check, 0x23)
+		check = appendU32(check, fuel)          // global.get $fuel
+		check = append(check, 0x45, 0x04, 0x40) // i32.eqz; if
+		check = append(check, 0x41)
+		check = appendS32(check, yieldEvery) // i32.const yieldEvery
+		check = append(check, 0x24)
+		check = appendU32(check, fuel)                      // global.set $fuel
+		check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1A) // i32.const 0; memory.grow 0; drop
+		check = append(check, 0x0B)                         // end
+	}
 	r := reader{b: data}
 	n, err := r.u32()
 	if err != nil {
