@@ -1,0 +1,107 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/flintfaas/flint/engine"
+)
+
+// Embedding Flint: start an engine, deploy a WebAssembly module as a
+// function, invoke it and read the result.
+func Example() {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.Config{}) // in memory, default limits
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	code, err := os.ReadFile("../guest-examples/wat-echo/echo.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Deploy(ctx, engine.Function{
+		Name:     "echo",
+		Code:     code,
+		Timeout:  time.Second,
+		MemoryMB: 16,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	for _, payload := range []string{"hello", "again"} {
+		res, err := eng.Invoke(ctx, "echo", []byte(payload))
+		if err != nil {
+			log.Fatal(err) // the function could not run: not found, throttled, closed...
+		}
+		if res.FunctionError != nil {
+			log.Fatal(res.FunctionError) // it ran and failed
+		}
+		fmt.Printf("%s (version %s, cold start: %v)\n", res.Payload, res.Version, res.Cold)
+	}
+	// Output:
+	// hello (version $LATEST, cold start: true)
+	// again (version $LATEST, cold start: false)
+}
+
+// A function that fails reports it in Result.FunctionError; Invoke's own
+// error is kept for invocations that could not run at all.
+func ExampleEngine_Invoke_errors() {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	code, err := os.ReadFile("testdata/unreachable.wasm") // traps on a non-empty payload
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := eng.Deploy(ctx, engine.Function{Name: "crash", Code: code}); err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := eng.Invoke(ctx, "crash", []byte("boom"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fe := res.FunctionError
+	fmt.Println(fe.Type, fe.Message, fe.Unhandled, errors.Is(fe, engine.ErrTrap))
+
+	_, err = eng.Invoke(ctx, "nope", nil)
+	fmt.Println(errors.Is(err, engine.ErrFunctionNotFound))
+	// Output:
+	// Runtime.Trap wasm error: unreachable true true
+	// true
+}
+
+// Deploy refuses a module it cannot run with a *ModuleError that says why.
+func ExampleEngine_Deploy_invalidModule() {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	code, err := os.ReadFile("testdata/abi_v2.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Deploy(ctx, engine.Function{Name: "future", Code: code})
+	var me *engine.ModuleError
+	if errors.As(err, &me) {
+		fmt.Println(errors.Is(err, engine.ErrInvalidModule))
+		fmt.Println(me.Reason)
+	}
+	// Output:
+	// true
+	// built for Flint ABI v2; this host speaks v1
+}

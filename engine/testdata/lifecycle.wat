@@ -1,0 +1,20 @@
+;; Logs from each lifecycle export: _initialize, flint_init, the handler
+;; and flint_shutdown.
+(module
+  (import "flint" "log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "reactor init ran")
+  (data (i32.const 32) "init hook ran")
+  (data (i32.const 64) "handler ran")
+  (data (i32.const 96) "shutdown hook ran")
+  (func (export "flint_abi_version_1"))
+  (func (export "_initialize")
+    (drop (call $log (i32.const 1) (i32.const 0) (i32.const 16))))
+  (func (export "flint_init") (result i32)
+    (drop (call $log (i32.const 1) (i32.const 32) (i32.const 13)))
+    (i32.const 0))
+  (func (export "handle") (param i32) (result i32)
+    (drop (call $log (i32.const 1) (i32.const 64) (i32.const 11)))
+    (i32.const 0))
+  (func (export "flint_shutdown")
+    (drop (call $log (i32.const 1) (i32.const 96) (i32.const 17)))))
