@@ -181,7 +181,11 @@ func Prepare(b []byte) (*Prepared, error) {
 		case SectionStart:
 			// Exported instead; see StartExport.
 		case SectionCode:
-			data, loops, err := instrumentCode(s.Data, interrupt, hasMemory)
+			params, err := functionParams(secs)
+			if err != nil {
+				return nil, err
+			}
+			data, loops, err := instrumentCode(s.Data, interrupt, params, hasMemory)
 			if err != nil {
 				return nil, err
 			}
@@ -212,20 +216,15 @@ func Prepare(b []byte) (*Prepared, error) {
 }
 
 // addedGlobals is how many globals the rewriter adds: the interrupt
-// global, then the yield countdown (see instrumentCode).
-const addedGlobals = 2
+// global.
+const addedGlobals = 1
 
-// yieldEvery is how many loop iterations run between two exits to Go.
-const yieldEvery = 1 << 16
+// yieldMask sets how often a loop exits to Go: every yieldMask+1
+// iterations (see instrumentCode).
+const yieldMask = 1<<16 - 1
 
-// appendGlobals appends the added globals, both i32 and mutable: the
-// interrupt global, initially 0, and the yield countdown.
-func appendGlobals(b []byte) []byte {
-	b = append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B)
-	b = append(b, 0x7F, 0x01, 0x41)
-	b = appendS32(b, yieldEvery)
-	return append(b, 0x0B)
-}
+// appendGlobals appends the interrupt global: i32, mutable, initially 0.
+func appendGlobals(b []byte) []byte { return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B) }
 
 // appendExports writes the export count (n plus what the rewriter adds),
 // the original entries, then the added ones.
@@ -273,33 +272,18 @@ func exportNames(data []byte) ([]string, error) {
 	return names, nil
 }
 
-// instrumentCode inserts an interrupt check after every loop's block type.
+// instrumentCode inserts, at the head of every loop, a check of the
+// interrupt global that traps when it is set.
 //
-// When the module has a memory, the check also counts iterations down and
-// every yieldEvery of them runs memory.grow 0, which wazero implements as
-// an exit from machine code to Go. The Go runtime cannot preempt a
-// goroutine while it runs guest machine code, so without such exits guests
-// that loop on every processor (GOMAXPROCS of them) would keep the
-// timeout's timer, which sets the interrupt global, from ever running.
-func instrumentCode(data []byte, global uint32, yield bool) ([]byte, int, error) {
-	check := append(appendU32([]byte{0x23}, global), 0x04, 0x40, 0x00, 0x0B) // global.get; if; unreachable; end
-	if yield {
-		fuel := global + 1
-		check = append(check, 0x23)
-		check = appendU32(check, fuel)          // global.get $fuel
-		check = append(check, 0x41, 0x01, 0x6B) // i32.const 1; i32.sub
-		check = append(check, 0x24)
-		check = appendU32(check, fuel) // global.set $fuel
-		check = append(check, 0x23)
-		check = appendU32(check, fuel)          // global.get $fuel
-		check = append(check, 0x45, 0x04, 0x40) // i32.eqz; if
-		check = append(check, 0x41)
-		check = appendS32(check, yieldEvery) // i32.const yieldEvery
-		check = append(check, 0x24)
-		check = appendU32(check, fuel)                      // global.set $fuel
-		check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1A) // i32.const 0; memory.grow 0; drop
-		check = append(check, 0x0B)                         // end
-	}
+// When the module has a memory, the check also counts iterations in a
+// local added to the function and, every yieldMask+1 of them, runs
+// memory.grow 0, which wazero implements as an exit from machine code to
+// Go. The Go runtime cannot preempt a goroutine while it runs guest machine
+// code, so without such exits, guests looping on every processor
+// (GOMAXPROCS of them) would keep the timeout's timer from ever running,
+// and a stop-the-world GC from ever starting. A local, unlike a global,
+// lives in a register: the count costs an add, an and and a branch.
+func instrumentCode(data []byte, interrupt uint32, params []uint32, yield bool) ([]byte, int, error) {
 	r := reader{b: data}
 	n, err := r.u32()
 	if err != nil {
@@ -307,6 +291,9 @@ func instrumentCode(data []byte, global uint32, yield bool) ([]byte, int, error)
 	}
 	if int(n) > len(data) {
 		return nil, 0, fmt.Errorf("code section: count %d exceeds its size", n)
+	}
+	if int(n) != len(params) {
+		return nil, 0, fmt.Errorf("code section has %d bodies for %d functions", n, len(params))
 	}
 	out := appendU32(make([]byte, 0, len(data)+len(data)/32), n)
 	loops := 0
@@ -320,10 +307,12 @@ func instrumentCode(data []byte, global uint32, yield bool) ([]byte, int, error)
 		if err != nil {
 			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
 		}
-		body, loops, err = instrumentBody(body[:0], raw, check, loops)
+		var found int
+		body, found, err = instrumentBody(body[:0], raw, interrupt, params[i], yield)
 		if err != nil {
 			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
 		}
+		loops += found
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
@@ -333,35 +322,161 @@ func instrumentCode(data []byte, global uint32, yield bool) ([]byte, int, error)
 	return out, loops, nil
 }
 
-func instrumentBody(out, raw, check []byte, loops int) ([]byte, int, error) {
+// loopCheck returns the code inserted after a loop's block type. Without
+// yields it is
+//
+//	global.get $interrupt
+//	if  unreachable  end
+//
+// and with them one test covers both, so an iteration takes one branch:
+//
+//	global.get $interrupt
+//	local.get $counter  i32.const 1  i32.add  local.tee $counter
+//	i32.const yieldMask  i32.and  i32.eqz
+//	i32.or
+//	if
+//	  global.get $interrupt  if  unreachable  end
+//	  i32.const 0  memory.grow 0  drop
+//	end
+func loopCheck(interrupt, counter uint32, yield bool) []byte {
+	getInterrupt := appendU32([]byte{0x23}, interrupt)
+	trap := []byte{0x04, 0x40, 0x00, 0x0B} // if; unreachable; end
+	if !yield {
+		return append(getInterrupt, trap...)
+	}
+	b := append([]byte(nil), getInterrupt...)
+	b = append(b, 0x20)
+	b = appendU32(b, counter)
+	b = append(b, 0x41, 0x01, 0x6A, 0x22) // i32.const 1; i32.add; local.tee
+	b = appendU32(b, counter)
+	b = append(b, 0x41)
+	b = appendS32(b, yieldMask)
+	b = append(b, 0x71, 0x45, 0x72, 0x04, 0x40) // i32.and; i32.eqz; i32.or; if
+	b = append(b, getInterrupt...)
+	b = append(b, trap...)
+	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1A) // i32.const 0; memory.grow 0; drop
+	return append(b, 0x0B)                      // end
+}
+
+// instrumentBody copies one function body, adding the loop checks and,
+// when it has loops and yields, the counter local (after all others).
+func instrumentBody(out, raw []byte, interrupt, params uint32, yield bool) ([]byte, int, error) {
 	r := reader{b: raw}
 	groups, err := r.u32()
 	if err != nil {
 		return nil, 0, fmt.Errorf("locals: %w", err)
 	}
+	afterCount := r.pos
+	locals := uint64(params)
 	for range groups {
-		if _, err := r.u32(); err != nil {
+		c, err := r.u32()
+		if err != nil {
 			return nil, 0, fmt.Errorf("locals: %w", err)
 		}
+		locals += uint64(c)
 		if _, err := r.byte(); err != nil {
 			return nil, 0, fmt.Errorf("locals: %w", err)
 		}
 	}
-	copied := 0
+	if locals >= 50000 { // wazero's limit on locals; leave room for ours
+		return nil, 0, fmt.Errorf("locals: %d is too many", locals)
+	}
+	codeStart := r.pos
+	var loopEnds []int // offsets just after each loop's block type
 	for r.pos < len(raw) {
 		at := r.pos
 		op, _ := r.byte()
 		if err := r.skipInstruction(op); err != nil {
 			return nil, 0, fmt.Errorf("offset %d: %w", at, err)
 		}
-		if op == 0x03 { // loop: check right after its block type
-			out = append(out, raw[copied:r.pos]...)
-			out = append(out, check...)
-			copied = r.pos
-			loops++
+		if op == 0x03 {
+			loopEnds = append(loopEnds, r.pos)
 		}
 	}
-	return append(out, raw[copied:]...), loops, nil
+	if len(loopEnds) == 0 {
+		return append(out, raw...), 0, nil
+	}
+	if yield {
+		out = appendU32(out, groups+1)
+		out = append(out, raw[afterCount:codeStart]...)
+		out = append(out, 0x01, 0x7F) // one more i32 local: the counter
+	} else {
+		out = append(out, raw[:codeStart]...)
+	}
+	check := loopCheck(interrupt, uint32(locals), yield)
+	copied := codeStart
+	for _, end := range loopEnds {
+		out = append(out, raw[copied:end]...)
+		out = append(out, check...)
+		copied = end
+	}
+	return append(out, raw[copied:]...), len(loopEnds), nil
+}
+
+// functionParams returns, for each function the module defines (in code
+// section order), how many parameters it takes.
+func functionParams(secs []Section) ([]uint32, error) {
+	var types []uint32
+	var funcs []uint32
+	for _, s := range secs {
+		switch s.ID {
+		case SectionType:
+			r := reader{b: s.Data}
+			n, err := r.u32()
+			if err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
+			if int(n) > len(s.Data) {
+				return nil, fmt.Errorf("type section: count %d exceeds its size", n)
+			}
+			types = make([]uint32, n)
+			for i := range n {
+				form, err := r.byte()
+				if err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				if form != 0x60 {
+					return nil, fmt.Errorf("type %d: unsupported form 0x%x", i, form)
+				}
+				np, err := r.u32()
+				if err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				if _, err := r.bytes(int(np)); err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				nr, err := r.u32()
+				if err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				if _, err := r.bytes(int(nr)); err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				types[i] = np
+			}
+		case SectionFunction:
+			r := reader{b: s.Data}
+			n, err := r.u32()
+			if err != nil {
+				return nil, fmt.Errorf("function section: %w", err)
+			}
+			if int(n) > len(s.Data) {
+				return nil, fmt.Errorf("function section: count %d exceeds its size", n)
+			}
+			funcs = make([]uint32, n)
+			for i := range n {
+				t, err := r.u32()
+				if err != nil {
+					return nil, fmt.Errorf("function %d: %w", i, err)
+				}
+				if int(t) >= len(types) {
+					return nil, fmt.Errorf("function %d: type %d out of range", i, t)
+				}
+				funcs[i] = types[t]
+			}
+		}
+	}
+	return funcs, nil
 }
 
 // segment is an active data segment at a constant offset in memory 0.
