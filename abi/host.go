@@ -188,8 +188,10 @@ func contextGet(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = ErrnoState.Result()
 		return
 	}
+	// An i32 argument's upper 32 bits are not defined: read the low ones.
+	field := uint32(stack[0])
 	var val string
-	switch stack[0] {
+	switch field {
 	case FieldFunctionName:
 		val = s.FunctionName
 	case FieldFunctionVersion:
@@ -200,7 +202,7 @@ func contextGet(ctx context.Context, m api.Module, stack []uint64) {
 			return
 		}
 		val = s.RequestID
-		if stack[0] == FieldInvokedARN {
+		if field == FieldInvokedARN {
 			val = s.InvokedARN
 		}
 	default:

@@ -49,7 +49,8 @@ type Prepared struct {
 	// HasStart is true when the module had a start function, now exported
 	// as StartExport.
 	HasStart bool
-	// Loops is the number of loop headers that got an interrupt check.
+	// Loops is the number of loop heads that got a check (every function
+	// entry gets one too).
 	Loops int
 	// DataSegments is the number of data segments before and after
 	// coalescing.
@@ -60,10 +61,11 @@ type Prepared struct {
 // it safely:
 //
 //   - Interruption: it adds the exported mutable global InterruptExport and,
-//     at the head of every loop, a check that traps when the global is set
-//     (the technique of wasmtime's epoch interruption). Only loops need it:
-//     without them (and without tail calls, which wazero leaves off) code
-//     runs for a bounded time, and host calls are interrupted by the host.
+//     at every function entry and loop head, a check that traps when the
+//     global is set (the technique of wasmtime's epoch interruption): any
+//     unbounded computation passes one of those points (wazero leaves tail
+//     calls off), and host calls are interrupted by the host. The same
+//     checks return to Go now and then (see instrumentCode).
 //   - Start function: the start section is removed and the function
 //     exported as StartExport, so the host can run it under its init
 //     timeout instead of inside instantiation, where it could not be
@@ -181,11 +183,7 @@ func Prepare(b []byte) (*Prepared, error) {
 		case SectionStart:
 			// Exported instead; see StartExport.
 		case SectionCode:
-			params, err := functionParams(secs)
-			if err != nil {
-				return nil, err
-			}
-			data, loops, err := instrumentCode(s.Data, interrupt, params, hasMemory)
+			data, loops, err := instrumentCode(s.Data, interrupt, hasMemory)
 			if err != nil {
 				return nil, err
 			}
@@ -216,15 +214,18 @@ func Prepare(b []byte) (*Prepared, error) {
 }
 
 // addedGlobals is how many globals the rewriter adds: the interrupt
-// global.
-const addedGlobals = 1
+// global, then the counter.
+const addedGlobals = 2
 
-// yieldMask sets how often a loop exits to Go: every yieldMask+1
-// iterations (see instrumentCode).
+// yieldMask sets how often a guest exits to Go: every yieldMask+1 calls
+// and loop iterations (see instrumentCode).
 const yieldMask = 1<<16 - 1
 
-// appendGlobals appends the interrupt global: i32, mutable, initially 0.
-func appendGlobals(b []byte) []byte { return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B) }
+// appendGlobals appends the interrupt global and the counter of calls and
+// iterations, both i32, mutable, initially 0.
+func appendGlobals(b []byte) []byte {
+	return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B)
+}
 
 // appendExports writes the export count (n plus what the rewriter adds),
 // the original entries, then the added ones.
@@ -272,18 +273,16 @@ func exportNames(data []byte) ([]string, error) {
 	return names, nil
 }
 
-// instrumentCode inserts, at the head of every loop, a check of the
-// interrupt global that traps when it is set.
+// instrumentCode adds the checks of instrumentBody to every function.
 //
-// When the module has a memory, the check also counts iterations in a
-// local added to the function and, every yieldMask+1 of them, runs
-// memory.grow 0, which wazero implements as an exit from machine code to
-// Go. The Go runtime cannot preempt a goroutine while it runs guest machine
-// code, so without such exits, guests looping on every processor
-// (GOMAXPROCS of them) would keep the timeout's timer from ever running,
-// and a stop-the-world GC from ever starting. A local, unlike a global,
-// lives in a register: the count costs an add, an and and a branch.
-func instrumentCode(data []byte, interrupt uint32, params []uint32, yield bool) ([]byte, int, error) {
+// When the module has a memory, the checks also count calls and loop
+// iterations and, every yieldMask+1 of them, run memory.grow 0, which
+// wazero implements as an exit from machine code to Go. The Go runtime
+// cannot preempt a goroutine while it runs guest machine code, so without
+// such exits, guests looping on every processor (GOMAXPROCS of them) would
+// keep the timeout's timer from ever running, and a stop-the-world garbage
+// collection from ever starting.
+func instrumentCode(data []byte, interrupt uint32, yield bool) ([]byte, int, error) {
 	r := reader{b: data}
 	n, err := r.u32()
 	if err != nil {
@@ -291,9 +290,6 @@ func instrumentCode(data []byte, interrupt uint32, params []uint32, yield bool) 
 	}
 	if int(n) > len(data) {
 		return nil, 0, fmt.Errorf("code section: count %d exceeds its size", n)
-	}
-	if int(n) != len(params) {
-		return nil, 0, fmt.Errorf("code section has %d bodies for %d functions", n, len(params))
 	}
 	out := appendU32(make([]byte, 0, len(data)+len(data)/32), n)
 	loops := 0
@@ -308,7 +304,7 @@ func instrumentCode(data []byte, interrupt uint32, params []uint32, yield bool) 
 			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
 		}
 		var found int
-		body, found, err = instrumentBody(body[:0], raw, interrupt, params[i], yield)
+		body, found, err = instrumentBody(body[:0], raw, interrupt, yield)
 		if err != nil {
 			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
 		}
@@ -322,64 +318,76 @@ func instrumentCode(data []byte, interrupt uint32, params []uint32, yield bool) 
 	return out, loops, nil
 }
 
-// loopCheck returns the code inserted after a loop's block type. Without
-// yields it is
-//
-//	global.get $interrupt
-//	if  unreachable  end
-//
-// and with them one test covers both, so an iteration takes one branch:
-//
-//	global.get $interrupt
-//	local.get $counter  i32.const 1  i32.add  local.tee $counter
-//	i32.const yieldMask  i32.and  i32.eqz
-//	i32.or
-//	if
-//	  global.get $interrupt  if  unreachable  end
-//	  i32.const 0  memory.grow 0  drop
-//	end
-func loopCheck(interrupt, counter uint32, yield bool) []byte {
-	getInterrupt := appendU32([]byte{0x23}, interrupt)
-	trap := []byte{0x04, 0x40, 0x00, 0x0B} // if; unreachable; end
-	if !yield {
-		return append(getInterrupt, trap...)
-	}
-	b := append([]byte(nil), getInterrupt...)
-	b = append(b, 0x20)
-	b = appendU32(b, counter)
-	b = append(b, 0x41, 0x01, 0x6A, 0x22) // i32.const 1; i32.add; local.tee
-	b = appendU32(b, counter)
-	b = append(b, 0x41)
-	b = appendS32(b, yieldMask)
-	b = append(b, 0x71, 0x45, 0x72, 0x04, 0x40) // i32.and; i32.eqz; i32.or; if
-	b = append(b, getInterrupt...)
-	b = append(b, trap...)
-	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1A) // i32.const 0; memory.grow 0; drop
-	return append(b, 0x0B)                      // end
+// Instructions used by the checks.
+const (
+	opIf        = 0x04
+	opEnd       = 0x0B
+	opLocalGet  = 0x20
+	opLocalTee  = 0x22
+	opGlobalGet = 0x23
+	opGlobalSet = 0x24
+	opI32Const  = 0x41
+	opI32Eqz    = 0x45
+	opI32Add    = 0x6A
+	opI32And    = 0x71
+	opI32Or     = 0x72
+)
+
+// slowPath is the body of the rarely taken branch: trap if interrupted,
+// else return to Go for a moment (memory.grow 0).
+func slowPath(b []byte, interrupt uint32) []byte {
+	b = appendU32(append(b, opGlobalGet), interrupt)
+	b = append(b, opIf, 0x40, 0x00, opEnd)               // if; unreachable; end
+	return append(b, opI32Const, 0x00, 0x40, 0x00, 0x1A) // i32.const 0; memory.grow 0; drop
 }
 
-// instrumentBody copies one function body, adding the loop checks and,
-// when it has loops and yields, the counter local (after all others).
-func instrumentBody(out, raw []byte, interrupt, params uint32, yield bool) ([]byte, int, error) {
+// countCheck appends the check run at every function entry and loop head:
+// interrupted, or the call-and-iteration counter incremented to a
+// multiple of yieldMask+1, takes the slow path.
+//
+//	global.get $interrupt
+//	global.get $counter  i32.const 1  i32.add  global.set $counter
+//	global.get $counter  i32.const yieldMask  i32.and  i32.eqz
+//	i32.or
+//	if  <slow path>  end
+func countCheck(b []byte, interrupt uint32) []byte {
+	counter := interrupt + 1
+	b = appendU32(append(b, opGlobalGet), interrupt)
+	b = appendU32(append(b, opGlobalGet), counter)
+	b = append(b, opI32Const, 0x01, opI32Add)
+	b = appendU32(append(b, opGlobalSet), counter)
+	b = appendU32(append(b, opGlobalGet), counter)
+	b = appendS32(append(b, opI32Const), yieldMask)
+	b = append(b, opI32And, opI32Eqz, opI32Or, opIf, 0x40)
+	b = slowPath(b, interrupt)
+	return append(b, opEnd)
+}
+
+// interruptCheck appends the check used when the module has no memory to
+// yield with: global.get $interrupt; if; unreachable; end.
+func interruptCheck(b []byte, interrupt uint32) []byte {
+	b = appendU32(append(b, opGlobalGet), interrupt)
+	return append(b, opIf, 0x40, 0x00, opEnd)
+}
+
+// instrumentBody copies one function body with a check at its entry and at
+// the head of each loop. Entry checks catch recursion without loops; loop
+// checks catch loops. The counter they share lives in a global because
+// locals restart at every call. (A local would be cheaper in principle,
+// but measured no faster here: wazero spills it around the slow path.)
+func instrumentBody(out, raw []byte, interrupt uint32, yield bool) ([]byte, int, error) {
 	r := reader{b: raw}
 	groups, err := r.u32()
 	if err != nil {
 		return nil, 0, fmt.Errorf("locals: %w", err)
 	}
-	afterCount := r.pos
-	locals := uint64(params)
 	for range groups {
-		c, err := r.u32()
-		if err != nil {
+		if _, err := r.u32(); err != nil {
 			return nil, 0, fmt.Errorf("locals: %w", err)
 		}
-		locals += uint64(c)
 		if _, err := r.byte(); err != nil {
 			return nil, 0, fmt.Errorf("locals: %w", err)
 		}
-	}
-	if locals >= 50000 { // wazero's limit on locals; leave room for ours
-		return nil, 0, fmt.Errorf("locals: %d is too many", locals)
 	}
 	codeStart := r.pos
 	var loopEnds []int // offsets just after each loop's block type
@@ -393,17 +401,12 @@ func instrumentBody(out, raw []byte, interrupt, params uint32, yield bool) ([]by
 			loopEnds = append(loopEnds, r.pos)
 		}
 	}
-	if len(loopEnds) == 0 {
-		return append(out, raw...), 0, nil
-	}
+	check := interruptCheck(nil, interrupt)
 	if yield {
-		out = appendU32(out, groups+1)
-		out = append(out, raw[afterCount:codeStart]...)
-		out = append(out, 0x01, 0x7F) // one more i32 local: the counter
-	} else {
-		out = append(out, raw[:codeStart]...)
+		check = countCheck(nil, interrupt)
 	}
-	check := loopCheck(interrupt, uint32(locals), yield)
+	out = append(out, raw[:codeStart]...)
+	out = append(out, check...)
 	copied := codeStart
 	for _, end := range loopEnds {
 		out = append(out, raw[copied:end]...)
@@ -411,72 +414,6 @@ func instrumentBody(out, raw []byte, interrupt, params uint32, yield bool) ([]by
 		copied = end
 	}
 	return append(out, raw[copied:]...), len(loopEnds), nil
-}
-
-// functionParams returns, for each function the module defines (in code
-// section order), how many parameters it takes.
-func functionParams(secs []Section) ([]uint32, error) {
-	var types []uint32
-	var funcs []uint32
-	for _, s := range secs {
-		switch s.ID {
-		case SectionType:
-			r := reader{b: s.Data}
-			n, err := r.u32()
-			if err != nil {
-				return nil, fmt.Errorf("type section: %w", err)
-			}
-			if int(n) > len(s.Data) {
-				return nil, fmt.Errorf("type section: count %d exceeds its size", n)
-			}
-			types = make([]uint32, n)
-			for i := range n {
-				form, err := r.byte()
-				if err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
-				}
-				if form != 0x60 {
-					return nil, fmt.Errorf("type %d: unsupported form 0x%x", i, form)
-				}
-				np, err := r.u32()
-				if err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
-				}
-				if _, err := r.bytes(int(np)); err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
-				}
-				nr, err := r.u32()
-				if err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
-				}
-				if _, err := r.bytes(int(nr)); err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
-				}
-				types[i] = np
-			}
-		case SectionFunction:
-			r := reader{b: s.Data}
-			n, err := r.u32()
-			if err != nil {
-				return nil, fmt.Errorf("function section: %w", err)
-			}
-			if int(n) > len(s.Data) {
-				return nil, fmt.Errorf("function section: count %d exceeds its size", n)
-			}
-			funcs = make([]uint32, n)
-			for i := range n {
-				t, err := r.u32()
-				if err != nil {
-					return nil, fmt.Errorf("function %d: %w", i, err)
-				}
-				if int(t) >= len(types) {
-					return nil, fmt.Errorf("function %d: type %d out of range", i, t)
-				}
-				funcs[i] = types[t]
-			}
-		}
-	}
-	return funcs, nil
 }
 
 // segment is an active data segment at a constant offset in memory 0.
