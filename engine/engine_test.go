@@ -402,6 +402,7 @@ func TestTimeout(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	deploy(t, eng, engine.Function{Name: "spin", Code: testguest.Go(t, "spin"), Timeout: timeout})
 	deploy(t, eng, engine.Function{Name: "sleep", Code: wat(t, "sleep"), Timeout: timeout})
+	deploy(t, eng, engine.Function{Name: "recurse", Code: wat(t, "recurse"), Timeout: timeout})
 	deploy(t, eng, engine.Function{Name: "echo", Code: testguest.WATEcho(t)})
 
 	tests := []struct {
@@ -410,6 +411,7 @@ func TestTimeout(t *testing.T) {
 		{"go busy loop", "spin", ""},
 		{"go sleep", "spin", `{"sleep_ms":60000}`},
 		{"wasi sleep without a loop after it", "sleep", "60000"},
+		{"recursion without a loop", "recurse", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
