@@ -17,6 +17,7 @@ const (
 	DefaultMaxRequestBytes  = 6 << 20 // Lambda's synchronous limit
 	DefaultMaxResponseBytes = 6 << 20
 	DefaultMaxLogBytes      = 256 << 10
+	DefaultMemoryCacheBytes = 256 << 20
 	DefaultAcquireTimeout   = time.Second
 	DefaultIdleTTL          = 10 * time.Minute
 	DefaultInitTimeout      = 10 * time.Second // Lambda's init phase limit
@@ -48,6 +49,12 @@ type Config struct {
 	// and a marker line says how much (DefaultMaxLogBytes).
 	MaxLogBytes int
 
+	// MemoryCacheBytes caps the committed memory of released instance
+	// memories kept, zeroed, for new instances to reuse: it saves their page
+	// faults, most of a cold start (DefaultMemoryCacheBytes). Negative:
+	// keep none.
+	MemoryCacheBytes int
+
 	// AcquireTimeout is how long an invocation waits for an instance when
 	// its function's MaxInstances are busy, before ErrThrottled
 	// (DefaultAcquireTimeout). Negative: throttle at once.
@@ -77,6 +84,12 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxRequestBytes, DefaultMaxRequestBytes)
 	def(&c.MaxResponseBytes, DefaultMaxResponseBytes)
 	def(&c.MaxLogBytes, DefaultMaxLogBytes)
+	switch {
+	case c.MemoryCacheBytes == 0:
+		c.MemoryCacheBytes = DefaultMemoryCacheBytes
+	case c.MemoryCacheBytes < 0:
+		c.MemoryCacheBytes = 0
+	}
 	dur := func(v *time.Duration, d time.Duration) {
 		switch {
 		case *v == 0:

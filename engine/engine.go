@@ -35,13 +35,15 @@ type Engine struct {
 	functions map[string]*version
 	closed    atomic.Bool
 	retiring  sync.WaitGroup
-	start     time.Time // monotonic origin for instance watchdogs
+	start     time.Time    // monotonic origin for instance watchdogs
+	regions   *regionCache // released linear memories, for reuse
 }
 
 // New returns an engine configured by cfg; the zero Config is an in-memory
 // engine with default limits. Close it to release its runtime.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*version{}, start: time.Now()}
+	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
 	switch {
 	case cfg.CompilationCache != nil:
 		e.cache = cfg.CompilationCache
@@ -84,6 +86,7 @@ func (e *Engine) defineHost(ctx context.Context) error {
 
 func (e *Engine) closeRuntime(ctx context.Context) error {
 	err := e.runtime.Close(ctx)
+	e.regions.close()
 	if e.ownCache {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}

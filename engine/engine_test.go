@@ -1006,3 +1006,18 @@ func TestEngineLifecycle(t *testing.T) {
 		assert.Equal(t, "slept", string(res.Payload))
 	})
 }
+
+// TestMemoryNotReusedDirty checks that an instance never sees what an
+// earlier instance (of the same function or another) left in its linear
+// memory, although released memories are reused.
+func TestMemoryNotReusedDirty(t *testing.T) {
+	eng := newEngine(t, engine.Config{})
+	code := wat(t, "residue")
+	deploy(t, eng, engine.Function{Name: "writer", Code: code, MemoryMB: 8, SingleUse: true})
+	deploy(t, eng, engine.Function{Name: "reader", Code: code, MemoryMB: 8, SingleUse: true})
+	for i := range 20 {
+		require.Equal(t, "ok", string(mustSucceed(t, eng, "writer", "write").Payload), "round %d", i)
+		require.Equal(t, "clean", string(mustSucceed(t, eng, "reader", "read").Payload), "round %d", i)
+		require.Equal(t, "clean", string(mustSucceed(t, eng, "writer", "read").Payload), "round %d", i)
+	}
+}

@@ -96,6 +96,7 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 		Log:             in.logs,
 	}
 	in.alloc.limit = uint64(v.cfg.MemoryMB) << 20
+	in.alloc.regions = e.regions
 	// The state goes outermost: host functions look it up on every call.
 	parent := abi.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
 	in.call = &callContext{parent: parent, done: make(chan struct{})}

@@ -22,14 +22,15 @@ type guestMemory interface {
 // allocator hands out one instance's memory: reserved address space where
 // the platform allows (see memory_linux.go), else the Go heap.
 type allocator struct {
-	limit uint64
-	mem   guestMemory
+	limit   uint64
+	regions *regionCache
+	mem     guestMemory
 }
 
 // Allocate implements experimental.MemoryAllocator.
 func (a *allocator) Allocate(capacity, maxBytes uint64) experimental.LinearMemory {
 	limit := min(a.limit, maxBytes)
-	if m := newMappedMemory(limit); m != nil {
+	if m := newMappedMemory(limit, a.regions); m != nil {
 		a.mem = m
 	} else {
 		a.mem = &heapMemory{buf: make([]byte, 0, min(capacity, limit)), limit: limit}
