@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/flintfaas/flint/internal/wasmbin"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // module is a validated, compiled WebAssembly module.
@@ -48,7 +50,8 @@ func (e *Engine) compile(ctx context.Context, f Function) (*module, error) {
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	compiled, err := e.runtime.CompileModule(ctx, prep.Code)
+	// Compile functions on every processor: a Go guest has thousands.
+	compiled, err := e.runtime.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), prep.Code)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
