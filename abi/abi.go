@@ -57,17 +57,28 @@ const (
 	ErrnoState    Errno = 5 // the call makes no sense now (input_read during init)
 	ErrnoDenied   Errno = 6 // the execution policy denies the call
 	ErrnoInternal Errno = 7 // the host failed; the message is in the log
+	// ErrnoFunction: the invoked function failed; the pending result holds
+	// {"errorType": ..., "errorMessage": ...}.
+	ErrnoFunction Errno = 8
+	// ErrnoLimit: a limit was reached (invocation depth, concurrency).
+	ErrnoLimit Errno = 9
+	// ErrnoUnavailable: the target could not be reached (network error,
+	// timeout, throttled); trying again later may work.
+	ErrnoUnavailable Errno = 10
 )
 
 var errnoNames = [...]string{
-	ErrnoOK:       "ok",
-	ErrnoBounds:   "out of bounds",
-	ErrnoTooLarge: "too large",
-	ErrnoInvalid:  "invalid argument",
-	ErrnoNotFound: "not found",
-	ErrnoState:    "not allowed in this phase",
-	ErrnoDenied:   "denied by policy",
-	ErrnoInternal: "host error",
+	ErrnoOK:          "ok",
+	ErrnoBounds:      "out of bounds",
+	ErrnoTooLarge:    "too large",
+	ErrnoInvalid:     "invalid argument",
+	ErrnoNotFound:    "not found",
+	ErrnoState:       "not allowed in this phase",
+	ErrnoDenied:      "denied by policy",
+	ErrnoInternal:    "host error",
+	ErrnoFunction:    "function error",
+	ErrnoLimit:       "limit reached",
+	ErrnoUnavailable: "unavailable",
 }
 
 // String names the error code.
@@ -98,9 +109,12 @@ const (
 	LevelInfo  Level = 1
 	LevelWarn  Level = 2
 	LevelError Level = 3
+	// LevelHost marks the host's own lines (denials, truncation); guests
+	// cannot log at it.
+	LevelHost Level = 4
 )
 
-var levelNames = [...]string{"DEBUG", "INFO", "WARN", "ERROR"}
+var levelNames = [...]string{"DEBUG", "INFO", "WARN", "ERROR", "FLINT"}
 
 // String returns the level's name as it appears in logs.
 func (l Level) String() string {

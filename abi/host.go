@@ -39,6 +39,14 @@ func hostFuncs() []hostFunc {
 		{"log", []api.ValueType{i32, i32, i32}, []string{"level", "ptr", "len"}, []api.ValueType{i32}, logLine},
 		{"context_get", []api.ValueType{i32, i32, i32}, []string{"field", "ptr", "cap"}, []api.ValueType{i32}, contextGet},
 		{"deadline_ms", nil, nil, []api.ValueType{i64}, deadlineMS},
+		{"result_read", []api.ValueType{i32, i32}, []string{"ptr", "cap"}, []api.ValueType{i32}, resultRead},
+		{"kv_get", []api.ValueType{i32, i32, i32, i32}, []string{"store_ptr", "store_len", "key_ptr", "key_len"}, []api.ValueType{i32}, kvGet},
+		{"kv_put", []api.ValueType{i32, i32, i32, i32, i32, i32}, []string{"store_ptr", "store_len", "key_ptr", "key_len", "val_ptr", "val_len"}, []api.ValueType{i32}, kvPut},
+		{"kv_delete", []api.ValueType{i32, i32, i32, i32}, []string{"store_ptr", "store_len", "key_ptr", "key_len"}, []api.ValueType{i32}, kvDelete},
+		{"kv_list", []api.ValueType{i32, i32, i32, i32, i32, i32, i32}, []string{"store_ptr", "store_len", "prefix_ptr", "prefix_len", "after_ptr", "after_len", "limit"}, []api.ValueType{i32}, kvList},
+		{"http_fetch", []api.ValueType{i32, i32}, []string{"req_ptr", "req_len"}, []api.ValueType{i32}, httpFetch},
+		{"fn_invoke", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, fnInvoke},
+		{"config_get", []api.ValueType{i32, i32}, []string{"name_ptr", "name_len"}, []api.ValueType{i32}, configGet},
 	}
 }
 

@@ -3,6 +3,8 @@ package abi
 import (
 	"context"
 	"time"
+
+	"github.com/flintfaas/flint/abi/policy"
 )
 
 // Phase is what an instance is doing, which decides the host calls it may
@@ -52,6 +54,14 @@ type State struct {
 
 	// Log receives ABI log lines.
 	Log Logger
+
+	// Policy is the function's execution policy; nil denies every
+	// capability call. Caps performs the calls the policy allows; nil makes
+	// them fail with ErrnoInternal.
+	Policy *policy.Policy
+	Caps   Capabilities
+	// Pending is the result of the last capability call, for result_read.
+	Pending []byte
 }
 
 // Reset clears what one invocation left behind, keeping buffers.
@@ -65,6 +75,7 @@ func (s *State) Reset() {
 	s.RequestID = ""
 	s.InvokedARN = ""
 	s.Deadline = time.Time{}
+	s.Pending = nil
 }
 
 type stateKey struct{}
