@@ -7,44 +7,14 @@ import (
 	"os"
 	"strconv"
 	"time"
-	"unsafe"
+
+	"github.com/flintfaas/flint/abi/guest/internal/host"
 )
-
-// Error codes of the ABI (see abi/SPEC.md); host calls return them negated.
-const (
-	errnoBounds   = 1
-	errnoTooLarge = 2
-	errnoInvalid  = 3
-	errnoNotFound = 4
-	errnoState    = 5
-	errnoDenied   = 6
-	errnoInternal = 7
-)
-
-// HostError is a failed host call: which call, and the ABI error code.
-type HostError struct {
-	Call  string
-	Errno int32
-}
-
-// Error names the call and the code.
-func (e *HostError) Error() string {
-	names := map[int32]string{
-		errnoBounds: "out of bounds", errnoTooLarge: "too large", errnoInvalid: "invalid argument",
-		errnoNotFound: "not found", errnoState: "not allowed in this phase (or no Flint host)",
-		errnoDenied: "denied by policy", errnoInternal: "host error",
-	}
-	name, ok := names[e.Errno]
-	if !ok {
-		name = "error " + strconv.Itoa(int(e.Errno))
-	}
-	return "flint: " + e.Call + ": " + name
-}
 
 // Handler handles one invocation: event is the request payload, the
 // returned bytes the response. A returned error is a handled function
-// error; its type is ErrorType() when it has that method (see Error), else
-// its Go type's name.
+// error; its type is ErrorType() of the first error in its chain that has
+// that method (see Error and DeniedError), else "Error".
 type Handler func(ctx Context, event []byte) ([]byte, error)
 
 var (
@@ -83,18 +53,6 @@ func OnInit(f func() error) { initHook = f }
 // OnShutdown registers a hook run when the instance retires.
 func OnShutdown(f func()) { shutdownFn = f }
 
-// Error is a function error with an explicit type, as Lambda reports it
-// (errorType, errorMessage).
-type Error struct {
-	Type    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-// ErrorType returns Type.
-func (e *Error) ErrorType() string { return e.Type }
-
 // errorType is the type reported for err: its ErrorType() when it has
 // one, else "Error". (Naming the Go type would need reflection, which would
 // grow every guest and slow its start.)
@@ -119,19 +77,16 @@ func panicMessage(r any) string {
 	return "panic with a non-string value"
 }
 
-func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
-
-func strptr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
-
 func setError(typ, msg string) {
-	const maxMsg = 64 << 10
-	if len(typ) > 256 {
-		typ = typ[:256]
+	// The host refuses longer ones (TOO_LARGE) and the error would be lost.
+	const maxType, maxMsg = 256, 64 << 10
+	if len(typ) > maxType {
+		typ = typ[:maxType]
 	}
 	if len(msg) > maxMsg {
 		msg = msg[:maxMsg]
 	}
-	errorSet(strptr(typ), uint32(len(typ)), strptr(msg), uint32(len(msg)))
+	host.ErrorSet(host.String(typ), uint32(len(typ)), host.String(msg), uint32(len(msg)))
 }
 
 // serve runs one invocation: read the event, call the handler, write the
@@ -142,7 +97,7 @@ func serve(inputLen uint32) uint32 {
 		return 1
 	}
 	event := make([]byte, inputLen)
-	if n := inputRead(ptr(event), inputLen); n < 0 {
+	if n := host.InputRead(host.Bytes(event), inputLen); n < 0 {
 		setError("Runtime.HostError", (&HostError{"input_read", -n}).Error())
 		return 1
 	}
@@ -159,7 +114,7 @@ func serve(inputLen uint32) uint32 {
 		setError(errorType(err), err.Error())
 		return 1
 	}
-	outputWrite(ptr(out), uint32(len(out)))
+	host.OutputWrite(host.Bytes(out), uint32(len(out)))
 	return 0
 }
 
@@ -195,7 +150,7 @@ const (
 // os.Stdout or os.Stderr works too; their lines are tagged STDOUT and
 // STDERR.
 func Log(level Level, msg string) {
-	logLine(int32(level), strptr(msg), uint32(len(msg)))
+	host.Log(int32(level), host.String(msg), uint32(len(msg)))
 }
 
 // Logf formats a line with fmt.Sprintf and logs it at level.
@@ -208,7 +163,7 @@ type Context struct{}
 
 func contextString(field int32) string {
 	var buf [64]byte
-	n := contextGet(field, ptr(buf[:]), uint32(len(buf)))
+	n := host.ContextGet(field, host.Bytes(buf[:]), uint32(len(buf)))
 	if n < 0 {
 		return ""
 	}
@@ -216,7 +171,7 @@ func contextString(field int32) string {
 		return string(buf[:n])
 	}
 	big := make([]byte, n)
-	if m := contextGet(field, ptr(big), uint32(len(big))); m != n {
+	if m := host.ContextGet(field, host.Bytes(big), uint32(len(big))); m != n {
 		return ""
 	}
 	return string(big)
@@ -239,7 +194,7 @@ func (Context) MemoryLimitMB() int {
 
 // Deadline returns when the host will stop the invocation.
 func (Context) Deadline() (time.Time, bool) {
-	ms := deadlineMS()
+	ms := host.DeadlineMS()
 	if ms <= 0 {
 		return time.Time{}, false
 	}
