@@ -17,7 +17,7 @@ import (
 
 // Size limits on capability call arguments, checked before anything else.
 const (
-	MaxStoreName  = 128
+	MaxStoreName  = 64
 	MaxKey        = 1024
 	MaxTargetName = 256
 	MaxConfigName = 256
@@ -112,6 +112,7 @@ func capable(ctx context.Context) (*State, Errno) {
 	case s.Caps == nil:
 		return nil, ErrnoInternal
 	}
+	s.Pending = nil // a failed call must not leave the previous result
 	return s, ErrnoOK
 }
 
@@ -166,10 +167,26 @@ func kvArgs(m api.Module, stack []uint64) (store, key string, errno Errno) {
 	if key, errno = readString(m, arg(stack, 2), arg(stack, 3), MaxKey); errno != ErrnoOK {
 		return "", "", errno
 	}
-	if store == "" {
+	if !validStoreName(store) {
 		return "", "", ErrnoInvalid
 	}
 	return store, key, ErrnoOK
+}
+
+// validStoreName reports whether s is 1 to 64 of [A-Za-z0-9_.-]: the
+// names a policy's kv:STORE/KEY resources can name. A '/' would let a
+// store named "counters/x" pass as store "counters", key "x/...".
+func validStoreName(s string) bool {
+	if len(s) == 0 || len(s) > MaxStoreName {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // kv_get(store_ptr, store_len, key_ptr, key_len) -> len | -errno
@@ -309,6 +326,7 @@ func httpFetch(ctx context.Context, m api.Module, stack []uint64) {
 	req.RequestURI = ""
 	allow := func(u *url.URL) error {
 		if !s.allow(policy.HTTPFetch, u.String()) {
+			s.Pending = []byte(u.String()) // the guest learns which hop was refused
 			return &HostError{Errno: ErrnoDenied, Msg: "denied http:Fetch on " + u.String()}
 		}
 		return nil
