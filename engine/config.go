@@ -3,11 +3,14 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/flintfaas/flint/abi"
+	"github.com/flintfaas/flint/abi/policy"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -24,6 +27,11 @@ const (
 	DefaultShutdownTimeout  = 2 * time.Second
 	DefaultTimeout          = 3 * time.Second // Lambda's default
 	DefaultMemoryMB         = 128
+	DefaultMaxConcurrency   = 1000 // Lambda's default account limit
+	DefaultMaxInvokeDepth   = 16   // Lambda stops recursive loops after 16
+	DefaultMaxAsyncBytes    = 256 << 10
+	DefaultLogRingSize      = 1000
+	DefaultMaxFetchBytes    = 6 << 20
 	MaxTimeout              = 15 * time.Minute
 	MaxMemoryMB             = 4096 // all of a 32-bit linear memory
 	MaxEnvBytes             = 4 << 10
@@ -32,6 +40,15 @@ const (
 // Config configures an Engine. The zero value is a working in-memory
 // engine: every zero field takes the default named beside it.
 type Config struct {
+	// DataDir keeps everything on disk: functions, versions, aliases, code,
+	// guest key-value data and the async queue (engine/store, bbolt), and
+	// the compilation cache (DataDir/compile-cache), so a restarted engine
+	// loses nothing and recompiles nothing. Empty: all in memory.
+	DataDir string
+	// Store, when set, is used instead of DataDir's or the memory store,
+	// and is not closed by the engine.
+	Store store.Store
+
 	// CompilationCacheDir keeps compiled machine code on disk, so a new
 	// engine (a restarted process) does not recompile. Empty: in memory.
 	CompilationCacheDir string
@@ -69,9 +86,61 @@ type Config struct {
 	// (DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
 
+	// MaxConcurrency caps invocations running at once across all functions
+	// (DefaultMaxConcurrency); past it an invocation waits AcquireTimeout,
+	// then is throttled.
+	MaxConcurrency int
+	// MaxInvokeDepth caps chains of functions invoking functions
+	// (DefaultMaxInvokeDepth): deeper calls fail, which stops loops.
+	MaxInvokeDepth int
+	// MaxAsyncPayloadBytes caps an asynchronous invocation's payload
+	// (DefaultMaxAsyncBytes, Lambda's 256 KiB).
+	MaxAsyncPayloadBytes int
+	// LogRingSize is how many invocation logs each function keeps
+	// (DefaultLogRingSize).
+	LogRingSize int
+
+	// Async configures asynchronous invocations' workers and delays.
+	Async AsyncConfig
+
+	// Parameters are named configuration values and secrets functions read
+	// with config_get, when their policy allows config:Get on config:NAME.
+	Parameters map[string]string
+	// Mounts expose host directories to functions as WASI preopens; every
+	// file operation is checked against the function's policy (fs:Read,
+	// fs:Write on fs:PATH).
+	Mounts []Mount
+	// AllowPrivateNetworks lets functions fetch from loopback, private and
+	// link-local addresses, but only hosts their policy names literally.
+	AllowPrivateNetworks bool
+	// BlockedNetworks are refused to outbound requests even then (the
+	// gateway's own addresses, say).
+	BlockedNetworks []netip.Prefix
+	// MaxFetchBytes caps an outbound response's body (DefaultMaxFetchBytes).
+	MaxFetchBytes int
+
 	// Logger receives the engine's own operational messages (not guest
 	// logs). Nil discards them.
 	Logger *slog.Logger
+}
+
+// Mount exposes the host directory HostDir to functions at GuestPath
+// (absolute, e.g. "/data").
+type Mount struct {
+	HostDir   string
+	GuestPath string
+}
+
+// AsyncConfig configures the workers that run asynchronous invocations.
+// Zero fields take queue's defaults.
+type AsyncConfig struct {
+	// Workers is how many events are invoked at once.
+	Workers int
+	// RetryDelay is the delay before the first retry of a failed event,
+	// doubling for each later one (Lambda waits 1 minute, then 2).
+	RetryDelay time.Duration
+	// ThrottleDelay is the first delay before retrying a throttled event.
+	ThrottleDelay time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -84,6 +153,11 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxRequestBytes, DefaultMaxRequestBytes)
 	def(&c.MaxResponseBytes, DefaultMaxResponseBytes)
 	def(&c.MaxLogBytes, DefaultMaxLogBytes)
+	def(&c.MaxConcurrency, DefaultMaxConcurrency)
+	def(&c.MaxInvokeDepth, DefaultMaxInvokeDepth)
+	def(&c.MaxAsyncPayloadBytes, DefaultMaxAsyncBytes)
+	def(&c.LogRingSize, DefaultLogRingSize)
+	def(&c.MaxFetchBytes, DefaultMaxFetchBytes)
 	switch {
 	case c.MemoryCacheBytes == 0:
 		c.MemoryCacheBytes = DefaultMemoryCacheBytes
@@ -136,6 +210,11 @@ type Function struct {
 	// MaxInstances caps the function's concurrent instances (reserved
 	// concurrency). Zero: no cap of its own.
 	MaxInstances int
+	// Policy is the function's execution policy: what it may reach through
+	// the ABI's capabilities. Nil denies everything.
+	Policy *policy.Policy
+	// Description is free text, kept with the function and its versions.
+	Description string
 	// SingleUse runs every invocation on a fresh instance, retired after
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. MinIdle instances are still prepared ahead.
@@ -195,6 +274,9 @@ func (f Function) normalize() (Function, error) {
 	}
 	if size > MaxEnvBytes {
 		return f, invalid("environment is %d bytes, over the %d-byte limit", size, MaxEnvBytes)
+	}
+	if len(f.Description) > 256 {
+		return f, invalid("description is %d bytes, over the 256-byte limit", len(f.Description))
 	}
 	return f, nil
 }

@@ -2,19 +2,21 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flintfaas/flint/abi"
+	"github.com/flintfaas/flint/engine/egress"
 	"github.com/flintfaas/flint/engine/pool"
+	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -24,31 +26,66 @@ import (
 const LatestVersion = "$LATEST"
 
 // Engine runs functions. It is safe for concurrent use.
+//
+// Lock order: Engine.mu, then function.deploy, then function.mu; pool and
+// store locks are leaves.
 type Engine struct {
 	cfg       Config
 	runtime   wazero.Runtime
 	cache     wazero.CompilationCache
 	ownCache  bool
+	store     store.Store
+	ownStore  bool
 	hostFuncs map[string]map[string]api.FunctionDefinition
+	limit     *limiter // MaxConcurrency
+	egress    *egress.Client
+	async     *queue.Queue
 
 	mu        sync.RWMutex
-	functions map[string]*version
+	functions map[string]*function
 	closed    atomic.Bool
 	retiring  sync.WaitGroup
 	start     time.Time    // monotonic origin for instance watchdogs
 	regions   *regionCache // released linear memories, for reuse
 }
 
+// function is a deployed function: its record and the runtimes (compiled
+// code and instance pools) of the versions that have been invoked.
+type function struct {
+	name   string
+	limit  *limiter                // reserved concurrency
+	latest atomic.Pointer[version] // $LATEST's runtime, nil until needed
+	deploy sync.Mutex              // serializes changes of $LATEST
+	logs   *logRing
+	usage  usageCounters
+
+	mu       sync.RWMutex
+	rec      *functionRecord
+	runtimes map[string]*version // published versions, by number
+}
+
 // New returns an engine configured by cfg; the zero Config is an in-memory
-// engine with default limits. Close it to release its runtime.
-func New(ctx context.Context, cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*version{}, start: time.Now()}
+// engine with default limits. With cfg.DataDir set, it serves the
+// functions it finds there. Close it to release its runtime.
+func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
+	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*function{}, start: time.Now()}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
+	e.limit = newLimiter(e.cfg.MaxConcurrency)
+	defer func() {
+		if err != nil {
+			_ = e.closeRuntime(ctx)
+		}
+	}()
+
+	cacheDir := cfg.CompilationCacheDir
+	if cacheDir == "" && cfg.DataDir != "" {
+		cacheDir = filepath.Join(cfg.DataDir, "compile-cache")
+	}
 	switch {
 	case cfg.CompilationCache != nil:
 		e.cache = cfg.CompilationCache
-	case cfg.CompilationCacheDir != "":
-		c, err := wazero.NewCompilationCacheWithDir(cfg.CompilationCacheDir)
+	case cacheDir != "":
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("engine: compilation cache: %w", err)
 		}
@@ -56,13 +93,35 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	default:
 		e.cache, e.ownCache = wazero.NewCompilationCache(), true
 	}
+	switch {
+	case cfg.Store != nil:
+		e.store = cfg.Store
+	case cfg.DataDir != "":
+		s, err := store.Open(cfg.DataDir, store.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		e.store, e.ownStore = s, true
+	default:
+		e.store, e.ownStore = store.NewMemory(), true
+	}
+
 	// Not WithCloseOnContextDone: it makes every loop iteration exit to Go
 	// and every call start a goroutine. Modules are instrumented instead
 	// (see wasmbin.Prepare and docs/RATIONALE.md).
 	rc := wazero.NewRuntimeConfig().WithCompilationCache(e.cache)
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := e.defineHost(ctx); err != nil {
-		_ = e.closeRuntime(ctx)
+		return nil, err
+	}
+	e.egress = egress.New(egress.Config{
+		MaxResponseBytes: int64(e.cfg.MaxFetchBytes),
+		Blocked:          e.cfg.BlockedNetworks,
+	})
+	if err := e.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.startAsync(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -84,38 +143,79 @@ func (e *Engine) defineHost(ctx context.Context) error {
 	return nil
 }
 
+// load reads the functions persisted in the store. Their runtimes are made
+// when first needed, except those with provisioned instances, which start
+// filling now.
+func (e *Engine) load(ctx context.Context) error {
+	recs, err := e.loadRecords(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: load functions: %w", err)
+	}
+	for _, rec := range recs {
+		e.functions[rec.Name] = e.newFunction(rec)
+	}
+	for _, rec := range recs {
+		e.refreshProvisioned(rec.Name)
+	}
+	return nil
+}
+
+func (e *Engine) newFunction(rec *functionRecord) *function {
+	return &function{
+		name:     rec.Name,
+		rec:      rec,
+		limit:    newLimiter(rec.Reserved),
+		runtimes: map[string]*version{},
+		logs:     newLogRing(e.cfg.LogRingSize),
+	}
+}
+
 func (e *Engine) closeRuntime(ctx context.Context) error {
-	err := e.runtime.Close(ctx)
+	var err error
+	if e.runtime != nil {
+		err = e.runtime.Close(ctx)
+	}
 	e.regions.close()
-	if e.ownCache {
+	if e.ownCache && e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
+	}
+	if e.ownStore && e.store != nil {
+		err = errors.Join(err, e.store.Close())
 	}
 	return err
 }
 
-// Close stops accepting invocations, lets in-flight ones finish (until ctx
-// is done), retires every instance and releases the runtime. It is safe to
+// Close stops accepting invocations, stops the async workers (queued events
+// stay in the store), lets in-flight invocations finish (until ctx is
+// done), retires every instance and releases the runtime. It is safe to
 // call more than once.
 func (e *Engine) Close(ctx context.Context) error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	var errs []error
+	if e.async != nil {
+		if err := e.async.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("async queue: %w", err))
+		}
+	}
 	e.mu.Lock()
-	versions := slices.Collect(maps.Values(e.functions))
-	e.functions = map[string]*version{}
+	functions := slices.Collect(maps.Values(e.functions))
+	e.functions = map[string]*function{}
 	e.mu.Unlock()
 
-	var errs []error
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for _, v := range versions {
-		wg.Go(func() {
-			if err := v.close(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("function %s: %w", v.name, err))
-				mu.Unlock()
-			}
-		})
+	for _, f := range functions {
+		for _, v := range f.allRuntimes() {
+			wg.Go(func() {
+				if err := v.close(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("function %s:%s: %w", v.name, v.version, err))
+					mu.Unlock()
+				}
+			})
+		}
 	}
 	wg.Wait()
 	done := make(chan struct{})
@@ -129,16 +229,85 @@ func (e *Engine) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Deploy validates and compiles f's module and makes it the function's
-// $LATEST version, replacing any earlier one: invocations in flight finish
-// on the old version, whose instances are then retired. With MinIdle set,
-// Deploy returns once that many instances are initialized, and fails if
-// one cannot be. Errors: ErrInvalidFunction, ErrInvalidModule (a
-// *ModuleError saying why), ErrInitFailed, ErrClosed.
+// allRuntimes returns the function's runtimes and forgets them.
+func (f *function) allRuntimes() []*version {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := slices.Collect(maps.Values(f.runtimes))
+	f.runtimes = map[string]*version{}
+	if v := f.latest.Swap(nil); v != nil {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Deploy validates and compiles f's module and makes it, with f's
+// configuration, the function's $LATEST version, creating the function if
+// needed. Invocations in flight finish on the old $LATEST, whose instances
+// are then retired; new ones get the new code and configuration. f's
+// MaxInstances sets the function's reserved concurrency and MinIdle the
+// instances of $LATEST kept initialized; Deploy returns once those are
+// ready, and fails if one cannot be. Errors: ErrInvalidFunction,
+// ErrInvalidModule (a *ModuleError saying why), ErrInitFailed, ErrClosed.
 func (e *Engine) Deploy(ctx context.Context, f Function) (*FunctionInfo, error) {
+	return e.install(ctx, f, f.Code, func(rec *functionRecord) {
+		rec.Reserved = f.MaxInstances
+		setProvisioned(rec, LatestVersion, f.MinIdle)
+	})
+}
+
+// UpdateCode replaces the code of a function's $LATEST, keeping its
+// configuration.
+func (e *Engine) UpdateCode(ctx context.Context, name string, code []byte) (*FunctionInfo, error) {
+	cur, err := e.Function(name)
+	if err != nil {
+		return nil, err
+	}
+	return e.install(ctx, cur.function(), code, nil)
+}
+
+// UpdateConfig changes the configuration of a function's $LATEST, keeping
+// its code: update receives the current configuration (Code is nil) and
+// edits it. Reserved (MaxInstances) and provisioned (MinIdle) concurrency
+// change with it.
+func (e *Engine) UpdateConfig(ctx context.Context, name string, update func(*Function) error) (*FunctionInfo, error) {
+	cur, err := e.Function(name)
+	if err != nil {
+		return nil, err
+	}
+	f := cur.function()
+	if err := update(&f); err != nil {
+		return nil, err
+	}
+	f.Name = name
+	code, err := e.store.Blobs().Get(ctx, cur.CodeSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("engine: code of %s: %w", name, err)
+	}
+	return e.install(ctx, f, code, func(rec *functionRecord) {
+		rec.Reserved = f.MaxInstances
+		setProvisioned(rec, LatestVersion, f.MinIdle)
+	})
+}
+
+func setProvisioned(rec *functionRecord, qualifier string, n int) {
+	if n == 0 {
+		delete(rec.Provisioned, qualifier)
+		return
+	}
+	if rec.Provisioned == nil {
+		rec.Provisioned = map[string]int{}
+	}
+	rec.Provisioned[qualifier] = n
+}
+
+// install makes code with f's configuration the $LATEST of f.Name; adjust,
+// if set, changes function-wide settings in the same update.
+func (e *Engine) install(ctx context.Context, f Function, code []byte, adjust func(*functionRecord)) (*FunctionInfo, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
+	f.Code = code
 	f, err := f.normalize()
 	if err != nil {
 		return nil, err
@@ -147,26 +316,78 @@ func (e *Engine) Deploy(ctx context.Context, f Function) (*FunctionInfo, error) 
 	if err != nil {
 		return nil, err
 	}
-	v := e.newVersion(f, mod, LatestVersion)
-	if err := v.pool.Prefill(ctx); err != nil {
-		_ = v.close(context.Background())
-		return nil, fmt.Errorf("deploy %s: %w", f.Name, err)
+	digest, err := e.store.Blobs().Put(ctx, code)
+	if err != nil {
+		_ = mod.compiled.Close(ctx)
+		return nil, fmt.Errorf("engine: store code of %s: %w", f.Name, err)
+	}
+	rev := revision{
+		Version: LatestVersion, CodeSHA256: digest, CodeSize: len(code), Config: configOf(f),
+		RevisionID: newRequestID(), LastModified: time.Now().UTC(),
 	}
 
-	e.mu.Lock()
-	if e.closed.Load() {
-		e.mu.Unlock()
-		_ = v.close(context.Background())
-		return nil, ErrClosed
+	fn, created := e.functionForDeploy(f.Name, rev)
+	fn.deploy.Lock()
+	defer fn.deploy.Unlock()
+
+	fn.mu.RLock()
+	rec := fn.rec.clone()
+	fn.mu.RUnlock()
+	rec.Latest = rev
+	if adjust != nil {
+		adjust(rec)
 	}
-	old := e.functions[f.Name]
-	e.functions[f.Name] = v
-	e.mu.Unlock()
-	if old != nil {
+	v := e.newVersion(fn, rev, mod, provisionedFor(rec, LatestVersion))
+	if err := v.pool.Prefill(ctx); err != nil {
+		_ = v.close(context.Background())
+		if created {
+			e.forget(fn)
+		}
+		return nil, fmt.Errorf("deploy %s: %w", f.Name, err)
+	}
+	if err := e.saveRecord(ctx, rec); err != nil {
+		_ = v.close(context.Background())
+		if created {
+			e.forget(fn)
+		}
+		return nil, fmt.Errorf("engine: save %s: %w", f.Name, err)
+	}
+	fn.mu.Lock()
+	fn.rec = rec
+	fn.mu.Unlock()
+	fn.limit.setCap(rec.Reserved)
+	if old := fn.latest.Swap(v); old != nil {
 		e.retire(old)
 	}
-	info := v.info()
+	if e.closed.Load() { // closed meanwhile: Close may have missed v
+		e.retire(v)
+		return nil, ErrClosed
+	}
+	e.refreshProvisioned(f.Name)
+	info := infoOf(rec, rev)
 	return &info, nil
+}
+
+// functionForDeploy returns the function named name, creating it (with a
+// record holding rev) if it does not exist.
+func (e *Engine) functionForDeploy(name string, rev revision) (*function, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if fn := e.functions[name]; fn != nil {
+		return fn, false
+	}
+	fn := e.newFunction(&functionRecord{Name: name, Created: time.Now().UTC(), Latest: rev, NextVersion: 1})
+	e.functions[name] = fn
+	return fn, true
+}
+
+// forget removes a function whose creation failed.
+func (e *Engine) forget(fn *function) {
+	e.mu.Lock()
+	if e.functions[fn.name] == fn {
+		delete(e.functions, fn.name)
+	}
+	e.mu.Unlock()
 }
 
 // retire drains v in the background: in-flight calls finish, then its
@@ -181,218 +402,313 @@ func (e *Engine) retire(v *version) {
 	})
 }
 
-// Remove deletes a function. In-flight invocations finish first.
+// Remove deletes a function, all its versions and aliases. In-flight
+// invocations finish first.
 func (e *Engine) Remove(ctx context.Context, name string) error {
 	e.mu.Lock()
-	v, ok := e.functions[name]
+	f, ok := e.functions[name]
 	delete(e.functions, name)
 	e.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
 	}
-	return v.close(ctx)
+	bucket, err := e.bucket()
+	if err == nil {
+		err = bucket.Delete(ctx, name)
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, v := range f.allRuntimes() {
+		errs = append(errs, v.close(ctx))
+	}
+	return errors.Join(errs...)
 }
 
-func (e *Engine) lookup(name string) (*version, error) {
+// function returns the deployed function name (unqualified).
+func (e *Engine) function(name string) (*function, error) {
 	e.mu.RLock()
-	v := e.functions[name]
+	f := e.functions[name]
 	e.mu.RUnlock()
-	if v == nil {
+	if f == nil {
 		if e.closed.Load() {
 			return nil, ErrClosed
 		}
-		fn, qualifier, _ := strings.Cut(name, ":")
-		if qualifier != "" && qualifier != LatestVersion {
-			e.mu.RLock()
-			_, exists := e.functions[fn]
-			e.mu.RUnlock()
-			if exists {
-				return nil, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, fn, qualifier)
-			}
-		} else if qualifier == LatestVersion {
-			return e.lookup(fn)
-		}
 		return nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
 	}
-	return v, nil
+	return f, nil
 }
 
-// Function describes the deployed function name.
-func (e *Engine) Function(name string) (FunctionInfo, error) {
-	v, err := e.lookup(name)
+// Function describes function name: its $LATEST, or, for "name:qualifier",
+// that version or the version an alias points to.
+func (e *Engine) Function(target string) (FunctionInfo, error) {
+	name, q := splitQualified(target)
+	f, err := e.function(name)
 	if err != nil {
 		return FunctionInfo{}, err
 	}
-	return v.info(), nil
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if q == "" {
+		q = LatestVersion
+	}
+	if a, ok := f.rec.Aliases[q]; ok {
+		q = a.FunctionVersion
+	}
+	rev, ok := f.rec.version(q)
+	if !ok {
+		return FunctionInfo{}, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, name, q)
+	}
+	return infoOf(f.rec, rev), nil
 }
 
-// Functions lists the deployed functions, sorted by name.
+// Functions lists the deployed functions' $LATEST, sorted by name.
 func (e *Engine) Functions() []FunctionInfo {
 	e.mu.RLock()
-	out := make([]FunctionInfo, 0, len(e.functions))
-	for _, v := range e.functions {
-		out = append(out, v.info())
-	}
+	fs := slices.Collect(maps.Values(e.functions))
 	e.mu.RUnlock()
+	out := make([]FunctionInfo, 0, len(fs))
+	for _, f := range fs {
+		f.mu.RLock()
+		out = append(out, infoOf(f.rec, f.rec.Latest))
+		f.mu.RUnlock()
+	}
 	slices.SortFunc(out, func(a, b FunctionInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-// Stats returns the counters of function name.
-func (e *Engine) Stats(name string) (Stats, error) {
-	v, err := e.lookup(name)
+// Stats returns the counters of a function version ("name" for $LATEST,
+// "name:7", "name:alias" for the alias's primary version).
+func (e *Engine) Stats(target string) (Stats, error) {
+	name, q := splitQualified(target)
+	f, err := e.function(name)
 	if err != nil {
 		return Stats{}, err
+	}
+	f.mu.RLock()
+	if a, ok := f.rec.Aliases[q]; ok {
+		q = a.FunctionVersion
+	}
+	_, exists := f.rec.version(cmpOr(q, LatestVersion))
+	f.mu.RUnlock()
+	if !exists {
+		return Stats{}, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, name, q)
+	}
+	v := f.runtimeIfAny(q)
+	if v == nil {
+		return Stats{}, nil
 	}
 	return v.stats(), nil
 }
 
-// Invoke runs function name (optionally "name:$LATEST") on payload and
-// waits for its result.
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// runtimeIfAny returns a version's runtime if it exists.
+func (f *function) runtimeIfAny(q string) *version {
+	if q == "" || q == LatestVersion {
+		return f.latest.Load()
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.runtimes[q]
+}
+
+// resolve returns the runtime that runs an invocation of qualifier
+// ("", $LATEST, a version number or an alias), creating it if needed.
+func (e *Engine) resolve(ctx context.Context, f *function, q string) (*version, error) {
+	if q == "" || q == LatestVersion {
+		if v := f.latest.Load(); v != nil {
+			return v, nil
+		}
+		return e.makeRuntime(ctx, f, LatestVersion)
+	}
+	if !isVersionNumber(q) {
+		f.mu.RLock()
+		a, ok := f.rec.Aliases[q]
+		f.mu.RUnlock()
+		if !ok {
+			return nil, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, f.name, q)
+		}
+		return e.resolve(ctx, f, a.pick())
+	}
+	f.mu.RLock()
+	v := f.runtimes[q]
+	f.mu.RUnlock()
+	if v != nil {
+		return v, nil
+	}
+	return e.makeRuntime(ctx, f, q)
+}
+
+// makeRuntime compiles a version's code (a compilation-cache hit after the
+// first time) and makes its pool.
+func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (*version, error) {
+	f.deploy.Lock()
+	defer f.deploy.Unlock()
+	if v := f.runtimeIfAny(version); v != nil {
+		return v, nil
+	}
+	f.mu.RLock()
+	rec := f.rec
+	f.mu.RUnlock()
+	rev, ok := rec.version(version)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s has no version %q", ErrFunctionNotFound, f.name, version)
+	}
+	code, err := e.store.Blobs().Get(ctx, rev.CodeSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("engine: code of %s:%s: %w", f.name, version, err)
+	}
+	fn := rev.function(f.name)
+	fn.Code = code
+	mod, err := e.compile(ctx, fn)
+	if err != nil {
+		return nil, err
+	}
+	v := e.newVersion(f, rev, mod, provisionedFor(rec, version))
+	if version == LatestVersion {
+		if !f.latest.CompareAndSwap(nil, v) {
+			_ = v.close(ctx)
+			return f.latest.Load(), nil
+		}
+	} else {
+		f.mu.Lock()
+		f.runtimes[version] = v
+		f.mu.Unlock()
+	}
+	if e.closed.Load() {
+		e.retire(v)
+		return nil, ErrClosed
+	}
+	return v, nil
+}
+
+// dropRuntime retires the runtime of a deleted version.
+func (e *Engine) dropRuntime(name, version string) {
+	f, err := e.function(name)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	v := f.runtimes[version]
+	delete(f.runtimes, version)
+	f.mu.Unlock()
+	if v != nil {
+		e.retire(v)
+	}
+}
+
+// provisionedFor is how many idle instances a version keeps: its own
+// setting plus those of the aliases whose primary version it is.
+func provisionedFor(rec *functionRecord, version string) int {
+	n := rec.Provisioned[version]
+	for name, a := range rec.Aliases {
+		if a.FunctionVersion == version {
+			n += rec.Provisioned[name]
+		}
+	}
+	return n
+}
+
+// refreshProvisioned applies a function's provisioned concurrency to its
+// runtimes, making those that should have idle instances.
+func (e *Engine) refreshProvisioned(name string) {
+	f, err := e.function(name)
+	if err != nil {
+		return
+	}
+	f.mu.RLock()
+	rec := f.rec
+	f.mu.RUnlock()
+	versions := []string{LatestVersion}
+	for _, r := range rec.Versions {
+		versions = append(versions, r.Version)
+	}
+	for _, ver := range versions {
+		n := provisionedFor(rec, ver)
+		v := f.runtimeIfAny(ver)
+		if v == nil && n > 0 {
+			v, err = e.makeRuntime(context.Background(), f, ver)
+			if err != nil {
+				e.cfg.Logger.Warn("provisioning instances", "function", name, "version", ver, "err", err)
+				continue
+			}
+		}
+		if v != nil {
+			v.pool.SetMinIdle(n)
+		}
+	}
+}
+
+// Invoke runs a function on payload and waits for its result. target is
+// "name", "name:VERSION" or "name:ALIAS"; Result.Version says which
+// version ran.
 //
 // The error is non-nil only when the function could not be run: ErrClosed,
 // ErrFunctionNotFound, ErrPayloadTooLarge, ErrThrottled, or the context's
 // error. Everything the function itself did wrong — a returned error, a
 // trap, a timeout, a failed init — is in Result.FunctionError.
 //
-// Result.Logs holds the lines the function logged, through the ABI or
-// its stdout and stderr, each tagged with the request id.
-func (e *Engine) Invoke(ctx context.Context, name string, payload []byte) (*Result, error) {
+// Result.Logs holds the lines the function logged, through the ABI or its
+// stdout and stderr, each tagged with the request id; Result.Log adds
+// Lambda's START, END and REPORT lines.
+func (e *Engine) Invoke(ctx context.Context, target string, payload []byte) (*Result, error) {
+	return e.invoke(ctx, target, payload, 0, "")
+}
+
+// invoke runs an invocation at a depth of nested fn_invoke calls.
+func (e *Engine) invoke(ctx context.Context, target string, payload []byte, depth int, requestID string) (*Result, error) {
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
+	name, q := splitQualified(target)
+	if q == "" && len(name) != len(target) {
+		return nil, fmt.Errorf("%w: %q has an empty qualifier", ErrFunctionNotFound, target)
+	}
+	f, err := e.function(name)
+	if err != nil {
+		return nil, err
+	}
+	if !e.limit.acquire(ctx, e.cfg.AcquireTimeout) {
+		return nil, e.throttled(ctx, f, "the engine is at its concurrency limit", e.cfg.MaxConcurrency)
+	}
+	defer e.limit.release()
+	if !f.limit.acquire(ctx, e.cfg.AcquireTimeout) {
+		return nil, e.throttled(ctx, f, "the function is at its reserved concurrency limit", int(f.limit.max.Load()))
+	}
+	defer f.limit.release()
 	for {
-		v, err := e.lookup(name)
+		v, err := e.resolve(ctx, f, q)
 		if err != nil {
 			return nil, err
 		}
-		res, err := v.invoke(ctx, payload)
+		res, err := v.invoke(ctx, payload, depth, requestID)
 		if errors.Is(err, pool.ErrClosed) && !e.closed.Load() {
-			continue // redeployed between lookup and Get: take the new version
+			continue // redeployed between resolve and Get: take the new runtime
 		}
 		return res, err
 	}
 }
 
-// version is one deployed version of a function: compiled code, its
-// configuration and its pool of instances.
-type version struct {
-	engine  *Engine
-	name    string
-	version string
-	cfg     Function // normalized; Code is dropped after compiling
-	mod     *module
-	modCfg  wazero.ModuleConfig
-	pool    *pool.Pool[*instance]
-	created time.Time
-
-	invocations, errs, timeouts, throttles, initErrors atomic.Uint64
+func (e *Engine) throttled(ctx context.Context, f *function, what string, limit int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if v := f.latest.Load(); v != nil {
+		v.throttles.Add(1)
+	}
+	return fmt.Errorf("%w: %s: %s (%d)", ErrThrottled, f.name, what, limit)
 }
 
-func (e *Engine) newVersion(f Function, mod *module, name string) *version {
-	f.Code = nil
-	f.Env = maps.Clone(f.Env) // the caller may change its map after Deploy
-	v := &version{engine: e, name: f.Name, version: name, cfg: f, mod: mod, created: time.Now()}
-	mc := wazero.NewModuleConfig().
-		WithName("").
-		WithStartFunctions().
-		WithSysWalltime().
-		WithSysNanotime().
-		WithRandSource(rand.Reader).
-		WithEnv("AWS_LAMBDA_FUNCTION_NAME", f.Name).
-		WithEnv("AWS_LAMBDA_FUNCTION_VERSION", name).
-		WithEnv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(f.MemoryMB)).
-		WithEnv("_HANDLER", f.Handler)
-	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
-		mc = mc.WithEnv(k, f.Env[k])
-	}
-	v.modCfg = mc
-	v.pool = pool.New(pool.Config{
-		MinIdle:        f.MinIdle,
-		MaxInstances:   f.MaxInstances,
-		AcquireTimeout: e.cfg.AcquireTimeout,
-		IdleTTL:        e.cfg.IdleTTL,
-	}, v)
-	return v
-}
-
-// Create implements pool.Factory.
-func (v *version) Create(ctx context.Context) (*instance, error) { return v.newInstance(ctx) }
-
-// Destroy implements pool.Factory.
-func (v *version) Destroy(in *instance, broken bool) { in.destroy(broken) }
-
-// dropLogs receives log lines no invocation will carry: a retiring
-// instance's shutdown output.
-func (v *version) dropLogs(logs []byte) {
-	if len(logs) > 0 {
-		v.engine.cfg.Logger.Debug("function log outside an invocation", "function", v.name, "log", string(logs))
-	}
-}
-
-func (v *version) invoke(ctx context.Context, payload []byte) (*Result, error) {
-	in, start, err := v.pool.Get(ctx)
-	if err != nil {
-		var ie *initError
-		switch {
-		case errors.As(err, &ie):
-			v.initErrors.Add(1)
-			v.errs.Add(1)
-			return &Result{RequestID: newRequestID(), Version: v.version, FunctionError: ie.fe,
-				Cold: true, InitDuration: ie.duration, Logs: ie.logs}, nil
-		case errors.Is(err, pool.ErrThrottled):
-			v.throttles.Add(1)
-			return nil, fmt.Errorf("%w: function %s is at its concurrency limit (%d)", ErrThrottled, v.name, v.cfg.MaxInstances)
-		}
-		return nil, err
-	}
-	res := &Result{RequestID: newRequestID(), Version: v.version, Cold: start == pool.Cold}
-	if res.Cold {
-		res.InitDuration = in.initDuration
-	}
-	switch broken := in.invoke(ctx, payload, res); {
-	case broken:
-		v.pool.Discard(in)
-	case v.cfg.SingleUse:
-		v.pool.Retire(in)
-	default:
-		v.pool.Put(in)
-	}
-	v.invocations.Add(1)
-	if fe := res.FunctionError; fe != nil {
-		v.errs.Add(1)
-		if errors.Is(fe, ErrTimeout) {
-			v.timeouts.Add(1)
-		}
-	}
-	return res, nil
-}
-
-func (v *version) close(ctx context.Context) error {
-	err := v.pool.Close(ctx)
-	if err == nil {
-		err = v.mod.compiled.Close(ctx)
-	}
+// CheckInvoke reports whether target ("name[:qualifier]") exists and can
+// be invoked, running nothing (Lambda's DryRun).
+func (e *Engine) CheckInvoke(target string) error {
+	_, err := e.Function(target)
 	return err
-}
-
-func (v *version) info() FunctionInfo {
-	return FunctionInfo{
-		Name: v.name, Version: v.version,
-		CodeSHA256: v.mod.sha256, CodeSize: v.mod.size,
-		Handler: v.cfg.Handler, Timeout: v.cfg.Timeout, MemoryMB: v.cfg.MemoryMB,
-		Env:     maps.Clone(v.cfg.Env),
-		MinIdle: v.cfg.MinIdle, MaxInstances: v.cfg.MaxInstances, SingleUse: v.cfg.SingleUse,
-		LastModified: v.created,
-	}
-}
-
-func (v *version) stats() Stats {
-	p := v.pool.Stats()
-	return Stats{
-		Invocations: v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
-		Throttles: v.throttles.Load(), InitErrors: v.initErrors.Load(),
-		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired,
-		Idle: p.Idle, Busy: p.Busy,
-	}
 }

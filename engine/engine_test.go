@@ -66,7 +66,7 @@ func TestDeployRejectsModules(t *testing.T) {
 		{
 			name: "imports an unknown flint function",
 			fn:   engine.Function{Code: wat(t, "import_unknown_flint")},
-			want: []string{`imports "flint"."kv_get", which this host does not provide (Flint ABI v1)`},
+			want: []string{`imports "flint"."no_such_call", which this host does not provide (Flint ABI v1)`},
 		},
 		{
 			name: "imports a flint function with the wrong signature",

@@ -19,6 +19,9 @@ var (
 	// ErrThrottled: the function's concurrency limit was reached and no
 	// instance freed up in time.
 	ErrThrottled = errors.New("throttled")
+	// ErrConflict: the change conflicts with the state (deleting a version
+	// an alias points to).
+	ErrConflict = errors.New("conflict")
 	// ErrPayloadTooLarge: a request payload is over the configured limit.
 	ErrPayloadTooLarge = errors.New("request payload too large")
 

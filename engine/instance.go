@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -29,9 +30,11 @@ type instance struct {
 	logs     *logBuffer
 	alloc    allocator
 	call     *callContext
+	caps     caps
 	watch    *watchdog   // invocation timeouts
 	phase    *time.Timer // init and shutdown timeouts
 	stopCtx  func() bool
+	closers  []io.Closer // the instance's mounts
 
 	initDuration time.Duration
 }
@@ -89,11 +92,14 @@ func (c *callContext) setInterrupt(g api.MutableGlobal) {
 func (v *version) newInstance(ctx context.Context) (*instance, error) {
 	e := v.engine
 	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes)}
+	in.caps = caps{in: in}
 	in.state = abi.State{
 		FunctionName:    v.name,
 		FunctionVersion: v.version,
 		MaxOutput:       e.cfg.MaxResponseBytes,
 		Log:             in.logs,
+		Policy:          v.cfg.Policy,
+		Caps:            &in.caps,
 	}
 	in.alloc.limit = uint64(v.cfg.MemoryMB) << 20
 	in.alloc.regions = e.regions
@@ -131,6 +137,11 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 // init instantiates the module and runs its initializers.
 func (in *instance) init(v *version) *FunctionError {
 	cfg := v.modCfg.WithStdout(&in.logs.stdout).WithStderr(&in.logs.stderr).WithNanosleep(in.nanosleep)
+	if fsc, err := in.mounts(); err != nil {
+		return unhandled(ErrInitFailed, ErrorTypeInit, "%v", err)
+	} else if fsc != nil {
+		cfg = cfg.WithFSConfig(fsc)
+	}
 	mod, err := v.engine.runtime.InstantiateModule(in.call, v.mod.compiled, cfg)
 	if err != nil {
 		return in.failure(err)
@@ -219,9 +230,10 @@ func (in *instance) endCall() (killed bool) {
 
 // invoke runs the handler on payload and fills res. It reports whether the
 // instance is broken and must be discarded.
-func (in *instance) invoke(ctx context.Context, payload []byte, res *Result) (broken bool) {
+func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *Result) (broken bool) {
 	s := &in.state
 	s.Phase = abi.PhaseInvoke
+	in.caps.depth = depth
 	s.Input = payload
 	s.RequestID = res.RequestID
 	in.logs.reqID = res.RequestID
@@ -331,6 +343,11 @@ func (in *instance) failure(err error) *FunctionError {
 // shutdown hook, bounded by the engine's ShutdownTimeout.
 func (in *instance) destroy(broken bool) {
 	in.watch.stop()
+	defer func() {
+		for _, c := range in.closers {
+			_ = c.Close()
+		}
+	}()
 	if in.mod == nil {
 		in.alloc.release() // instantiation failed after allocating memory
 		return

@@ -1,6 +1,11 @@
 package engine
 
-import "time"
+import (
+	"maps"
+	"time"
+
+	"github.com/flintfaas/flint/abi/policy"
+)
 
 // Result is the outcome of one invocation that ran (or tried to start) the
 // function. A failure of the function itself — an error it returned, a
@@ -24,9 +29,36 @@ type Result struct {
 	// MemoryUsed is the instance's linear memory size after the call, in
 	// bytes (wasm memory never shrinks, so it is also the maximum).
 	MemoryUsed uint64
-	// Logs holds the invocation's log lines (see Engine.Invoke); for the
-	// first call of an instance, its init lines come first.
+	// MemoryMB is the function's configured memory size.
+	MemoryMB int
+	// Logs holds the lines the function logged during the invocation (see
+	// Engine.Invoke); for the first call of an instance, its init lines
+	// come first. Log adds Lambda's START, END and REPORT lines.
 	Logs []byte
+}
+
+// BilledDuration is Duration rounded up to the millisecond, as Lambda
+// bills.
+func (r *Result) BilledDuration() time.Duration {
+	return billed(r.Duration)
+}
+
+func billed(d time.Duration) time.Duration {
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return max(ms, 1) * time.Millisecond
+}
+
+// Log returns the invocation's complete log as Lambda writes it:
+//
+//	START RequestId: <id> Version: <version>
+//	<the function's lines>
+//	END RequestId: <id>
+//	REPORT RequestId: <id>	Duration: 1.23 ms	Billed Duration: 2 ms	Memory Size: 128 MB	Max Memory Used: 3 MB	[Init Duration: 4.56 ms]
+func (r *Result) Log() []byte {
+	return formatInvocation(nil, logEntry{
+		RequestID: r.RequestID, Version: r.Version, Duration: r.Duration, InitDuration: r.InitDuration,
+		Cold: r.Cold, MemoryMB: r.MemoryMB, MemoryUsed: r.MemoryUsed, Lines: r.Logs,
+	})
 }
 
 // Err returns FunctionError as an error, or nil when the function
@@ -38,7 +70,7 @@ func (r *Result) Err() error {
 	return r.FunctionError
 }
 
-// FunctionInfo describes a deployed function version.
+// FunctionInfo describes a function version ($LATEST or published).
 type FunctionInfo struct {
 	Name         string
 	Version      string
@@ -48,10 +80,22 @@ type FunctionInfo struct {
 	Timeout      time.Duration
 	MemoryMB     int
 	Env          map[string]string
-	MinIdle      int
-	MaxInstances int
+	Policy       *policy.Policy
+	Description  string
+	MinIdle      int // provisioned instances of this version
+	MaxInstances int // the function's reserved concurrency
 	SingleUse    bool
+	RevisionID   string
 	LastModified time.Time
+}
+
+// function returns the configuration as a Function (without code).
+func (i FunctionInfo) function() Function {
+	return Function{
+		Name: i.Name, Handler: i.Handler, Timeout: i.Timeout, MemoryMB: i.MemoryMB,
+		Env: maps.Clone(i.Env), Policy: i.Policy, Description: i.Description,
+		MinIdle: i.MinIdle, MaxInstances: i.MaxInstances, SingleUse: i.SingleUse,
+	}
 }
 
 // Stats are a function version's counters since it was deployed.
@@ -61,6 +105,7 @@ type Stats struct {
 	Timeouts    uint64 // of which timed out
 	Throttles   uint64 // invocations refused at the concurrency cap
 	InitErrors  uint64 // failed instance creations
+	Denials     uint64 // capability calls the policy denied
 
 	ColdStarts uint64 // instances created on the request path
 	Prewarmed  uint64 // instances created ahead by the filler

@@ -458,3 +458,28 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, allocs, "%s %s", c.a, c.r)
 	}
 }
+
+func TestNamesHost(t *testing.T) {
+	p := MustParse(`{"Statement": [
+		{"Effect": "Allow", "Action": "http:Fetch", "Resource": ["http://10.0.0.5:8080/*", "https://*.internal/*", "https://API.example.com/v1/*"]},
+		{"Effect": "Allow", "Action": "kv:Get", "Resource": "kv:hosts/*"},
+		{"Effect": "Deny", "Action": "http:Fetch", "Resource": "http://denied.example/*"}]}`)
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"10.0.0.5:8080", true},
+		{"10.0.0.5", false},
+		{"api.example.com", true},
+		{"db.internal", false}, // named only through a wildcard
+		{"denied.example", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			assert.Equal(t, tt.want, p.NamesHost(tt.host))
+		})
+	}
+	var nilPolicy *Policy
+	assert.False(t, nilPolicy.NamesHost("api.example.com"))
+}

@@ -225,3 +225,20 @@ var (
 	_ json.Marshaler   = (*Policy)(nil)
 	_ json.Unmarshaler = (*Policy)(nil)
 )
+
+// NamesHost reports whether an Allow statement grants http:Fetch on a URL
+// pattern whose host is exactly host, written without wildcards (host in
+// lower case, with a port only when it is not the scheme's default). The
+// engine lets a function reach a private or loopback address only when
+// its policy names that host so, never through a wildcard.
+func (p *Policy) NamesHost(host string) bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range p.rules[HTTPFetch].allow {
+		if u := r.m.url; u != nil && u.host.kind == globExact && u.host.a == host {
+			return true
+		}
+	}
+	return false
+}

@@ -319,6 +319,10 @@ func (p *Pool[T]) Discard(item T) { p.drop(item, true) }
 func (p *Pool[T]) Retire(item T) { p.drop(item, false) }
 
 func (p *Pool[T]) drop(item T, broken bool) {
+	// The instance keeps its slot until it is destroyed, so that a waiter
+	// given the slot never makes an instance MaxInstances+1 while the old
+	// one still exists.
+	p.factory.Destroy(item, broken)
 	p.mu.Lock()
 	p.busy--
 	if broken {
@@ -329,7 +333,6 @@ func (p *Pool[T]) drop(item T, broken bool) {
 	p.releaseSlotLocked()
 	refill := len(p.idle) < p.cfg.MinIdle
 	p.mu.Unlock()
-	p.factory.Destroy(item, broken)
 	if refill {
 		p.nudge()
 	}
@@ -427,6 +430,16 @@ func (p *Pool[T]) creationEndedLocked() {
 	p.creating--
 	close(p.ended)
 	p.ended = make(chan struct{})
+}
+
+// SetMinIdle changes how many idle instances the filler keeps ready; the
+// filler starts on a raise at once, and a lower value lets the extra
+// instances retire with the idle TTL.
+func (p *Pool[T]) SetMinIdle(n int) {
+	p.mu.Lock()
+	p.cfg.MinIdle = n
+	p.mu.Unlock()
+	p.nudge()
 }
 
 // Prefill creates instances in the caller's goroutine until MinIdle are

@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/flintfaas/flint/abi"
+	"github.com/flintfaas/flint/abi/policy"
+	"github.com/flintfaas/flint/engine/egress"
+	"github.com/flintfaas/flint/engine/sandboxfs"
+	"github.com/flintfaas/flint/engine/store"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+)
+
+// kvBucketPrefix keeps guest stores apart from the engine's own buckets.
+const kvBucketPrefix = "kv/"
+
+// caps is one instance's abi.Capabilities: where the calls its policy
+// allowed go. The abi package has checked the policy before any of these
+// runs.
+type caps struct {
+	in    *instance
+	depth int // the running invocation's depth of nested fn_invoke calls
+}
+
+var _ abi.Capabilities = (*caps)(nil)
+
+func (c *caps) engine() *Engine { return c.in.v.engine }
+
+// withDeadline bounds a capability call by the invocation's deadline. ctx
+// (the instance's call context) is already done when the instance is
+// killed.
+func (c *caps) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d := c.in.state.Deadline; !d.IsZero() {
+		return context.WithDeadline(ctx, d)
+	}
+	return context.WithTimeout(ctx, c.engine().cfg.InitTimeout)
+}
+
+func (c *caps) bucket(name string) (store.Bucket, error) {
+	b, err := c.engine().store.Bucket(kvBucketPrefix + name)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return b, nil
+}
+
+// storeError translates a store error into the code the guest sees.
+func storeError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return abi.Errorf(abi.ErrnoNotFound, "not found")
+	case errors.Is(err, store.ErrTooLarge):
+		return abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+	case errors.Is(err, store.ErrInvalidName), errors.Is(err, store.ErrInvalidKey), errors.Is(err, store.ErrInvalidArgument):
+		return abi.Errorf(abi.ErrnoInvalid, "%v", err)
+	}
+	return err
+}
+
+// KVGet implements abi.Capabilities.
+func (c *caps) KVGet(ctx context.Context, name, key string) ([]byte, error) {
+	b, err := c.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.Get(ctx, key)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return v, nil
+}
+
+// KVPut implements abi.Capabilities.
+func (c *caps) KVPut(ctx context.Context, name, key string, value []byte) error {
+	b, err := c.bucket(name)
+	if err != nil {
+		return err
+	}
+	return storeError(b.Put(ctx, key, value))
+}
+
+// KVDelete implements abi.Capabilities.
+func (c *caps) KVDelete(ctx context.Context, name, key string) error {
+	b, err := c.bucket(name)
+	if err != nil {
+		return err
+	}
+	return storeError(b.Delete(ctx, key))
+}
+
+// KVList implements abi.Capabilities.
+func (c *caps) KVList(ctx context.Context, name, prefix, after string, limit int) ([]string, bool, error) {
+	b, err := c.bucket(name)
+	if err != nil {
+		return nil, false, err
+	}
+	keys, more, err := b.List(ctx, prefix, after, limit)
+	if err != nil {
+		return nil, false, storeError(err)
+	}
+	return keys, more, nil
+}
+
+// Fetch implements abi.Capabilities. A private or loopback address is
+// reachable only when the engine allows private networks and the policy
+// names the host literally.
+func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL) error) (*http.Response, error) {
+	e := c.engine()
+	pol := c.in.v.cfg.Policy
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	resp, err := e.egress.Do(ctx, req.WithContext(ctx), egress.Options{
+		Allow: allow,
+		PrivateOK: func(host string) bool {
+			return e.cfg.AllowPrivateNetworks && pol.NamesHost(strings.ToLower(host))
+		},
+	})
+	var he *abi.HostError
+	switch {
+	case err == nil:
+		return resp, nil
+	case errors.As(err, &he):
+		return nil, he
+	case errors.Is(err, egress.ErrBlockedAddress):
+		c.in.logs.Log(abi.LevelHost, []byte("denied http:Fetch: "+err.Error()))
+		c.Denied(policy.HTTPFetch, req.URL.String())
+		return nil, abi.Errorf(abi.ErrnoDenied, "%v", err)
+	case errors.Is(err, egress.ErrResponseTooLarge):
+		return nil, abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+	case errors.Is(err, egress.ErrInvalidRequest):
+		return nil, abi.Errorf(abi.ErrnoInvalid, "%v", err)
+	}
+	return nil, abi.Errorf(abi.ErrnoUnavailable, "%v", err)
+}
+
+// Invoke implements abi.Capabilities: a synchronous invocation one level
+// deeper, within the caller's deadline.
+func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abi.InvokeResult, error) {
+	e := c.engine()
+	if c.depth+1 > e.cfg.MaxInvokeDepth {
+		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoLimit,
+			"invocation depth limit (%d) reached invoking %s: a recursive loop?", e.cfg.MaxInvokeDepth, target)
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	res, err := e.invoke(ctx, target, payload, c.depth+1, "")
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrFunctionNotFound):
+		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoNotFound, "%v", err)
+	case errors.Is(err, ErrPayloadTooLarge):
+		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+	case errors.Is(err, ErrThrottled), errors.Is(err, ErrClosed):
+		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoUnavailable, "%v", err)
+	default:
+		return abi.InvokeResult{}, err
+	}
+	if fe := res.FunctionError; fe != nil {
+		return abi.InvokeResult{Failed: true, ErrorType: fe.Type, ErrorMessage: fe.Message}, nil
+	}
+	return abi.InvokeResult{Payload: res.Payload}, nil
+}
+
+// Config implements abi.Capabilities.
+func (c *caps) Config(_ context.Context, name string) (string, error) {
+	v, ok := c.engine().cfg.Parameters[name]
+	if !ok {
+		return "", abi.Errorf(abi.ErrnoNotFound, "no configuration value %q", name)
+	}
+	return v, nil
+}
+
+// Denied implements abi.Capabilities.
+func (c *caps) Denied(policy.Action, string) { c.in.v.denials.Add(1) }
+
+// mounts returns the instance's file system configuration: the engine's
+// mounts, each confined to its directory and checked against the policy
+// on every operation. Nil when the engine has none. The instance closes
+// them when it retires.
+func (in *instance) mounts() (wazero.FSConfig, error) {
+	ms := in.v.engine.cfg.Mounts
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	pol := in.v.cfg.Policy
+	check := func(write bool, guestPath string) error {
+		action := policy.FSRead
+		if write {
+			action = policy.FSWrite
+		}
+		resource := "fs:" + guestPath
+		d := pol.Evaluate(action, resource)
+		if d.Allowed {
+			return nil
+		}
+		in.logs.Log(abi.LevelHost, []byte("denied "+action.String()+" on "+resource+": "+d.String()))
+		in.caps.Denied(action, resource)
+		return fmt.Errorf("denied %s on %s", action, resource)
+	}
+	cfg := wazero.NewFSConfig()
+	for _, m := range ms {
+		fs, err := sandboxfs.New(m.HostDir, m.GuestPath, check)
+		if err != nil {
+			return nil, fmt.Errorf("mount %s at %s: %w", m.HostDir, m.GuestPath, err)
+		}
+		if c, ok := fs.(io.Closer); ok {
+			in.closers = append(in.closers, c)
+		}
+		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(fs, m.GuestPath)
+	}
+	return cfg, nil
+}

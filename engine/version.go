@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/flintfaas/flint/engine/pool"
+	"github.com/tetratelabs/wazero"
+)
+
+// version is the runtime of one function version: its compiled code,
+// configuration and pool of instances.
+type version struct {
+	engine  *Engine
+	fn      *function
+	name    string
+	version string
+	cfg     Function // normalized; Code is dropped after compiling
+	rev     revision
+	mod     *module
+	modCfg  wazero.ModuleConfig
+	pool    *pool.Pool[*instance]
+
+	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
+	duration                                                    histogram
+}
+
+func (e *Engine) newVersion(fn *function, rev revision, mod *module, minIdle int) *version {
+	f := rev.function(fn.name)
+	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions().
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader).
+		WithEnv("AWS_LAMBDA_FUNCTION_NAME", f.Name).
+		WithEnv("AWS_LAMBDA_FUNCTION_VERSION", rev.Version).
+		WithEnv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(f.MemoryMB)).
+		WithEnv("_HANDLER", f.Handler)
+	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
+		mc = mc.WithEnv(k, f.Env[k])
+	}
+	v.modCfg = mc
+	v.pool = pool.New(pool.Config{
+		MinIdle:        minIdle,
+		AcquireTimeout: e.cfg.AcquireTimeout,
+		IdleTTL:        e.cfg.IdleTTL,
+	}, v)
+	return v
+}
+
+// Create implements pool.Factory.
+func (v *version) Create(ctx context.Context) (*instance, error) { return v.newInstance(ctx) }
+
+// Destroy implements pool.Factory.
+func (v *version) Destroy(in *instance, broken bool) { in.destroy(broken) }
+
+// dropLogs receives log lines no invocation carries: a retiring instance's
+// shutdown output, or a prewarmed instance's init that failed.
+func (v *version) dropLogs(logs []byte) {
+	if len(logs) > 0 {
+		v.fn.logs.add(logEntry{Time: time.Now(), Version: v.version, Kind: logShutdown, Lines: logs})
+		v.engine.cfg.Logger.Debug("function log outside an invocation", "function", v.name, "version", v.version, "log", string(logs))
+	}
+}
+
+// invoke runs one invocation on an instance of v.
+func (v *version) invoke(ctx context.Context, payload []byte, depth int, requestID string) (*Result, error) {
+	if requestID == "" {
+		requestID = newRequestID()
+	}
+	in, start, err := v.pool.Get(ctx)
+	if err != nil {
+		var ie *initError
+		switch {
+		case errors.As(err, &ie):
+			v.initErrors.Add(1)
+			v.errs.Add(1)
+			res := &Result{RequestID: requestID, Version: v.version, FunctionError: ie.fe,
+				Cold: true, InitDuration: ie.duration, Logs: ie.logs, MemoryMB: v.cfg.MemoryMB}
+			v.record(res)
+			return res, nil
+		case errors.Is(err, pool.ErrThrottled):
+			v.throttles.Add(1)
+			return nil, fmt.Errorf("%w: function %s has no free instance", ErrThrottled, v.name)
+		}
+		return nil, err
+	}
+	res := &Result{RequestID: requestID, Version: v.version, Cold: start == pool.Cold, MemoryMB: v.cfg.MemoryMB}
+	if res.Cold {
+		res.InitDuration = in.initDuration
+	}
+	switch broken := in.invoke(ctx, payload, depth, res); {
+	case broken:
+		v.pool.Discard(in)
+	case v.cfg.SingleUse:
+		v.pool.Retire(in)
+	default:
+		v.pool.Put(in)
+	}
+	v.record(res)
+	return res, nil
+}
+
+// record counts an invocation in the version's metrics, the function's
+// usage and its log ring.
+func (v *version) record(res *Result) {
+	v.invocations.Add(1)
+	if fe := res.FunctionError; fe != nil {
+		v.errs.Add(1)
+		if errors.Is(fe, ErrTimeout) {
+			v.timeouts.Add(1)
+		}
+	}
+	v.duration.observe(res.Duration)
+	v.fn.usage.add(res.BilledDuration(), v.cfg.MemoryMB)
+	v.fn.logs.add(logEntry{
+		Time: time.Now(), Kind: logInvocation, RequestID: res.RequestID, Version: v.version,
+		Duration: res.Duration, InitDuration: res.InitDuration, Cold: res.Cold,
+		MemoryMB: v.cfg.MemoryMB, MemoryUsed: res.MemoryUsed, Lines: bytes.Clone(res.Logs), Failed: res.FunctionError != nil,
+	})
+}
+
+func (v *version) close(ctx context.Context) error {
+	err := v.pool.Close(ctx)
+	if err == nil {
+		err = v.mod.compiled.Close(ctx)
+	}
+	return err
+}
+
+func (v *version) stats() Stats {
+	p := v.pool.Stats()
+	return Stats{
+		Invocations: v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
+		Throttles: v.throttles.Load(), InitErrors: v.initErrors.Load(), Denials: v.denials.Load(),
+		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired,
+		Idle: p.Idle, Busy: p.Busy,
+	}
+}
