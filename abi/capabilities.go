@@ -95,7 +95,7 @@ func (s *State) allow(action policy.Action, resource string) bool {
 	if d.Allowed {
 		return true
 	}
-	s.hostLog("denied " + action.String() + " on " + resource + ": " + d.String())
+	s.hostLog(action.String() + " on " + resource + ": " + d.String())
 	if s.Caps != nil {
 		s.Caps.Denied(action, resource)
 	}

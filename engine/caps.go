@@ -200,7 +200,7 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 		if d.Allowed {
 			return nil
 		}
-		in.logs.Log(abi.LevelHost, []byte("denied "+action.String()+" on "+resource+": "+d.String()))
+		in.logs.Log(abi.LevelHost, []byte(action.String()+" on "+resource+": "+d.String()))
 		in.caps.Denied(action, resource)
 		return fmt.Errorf("denied %s on %s", action, resource)
 	}
