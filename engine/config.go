@@ -10,6 +10,7 @@ import (
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/policy"
+	"github.com/flintfaas/flint/engine/queue"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/tetratelabs/wazero"
 )
@@ -94,7 +95,8 @@ type Config struct {
 	// (DefaultMaxInvokeDepth): deeper calls fail, which stops loops.
 	MaxInvokeDepth int
 	// MaxAsyncPayloadBytes caps an asynchronous invocation's payload
-	// (DefaultMaxAsyncBytes, Lambda's 256 KiB).
+	// (DefaultMaxAsyncBytes, Lambda's 256 KiB); it is at most
+	// queue.MaxPayloadBytes, the most the async queue stores.
 	MaxAsyncPayloadBytes int
 	// LogRingSize is how many invocation logs each function keeps
 	// (DefaultLogRingSize).
@@ -156,6 +158,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxConcurrency, DefaultMaxConcurrency)
 	def(&c.MaxInvokeDepth, DefaultMaxInvokeDepth)
 	def(&c.MaxAsyncPayloadBytes, DefaultMaxAsyncBytes)
+	c.MaxAsyncPayloadBytes = min(c.MaxAsyncPayloadBytes, queue.MaxPayloadBytes)
 	def(&c.LogRingSize, DefaultLogRingSize)
 	def(&c.MaxFetchBytes, DefaultMaxFetchBytes)
 	switch {
@@ -215,6 +218,9 @@ type Function struct {
 	Policy *policy.Policy
 	// Description is free text, kept with the function and its versions.
 	Description string
+	// Role names where Policy came from (a gateway role's ARN); the engine
+	// only keeps it.
+	Role string
 	// SingleUse runs every invocation on a fresh instance, retired after
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. MinIdle instances are still prepared ahead.
@@ -274,6 +280,9 @@ func (f Function) normalize() (Function, error) {
 	}
 	if size > MaxEnvBytes {
 		return f, invalid("environment is %d bytes, over the %d-byte limit", size, MaxEnvBytes)
+	}
+	if len(f.Role) > 2048 {
+		return f, invalid("role is %d bytes, over the 2048-byte limit", len(f.Role))
 	}
 	if len(f.Description) > 256 {
 		return f, invalid("description is %d bytes, over the 256-byte limit", len(f.Description))

@@ -60,20 +60,21 @@ type revisionConfig struct {
 	SingleUse   bool              `json:"singleUse,omitempty"`
 	Policy      *policy.Policy    `json:"policy,omitempty"`
 	Description string            `json:"description,omitempty"`
+	Role        string            `json:"role,omitempty"`
 }
 
 func (r revision) function(name string) Function {
 	c := r.Config
 	return Function{
 		Name: name, Handler: c.Handler, Timeout: c.Timeout, MemoryMB: c.MemoryMB,
-		Env: maps.Clone(c.Env), SingleUse: c.SingleUse, Policy: c.Policy, Description: c.Description,
+		Env: maps.Clone(c.Env), SingleUse: c.SingleUse, Policy: c.Policy, Description: c.Description, Role: c.Role,
 	}
 }
 
 func configOf(f Function) revisionConfig {
 	return revisionConfig{
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: maps.Clone(f.Env),
-		SingleUse: f.SingleUse, Policy: f.Policy, Description: f.Description,
+		SingleUse: f.SingleUse, Policy: f.Policy, Description: f.Description, Role: f.Role,
 	}
 }
 
@@ -148,10 +149,14 @@ func isVersionNumber(q string) bool {
 	return err == nil && n > 0 && strconv.Itoa(n) == q
 }
 
-// splitQualified splits "name:qualifier".
-func splitQualified(target string) (name, qualifier string) {
-	name, qualifier, _ = strings.Cut(target, ":")
-	return name, qualifier
+// splitTarget splits "name[:qualifier]". It refuses an empty qualifier
+// ("name:"), which names nothing, rather than read it as $LATEST.
+func splitTarget(target string) (name, qualifier string, err error) {
+	name, qualifier, qualified := strings.Cut(target, ":")
+	if qualified && qualifier == "" {
+		return "", "", fmt.Errorf("%w: %q has an empty qualifier", ErrFunctionNotFound, target)
+	}
+	return name, qualifier, nil
 }
 
 func (e *Engine) bucket() (store.Bucket, error) { return e.store.Bucket(functionsBucket) }
@@ -302,6 +307,9 @@ func (e *Engine) SetAlias(ctx context.Context, function string, a Alias) (Alias,
 	}
 	if len(a.Description) > 256 {
 		return Alias{}, invalid("alias description is over 256 bytes")
+	}
+	if a.FunctionVersion == "" {
+		return Alias{}, invalid("alias %s: FunctionVersion is required: a published version or %s", a.Name, LatestVersion)
 	}
 	if a.AdditionalVersion == "" && a.AdditionalWeight != 0 {
 		return Alias{}, invalid("alias %s: a routing weight needs an additional version", a.Name)
@@ -493,7 +501,7 @@ func infoOf(rec *functionRecord, r revision) FunctionInfo {
 		Name: rec.Name, Version: r.Version,
 		CodeSHA256: r.CodeSHA256, CodeSize: r.CodeSize,
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: f.Env,
-		Policy: f.Policy, Description: f.Description, SingleUse: f.SingleUse,
+		Policy: f.Policy, Description: f.Description, Role: f.Role, SingleUse: f.SingleUse,
 		MinIdle: rec.Provisioned[r.Version], MaxInstances: rec.Reserved,
 		RevisionID: r.RevisionID, LastModified: r.LastModified,
 	}

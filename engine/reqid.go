@@ -2,9 +2,11 @@ package engine
 
 import "math/rand/v2"
 
-// newRequestID returns a random (version 4) UUID, the form of Lambda's
+// NewRequestID returns a random (version 4) UUID, the form of Lambda's
 // request ids. math/rand/v2's generator is seeded from the OS and safe for
 // concurrent use; ids need to be unique, not secret.
+func NewRequestID() string { return newRequestID() }
+
 func newRequestID() string {
 	const hexdigits = "0123456789abcdef"
 	var b [16]byte

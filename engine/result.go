@@ -82,6 +82,7 @@ type FunctionInfo struct {
 	Env          map[string]string
 	Policy       *policy.Policy
 	Description  string
+	Role         string
 	MinIdle      int // provisioned instances of this version
 	MaxInstances int // the function's reserved concurrency
 	SingleUse    bool
@@ -93,7 +94,7 @@ type FunctionInfo struct {
 func (i FunctionInfo) function() Function {
 	return Function{
 		Name: i.Name, Handler: i.Handler, Timeout: i.Timeout, MemoryMB: i.MemoryMB,
-		Env: maps.Clone(i.Env), Policy: i.Policy, Description: i.Description,
+		Env: maps.Clone(i.Env), Policy: i.Policy, Description: i.Description, Role: i.Role,
 		MinIdle: i.MinIdle, MaxInstances: i.MaxInstances, SingleUse: i.SingleUse,
 	}
 }

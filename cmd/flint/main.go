@@ -65,7 +65,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:                 stderr,
 		EnableBashCompletion:      true,
 		DisableSliceFlagSeparator: true, // --env K=a,b keeps its comma
-		Commands:                  []*cli.Command{runCommand(), versionCommand(), completionCommand()},
+		Commands:                  []*cli.Command{serveCommand(), runCommand(), versionCommand(), completionCommand()},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("flint: unknown command %q; see 'flint --help'", c.Args().First())
@@ -89,6 +89,10 @@ func (e *exitError) Error() string { return e.msg }
 
 func usageErrorf(format string, args ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+func internalErrorf(format string, args ...any) error {
+	return &exitError{code: exitInternal, msg: fmt.Sprintf(format, args...)}
 }
 
 // onUsageError turns a flag parsing failure into one line and exit status 2,

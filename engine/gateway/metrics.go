@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/valyala/fasthttp"
+)
+
+// newMetrics builds the gateway's own Prometheus registry (never the
+// global one): the engine's counters, read at scrape time, and the Go
+// runtime's and process's.
+func newMetrics(g *Gateway) *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&engineCollector{g: g},
+	)
+	return r
+}
+
+var (
+	labelsFV = []string{"function", "version"}
+
+	descInvocations = prometheus.NewDesc("flint_invocations_total", "Invocations that ran the handler.", labelsFV, nil)
+	descErrors      = prometheus.NewDesc("flint_errors_total", "Invocations that ended with a function error.", labelsFV, nil)
+	descTimeouts    = prometheus.NewDesc("flint_timeouts_total", "Invocations that timed out.", labelsFV, nil)
+	descThrottles   = prometheus.NewDesc("flint_throttles_total", "Invocations refused at a concurrency limit.", labelsFV, nil)
+	descInitErrors  = prometheus.NewDesc("flint_init_errors_total", "Instance creations that failed.", labelsFV, nil)
+	descColdStarts  = prometheus.NewDesc("flint_cold_starts_total", "Instances created on the request path.", labelsFV, nil)
+	descPrewarmed   = prometheus.NewDesc("flint_prewarmed_instances_total", "Instances created ahead of demand.", labelsFV, nil)
+	descDenials     = prometheus.NewDesc("flint_denials_total", "Capability calls the execution policy denied.", labelsFV, nil)
+	descIdle        = prometheus.NewDesc("flint_idle_instances", "Instances ready to serve.", labelsFV, nil)
+	descDuration    = prometheus.NewDesc("flint_invocation_duration_seconds", "Handler run time.", labelsFV, nil)
+	descConcurrent  = prometheus.NewDesc("flint_concurrent_executions", "Invocations running now.", []string{"function"}, nil)
+	descAllConc     = prometheus.NewDesc("flint_engine_concurrent_executions", "Invocations running now, all functions.", nil, nil)
+	descQueueDepth  = prometheus.NewDesc("flint_async_queue_depth", "Asynchronous events queued, in flight included.", nil, nil)
+	descQueueAge    = prometheus.NewDesc("flint_async_oldest_event_age_seconds", "Age of the oldest queued asynchronous event.", nil, nil)
+	descDeadLetters = prometheus.NewDesc("flint_dead_letters", "Events in the dead-letter store.", nil, nil)
+	descAsyncFailed = prometheus.NewDesc("flint_async_failed_total", "Asynchronous events given up on.", nil, nil)
+)
+
+// engineCollector turns Engine.Metrics into Prometheus metrics at scrape
+// time, so the hot path keeps its plain atomic counters.
+type engineCollector struct{ g *Gateway }
+
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descInvocations, descErrors, descTimeouts, descThrottles, descInitErrors,
+		descColdStarts, descPrewarmed, descDenials, descIdle, descDuration, descConcurrent, descAllConc,
+		descQueueDepth, descQueueAge, descDeadLetters, descAsyncFailed} {
+		ch <- d
+	}
+}
+
+func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m := c.g.eng.Metrics(ctx)
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(descAllConc, float64(m.Concurrent))
+	for _, f := range m.Functions {
+		gauge(descConcurrent, float64(f.Concurrent), f.Function)
+		for _, v := range f.Versions {
+			l := []string{v.Function, v.Version}
+			counter(descInvocations, v.Invocations, l...)
+			counter(descErrors, v.Errors, l...)
+			counter(descTimeouts, v.Timeouts, l...)
+			counter(descThrottles, v.Throttles, l...)
+			counter(descInitErrors, v.InitErrors, l...)
+			counter(descColdStarts, v.ColdStarts, l...)
+			counter(descPrewarmed, v.Prewarmed, l...)
+			counter(descDenials, v.Denials, l...)
+			gauge(descIdle, float64(v.Idle), l...)
+			buckets := make(map[float64]uint64, len(v.Duration.Bounds))
+			var cum uint64
+			for i, b := range v.Duration.Bounds {
+				cum += v.Duration.Counts[i]
+				buckets[b] = cum
+			}
+			total := cum + v.Duration.Counts[len(v.Duration.Counts)-1]
+			ch <- prometheus.MustNewConstHistogram(descDuration, total, v.Duration.Sum.Seconds(), buckets, l...)
+		}
+	}
+	gauge(descQueueDepth, float64(m.Async.Depth))
+	gauge(descQueueAge, m.Async.OldestAge.Seconds())
+	gauge(descDeadLetters, float64(m.Async.DeadLetters))
+	counter(descAsyncFailed, m.Async.Failed)
+}
+
+func (g *Gateway) serveMetrics(ctx *fasthttp.RequestCtx) {
+	g.metricsHandler(ctx)
+}

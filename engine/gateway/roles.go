@@ -1,0 +1,196 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/flintfaas/flint/abi/policy"
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
+)
+
+// rolesBucket holds the gateway's roles: name -> execution policy JSON.
+const rolesBucket = "gateway-roles"
+
+// DefaultRole exists on every gateway and allows nothing: a function
+// created with it reaches nothing outside its sandbox.
+const DefaultRole = "default"
+
+// roles are named execution policies. A function's Role ARN names one by
+// its last path segment (arn:aws:iam::000000000000:role/NAME).
+type roles struct {
+	bucket store.Bucket
+	mu     sync.Mutex
+	parsed map[string]*policy.Policy
+}
+
+func newRoles(s store.Store) (*roles, error) {
+	b, err := s.Bucket(rolesBucket)
+	if err != nil {
+		return nil, err
+	}
+	r := &roles{bucket: b, parsed: map[string]*policy.Policy{}}
+	ctx := context.Background()
+	if _, err := b.Get(ctx, DefaultRole); errors.Is(err, store.ErrNotFound) {
+		if err := b.Put(ctx, DefaultRole, []byte(`{"Version":"2026-11-01","Statement":[]}`)); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// roleName takes a role's name from its ARN (or the name itself).
+func roleName(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func validRoleName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("+=,.@_-", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// policyFor returns the execution policy of the role a function names.
+func (r *roles) policyFor(roleArn string) (*policy.Policy, error) {
+	name := roleName(roleArn)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.parsed[name]; ok {
+		return p, nil
+	}
+	doc, err := r.bucket.Get(context.Background(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalidParam("The role defined for the function cannot be assumed: role %q does not exist; create it with `flint role put %s POLICY.json` (PUT /flint/v1/roles/%s)", name, name, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("role %s: %w", name, err)
+	}
+	r.parsed[name] = p
+	return p, nil
+}
+
+// serveRoles serves /flint/v1/roles[/{name}].
+func (g *Gateway) serveRoles(c *call, rest []string) error {
+	ctx := c.ctx
+	method := string(ctx.Method())
+	if len(rest) == 0 {
+		if method != http.MethodGet {
+			return notAllowed(c)
+		}
+		keys, _, err := g.roles.bucket.List(ctx, "", "", store.MaxListKeys)
+		if err != nil {
+			return err
+		}
+		out := make([]map[string]any, 0, len(keys))
+		for _, k := range keys {
+			doc, err := g.roles.bucket.Get(ctx, k)
+			if err != nil {
+				continue
+			}
+			out = append(out, map[string]any{"Name": k, "Arn": g.roleArn(k), "Policy": jsonRaw(doc)})
+		}
+		writeJSON(ctx, http.StatusOK, map[string]any{"Roles": out})
+		return nil
+	}
+	if len(rest) != 1 {
+		return unknownOp(c)
+	}
+	name := rest[0]
+	if !validRoleName(name) {
+		return invalidParam("role name %q: use 1 to 64 of letters, digits and +=,.@_-", name)
+	}
+	switch method {
+	case http.MethodGet:
+		doc, err := g.roles.bucket.Get(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return apiErr("ResourceNotFoundException", "role %s does not exist", name)
+		}
+		if err != nil {
+			return err
+		}
+		writeJSON(ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(doc)})
+		return nil
+	case http.MethodPut:
+		doc := ctx.PostBody()
+		p, err := policy.Parse(doc)
+		if err != nil {
+			return invalidParam("%v", err)
+		}
+		canonical, _ := p.MarshalJSON()
+		if err := g.roles.bucket.Put(ctx, name, canonical); err != nil {
+			return err
+		}
+		g.roles.mu.Lock()
+		g.roles.parsed[name] = p
+		g.roles.mu.Unlock()
+		updated, err := g.applyRole(ctx, name, p)
+		if err != nil {
+			return err
+		}
+		writeJSON(ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(canonical), "UpdatedFunctions": updated})
+		return nil
+	case http.MethodDelete:
+		if name == DefaultRole {
+			return apiErr("ResourceConflictException", "the default role cannot be deleted")
+		}
+		for _, f := range g.eng.Functions() {
+			if roleName(f.Role) == name {
+				return apiErr("ResourceConflictException", "role %s is used by function %s", name, f.Name)
+			}
+		}
+		if err := g.roles.bucket.Delete(ctx, name); err != nil {
+			return err
+		}
+		g.roles.mu.Lock()
+		delete(g.roles.parsed, name)
+		g.roles.mu.Unlock()
+		ctx.SetStatusCode(http.StatusNoContent)
+		return nil
+	}
+	return notAllowed(c)
+}
+
+// applyRole gives every function whose $LATEST uses role name its new
+// policy. Published versions keep the policy they were published with.
+func (g *Gateway) applyRole(ctx context.Context, name string, p *policy.Policy) ([]string, error) {
+	updated := []string{}
+	for _, f := range g.eng.Functions() {
+		if f.Role == "" || roleName(f.Role) != name {
+			continue
+		}
+		if _, err := g.eng.UpdateConfig(ctx, f.Name, func(fn *engine.Function) error {
+			fn.Policy = p
+			return nil
+		}); err != nil {
+			return updated, fmt.Errorf("applying role %s to %s: %w", name, f.Name, err)
+		}
+		updated = append(updated, f.Name)
+	}
+	return updated, nil
+}
+
+func (g *Gateway) roleArn(name string) string {
+	return "arn:aws:iam::" + g.cfg.AccountID + ":role/" + name
+}
