@@ -58,6 +58,9 @@ type function struct {
 	deploy sync.Mutex              // serializes changes of $LATEST
 	logs   *logRing
 	usage  usageCounters
+	// throttles counts the function-wide throttles that came while $LATEST
+	// had no runtime to count them (after a restart, until it runs).
+	throttles atomic.Uint64
 
 	mu       sync.RWMutex
 	rec      *functionRecord
@@ -443,7 +446,10 @@ func (e *Engine) function(name string) (*function, error) {
 // Function describes function name: its $LATEST, or, for "name:qualifier",
 // that version or the version an alias points to.
 func (e *Engine) Function(target string) (FunctionInfo, error) {
-	name, q := splitQualified(target)
+	name, q, err := splitTarget(target)
+	if err != nil {
+		return FunctionInfo{}, err
+	}
 	f, err := e.function(name)
 	if err != nil {
 		return FunctionInfo{}, err
@@ -481,7 +487,10 @@ func (e *Engine) Functions() []FunctionInfo {
 // Stats returns the counters of a function version ("name" for $LATEST,
 // "name:7", "name:alias" for the alias's primary version).
 func (e *Engine) Stats(target string) (Stats, error) {
-	name, q := splitQualified(target)
+	name, q, err := splitTarget(target)
+	if err != nil {
+		return Stats{}, err
+	}
 	f, err := e.function(name)
 	if err != nil {
 		return Stats{}, err
@@ -667,9 +676,9 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, dept
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
-	name, q := splitQualified(target)
-	if q == "" && len(name) != len(target) {
-		return nil, fmt.Errorf("%w: %q has an empty qualifier", ErrFunctionNotFound, target)
+	name, q, err := splitTarget(target)
+	if err != nil {
+		return nil, err
 	}
 	f, err := e.function(name)
 	if err != nil {
@@ -702,6 +711,8 @@ func (e *Engine) throttled(ctx context.Context, f *function, what string, limit 
 	}
 	if v := f.latest.Load(); v != nil {
 		v.throttles.Add(1)
+	} else {
+		f.throttles.Add(1)
 	}
 	return fmt.Errorf("%w: %s: %s (%d)", ErrThrottled, f.name, what, limit)
 }

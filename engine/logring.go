@@ -70,7 +70,9 @@ func (r *logRing) since(seq uint64) []logEntry {
 	if n := uint64(len(r.entries)); r.next > n {
 		oldest = r.next - n
 	}
-	seq = max(seq, oldest)
+	// A seq past the newest (a follower ahead of a restarted engine) has
+	// nothing yet; unchecked, r.next-seq would wrap around.
+	seq = min(max(seq, oldest), r.next)
 	out := make([]logEntry, 0, r.next-seq)
 	for s := seq; s < r.next; s++ {
 		out = append(out, r.entries[s%uint64(len(r.entries))])

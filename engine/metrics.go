@@ -121,7 +121,7 @@ func (e *Engine) Metrics(ctx context.Context) Metrics {
 	}
 	e.mu.RUnlock()
 	for _, f := range fs {
-		fm := FunctionMetrics{Function: f.name, Concurrent: f.limit.inUse()}
+		fm := FunctionMetrics{Function: f.name, Concurrent: f.limit.inUse(), Throttles: f.throttles.Load()}
 		var vs []*version
 		if v := f.latest.Load(); v != nil {
 			vs = append(vs, v)

@@ -1,0 +1,406 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/internal/testguest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// asyncWait bounds how long a test waits for the async workers.
+const asyncWait = 20 * time.Second
+
+// retries returns n as an EventInvokeConfig's MaximumRetryAttempts.
+func retries(n int) *int { return &n }
+
+// setEventConfig sets function name's asynchronous invocation settings.
+func setEventConfig(t testing.TB, eng *engine.Engine, name string, c engine.EventInvokeConfig) {
+	t.Helper()
+	require.NoError(t, eng.SetEventInvokeConfig(context.Background(), name, c))
+}
+
+// invokeAsync queues an event for target and returns its request id.
+func invokeAsync(t testing.TB, eng *engine.Engine, target, payload string) string {
+	t.Helper()
+	id, err := eng.InvokeAsync(context.Background(), target, []byte(payload))
+	require.NoError(t, err, "invoke %s asynchronously", target)
+	return id
+}
+
+// deadLetter waits for the dead letter of event id and returns it.
+func deadLetter(t testing.TB, eng *engine.Engine, id string) engine.DeadLetter {
+	t.Helper()
+	var d engine.DeadLetter
+	require.Eventually(t, func() bool {
+		var err error
+		d, err = eng.DeadLetter(context.Background(), id)
+		return err == nil
+	}, asyncWait, time.Millisecond, "event %s is dead-lettered", id)
+	return d
+}
+
+// logsOf returns the log records of function name for request id.
+func logsOf(t testing.TB, eng *engine.Engine, name, id string) []engine.LogRecord {
+	t.Helper()
+	recs, err := eng.Logs(name, 0)
+	require.NoError(t, err)
+	var out []engine.LogRecord
+	for _, r := range recs {
+		if r.RequestID == id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// asyncIdle waits until the async queue is empty.
+func asyncIdle(t testing.TB, eng *engine.Engine) {
+	t.Helper()
+	require.Eventually(t, func() bool { return eng.Metrics(context.Background()).Async.Depth == 0 },
+		asyncWait, time.Millisecond, "the async queue empties")
+}
+
+// invocationRecord is the record a destination receives, as Lambda shapes
+// it.
+type invocationRecord struct {
+	Version        string `json:"version"`
+	Timestamp      string `json:"timestamp"`
+	RequestContext struct {
+		RequestID              string `json:"requestId"`
+		FunctionARN            string `json:"functionArn"`
+		Condition              string `json:"condition"`
+		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+	} `json:"requestContext"`
+	RequestPayload  json.RawMessage `json:"requestPayload"`
+	ResponseContext *struct {
+		StatusCode      int    `json:"statusCode"`
+		ExecutedVersion string `json:"executedVersion"`
+		FunctionError   string `json:"functionError"`
+	} `json:"responseContext"`
+	ResponsePayload json.RawMessage `json:"responsePayload"`
+}
+
+func TestAsyncRetries(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	tests := []struct {
+		name     string
+		retries  *int
+		attempts int
+	}{
+		{"default: 2 retries", nil, 3},
+		{"1 retry", retries(1), 2},
+		{"no retries", retries(0), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng := newEngine(t, engine.Config{Async: engine.AsyncConfig{RetryDelay: delay}})
+			deploy(t, eng, engine.Function{Name: "fails", Code: wat(t, "fail")})
+			setEventConfig(t, eng, "fails", engine.EventInvokeConfig{MaximumRetryAttempts: tt.retries})
+
+			id := invokeAsync(t, eng, "fails", `{"n":1}`)
+			require.Regexp(t, uuidRE, id)
+			d := deadLetter(t, eng, id)
+			asyncIdle(t, eng)
+
+			// Every attempt runs with the event's request id.
+			recs := logsOf(t, eng, "fails", id)
+			require.Len(t, recs, tt.attempts, "the function ran once plus once per retry")
+			assert.Equal(t, uint64(tt.attempts), stats(t, eng, "fails").Invocations)
+			for i, r := range recs {
+				assert.True(t, r.Failed)
+				if i > 0 {
+					// Retry i waits delay × 2^(i-1) after attempt i failed.
+					want := delay << (i - 1)
+					assert.GreaterOrEqual(t, r.Time.Sub(recs[i-1].Time), want, "gap before attempt %d", i+1)
+				}
+			}
+
+			assert.Equal(t, id, d.ID)
+			assert.Equal(t, "fails", d.Function)
+			assert.JSONEq(t, `{"n":1}`, string(d.Payload))
+			assert.Equal(t, queue.ConditionRetriesExhausted, d.Condition)
+			assert.Equal(t, tt.attempts, d.Attempts)
+			assert.Equal(t, "Boom", d.LastError.Type)
+			assert.Equal(t, "failed on purpose", d.LastError.Message)
+
+			var rec invocationRecord
+			require.NoError(t, json.Unmarshal(d.Record, &rec), "%s", d.Record)
+			assert.Equal(t, "RetriesExhausted", rec.RequestContext.Condition)
+			assert.Equal(t, id, rec.RequestContext.RequestID)
+			assert.Equal(t, tt.attempts, rec.RequestContext.ApproximateInvokeCount)
+			assert.True(t, strings.HasSuffix(rec.RequestContext.FunctionARN, ":function:fails:$LATEST"), rec.RequestContext.FunctionARN)
+			assert.JSONEq(t, `{"n":1}`, string(rec.RequestPayload))
+			require.NotNil(t, rec.ResponseContext)
+			assert.Equal(t, "Handled", rec.ResponseContext.FunctionError)
+			assert.Equal(t, "$LATEST", rec.ResponseContext.ExecutedVersion)
+			assert.JSONEq(t, `{"errorType":"Boom","errorMessage":"failed on purpose"}`, string(rec.ResponsePayload))
+		})
+	}
+}
+
+func TestAsyncDestinations(t *testing.T) {
+	tests := []struct {
+		name      string
+		code      string // of the source function
+		config    engine.EventInvokeConfig
+		condition string
+		response  string
+		fnError   string
+	}{
+		{
+			name:      "success",
+			code:      "echo",
+			config:    engine.EventInvokeConfig{OnSuccess: "function:dest"},
+			condition: "Success",
+			response:  `{"order":42}`,
+		},
+		{
+			name:      "failure",
+			code:      "fail",
+			config:    engine.EventInvokeConfig{MaximumRetryAttempts: retries(0), OnFailure: "function:dest:$LATEST"},
+			condition: "RetriesExhausted",
+			response:  `{"errorType":"Boom","errorMessage":"failed on purpose"}`,
+			fnError:   "Handled",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng := newEngine(t, engine.Config{})
+			code := testguest.WATEcho(t)
+			if tt.code != "echo" {
+				code = wat(t, tt.code)
+			}
+			deploy(t, eng, engine.Function{Name: "src", Code: code})
+			require.Equal(t, "1", publish(t, eng, "src"))
+			deploy(t, eng, engine.Function{Name: "dest", Code: wat(t, "logpayload")})
+			setEventConfig(t, eng, "src", tt.config)
+
+			id := invokeAsync(t, eng, "src:1", `{"order": 42}`)
+			var recs []engine.LogRecord
+			require.Eventually(t, func() bool {
+				var err error
+				recs, err = eng.Logs("dest", 0)
+				require.NoError(t, err)
+				return len(recs) > 0
+			}, asyncWait, time.Millisecond, "the destination is invoked")
+			asyncIdle(t, eng)
+			recs, err := eng.Logs("dest", 0)
+			require.NoError(t, err)
+			require.Len(t, recs, 1, "the destination is invoked once")
+			require.False(t, recs[0].Failed)
+			assert.NotEqual(t, id, recs[0].RequestID, "the delivery is an event of its own")
+
+			lines := parseLogs(t, functionLines(t, recs[0].Text))
+			require.Len(t, lines, 1)
+			var rec invocationRecord
+			require.NoError(t, json.Unmarshal([]byte(lines[0].Message), &rec), "%s", lines[0].Message)
+			assert.Equal(t, "1.0", rec.Version)
+			ts, err := time.Parse("2006-01-02T15:04:05.000Z", rec.Timestamp)
+			require.NoError(t, err)
+			assert.WithinDuration(t, time.Now(), ts, time.Minute)
+			assert.Equal(t, id, rec.RequestContext.RequestID)
+			assert.Equal(t, "arn:aws:lambda:local:000000000000:function:src:1", rec.RequestContext.FunctionARN)
+			assert.Equal(t, tt.condition, rec.RequestContext.Condition)
+			assert.Equal(t, 1, rec.RequestContext.ApproximateInvokeCount)
+			assert.JSONEq(t, `{"order":42}`, string(rec.RequestPayload))
+			require.NotNil(t, rec.ResponseContext)
+			assert.Equal(t, 200, rec.ResponseContext.StatusCode)
+			assert.Equal(t, "1", rec.ResponseContext.ExecutedVersion)
+			assert.Equal(t, tt.fnError, rec.ResponseContext.FunctionError)
+			assert.JSONEq(t, tt.response, string(rec.ResponsePayload))
+
+			dls, _, err := eng.DeadLetters(context.Background(), "", 10)
+			require.NoError(t, err)
+			assert.Empty(t, dls, "a failure sent to a function is not also dead-lettered")
+		})
+	}
+}
+
+// functionLines returns the function's own lines of an invocation's log
+// text: those between START and END.
+func functionLines(t testing.TB, text []byte) []byte {
+	t.Helper()
+	s := string(text)
+	start := strings.Index(s, "\n")
+	end := strings.Index(s, "END RequestId: ")
+	require.True(t, strings.HasPrefix(s, "START RequestId: ") && start >= 0 && end > start, "an invocation log: %q", s)
+	return []byte(s[start+1 : end])
+}
+
+func TestAsyncDeadLettersAndRedrive(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "fail")})
+	setEventConfig(t, eng, "fn", engine.EventInvokeConfig{MaximumRetryAttempts: retries(0)})
+
+	var ids []string
+	for i := range 3 {
+		id := invokeAsync(t, eng, "fn", fmt.Sprintf("event %d", i))
+		deadLetter(t, eng, id) // one at a time: dead letters list in the order they failed
+		ids = append(ids, id)
+	}
+	asyncIdle(t, eng)
+	m := eng.Metrics(ctx).Async
+	assert.Equal(t, 3, m.DeadLetters)
+	assert.Equal(t, uint64(3), m.DeadLettered)
+
+	dls, more, err := eng.DeadLetters(ctx, "", 2)
+	require.NoError(t, err)
+	assert.True(t, more)
+	require.Len(t, dls, 2)
+	rest, more, err := eng.DeadLetters(ctx, dls[1].Key, 10)
+	require.NoError(t, err)
+	assert.False(t, more)
+	dls = append(dls, rest...)
+	require.Len(t, dls, 3)
+	for i, d := range dls {
+		assert.Equal(t, ids[i], d.ID)
+		assert.Equal(t, fmt.Sprintf("event %d", i), string(d.Payload))
+		assert.Equal(t, 1, d.Attempts)
+		assert.Equal(t, queue.ConditionRetriesExhausted, d.Condition)
+		got, err := eng.DeadLetter(ctx, d.ID)
+		require.NoError(t, err)
+		assert.Equal(t, d, got)
+	}
+
+	// Fix the function, then re-drive the first event.
+	_, err = eng.UpdateCode(ctx, "fn", testguest.WATEcho(t))
+	require.NoError(t, err)
+	newID, err := eng.Redrive(ctx, ids[0])
+	require.NoError(t, err)
+	assert.NotEqual(t, ids[0], newID, "a re-driven event is a new event")
+	_, err = eng.DeadLetter(ctx, ids[0])
+	assert.ErrorIs(t, err, queue.ErrNotFound, "a re-driven event leaves the dead-letter store")
+	require.Eventually(t, func() bool {
+		recs := logsOf(t, eng, "fn", newID)
+		return len(recs) == 1 && !recs[0].Failed
+	}, asyncWait, time.Millisecond, "the re-driven event runs the fixed function and succeeds")
+	asyncIdle(t, eng)
+
+	require.NoError(t, eng.DeleteDeadLetter(ctx, ids[1]))
+	_, err = eng.DeadLetter(ctx, ids[1])
+	assert.ErrorIs(t, err, queue.ErrNotFound)
+	dls, _, err = eng.DeadLetters(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	assert.Equal(t, ids[2], dls[0].ID)
+	m = eng.Metrics(ctx).Async
+	assert.Equal(t, 1, m.DeadLetters)
+	assert.Equal(t, uint64(1), m.Redriven)
+
+	t.Run("unknown ids", func(t *testing.T) {
+		_, err := eng.DeadLetter(ctx, "nope")
+		assert.ErrorIs(t, err, queue.ErrNotFound)
+		_, err = eng.Redrive(ctx, "nope")
+		assert.ErrorIs(t, err, queue.ErrNotFound)
+		assert.ErrorIs(t, eng.DeleteDeadLetter(ctx, ids[1]), queue.ErrNotFound)
+	})
+}
+
+// An event older than its MaximumEventAge is not run again but sent to its
+// failure destination as EventAgeExceeded. The shortest age allowed is 60
+// seconds and the engine's clock cannot be moved, so that is tested in
+// engine/queue (TestEventAgeExceeded, with an injected clock); here, the
+// engine's checks of the settings.
+func TestEventInvokeConfigValidation(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "fn", Code: testguest.WATEcho(t)})
+	deploy(t, eng, engine.Function{Name: "dest", Code: testguest.WATEcho(t)})
+
+	tests := []struct {
+		name   string
+		config engine.EventInvokeConfig
+		want   error
+		msg    string
+	}{
+		{"3 retries", engine.EventInvokeConfig{MaximumRetryAttempts: retries(3)}, engine.ErrInvalidFunction, "MaximumRetryAttempts 3: must be between 0 and 2"},
+		{"-1 retries", engine.EventInvokeConfig{MaximumRetryAttempts: retries(-1)}, engine.ErrInvalidFunction, "MaximumRetryAttempts -1: must be between 0 and 2"},
+		{"age 59s", engine.EventInvokeConfig{MaximumEventAge: 59 * time.Second}, engine.ErrInvalidFunction, "MaximumEventAge"},
+		{"age 7h", engine.EventInvokeConfig{MaximumEventAge: 7 * time.Hour}, engine.ErrInvalidFunction, "MaximumEventAge"},
+		{"negative age", engine.EventInvokeConfig{MaximumEventAge: -time.Minute}, engine.ErrInvalidFunction, "MaximumEventAge"},
+		{"unknown destination kind", engine.EventInvokeConfig{OnFailure: "queue:x"}, engine.ErrInvalidFunction, `OnFailure destination "queue:x"`},
+		{"success to the dead-letter store", engine.EventInvokeConfig{OnSuccess: "dead-letter"}, engine.ErrInvalidFunction, "OnSuccess"},
+		{"missing destination function", engine.EventInvokeConfig{OnSuccess: "function:nope"}, engine.ErrFunctionNotFound, "nope"},
+		{"missing destination version", engine.EventInvokeConfig{OnFailure: "function:dest:9"}, engine.ErrFunctionNotFound, `"9"`},
+		{"destination without a name", engine.EventInvokeConfig{OnFailure: "function:"}, engine.ErrInvalidFunction, "OnFailure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := eng.SetEventInvokeConfig(ctx, "fn", tt.config)
+			require.ErrorIs(t, err, tt.want)
+			assert.Contains(t, err.Error(), tt.msg)
+			c, err := eng.EventInvokeConfig("fn")
+			require.NoError(t, err)
+			assert.Equal(t, engine.EventInvokeConfig{}, c, "a refused configuration is not kept")
+		})
+	}
+
+	t.Run("bounds are valid", func(t *testing.T) {
+		for _, c := range []engine.EventInvokeConfig{
+			{MaximumRetryAttempts: retries(0), MaximumEventAge: time.Minute},
+			{MaximumRetryAttempts: retries(2), MaximumEventAge: 6 * time.Hour},
+			{OnSuccess: "function:dest", OnFailure: "dead-letter"},
+			{OnSuccess: "function:dest:$LATEST", OnFailure: "function:dest"},
+		} {
+			require.NoError(t, eng.SetEventInvokeConfig(ctx, "fn", c), "%+v", c)
+			got, err := eng.EventInvokeConfig("fn")
+			require.NoError(t, err)
+			assert.Equal(t, c, got)
+		}
+	})
+	t.Run("unknown function", func(t *testing.T) {
+		assert.ErrorIs(t, eng.SetEventInvokeConfig(ctx, "nope", engine.EventInvokeConfig{}), engine.ErrFunctionNotFound)
+		_, err := eng.EventInvokeConfig("nope")
+		assert.ErrorIs(t, err, engine.ErrFunctionNotFound)
+	})
+}
+
+func TestInvokeAsyncBadInput(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Config{MaxAsyncPayloadBytes: 100})
+	deploy(t, eng, engine.Function{Name: "fn", Code: testguest.WATEcho(t)})
+
+	tests := []struct {
+		name, target string
+		payload      int
+		want         error
+	}{
+		{"missing function", "nope", 0, engine.ErrFunctionNotFound},
+		{"missing version", "fn:3", 0, engine.ErrFunctionNotFound},
+		{"missing alias", "fn:live", 0, engine.ErrFunctionNotFound},
+		{"empty qualifier", "fn:", 0, engine.ErrFunctionNotFound},
+		{"payload over the limit", "fn", 101, engine.ErrPayloadTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := eng.InvokeAsync(ctx, tt.target, make([]byte, tt.payload))
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
+	assert.Zero(t, eng.Metrics(ctx).Async.Enqueued, "nothing refused was queued")
+
+	require.NoError(t, eng.Close(ctx))
+	_, err := eng.InvokeAsync(ctx, "fn", nil)
+	assert.ErrorIs(t, err, engine.ErrClosed)
+}
+
+func TestAsyncPayloadLimitAboveTheQueues(t *testing.T) {
+	eng := newEngine(t, engine.Config{MaxAsyncPayloadBytes: 1 << 20})
+	deploy(t, eng, engine.Function{Name: "fn", Code: testguest.WATEcho(t)})
+	_, err := eng.InvokeAsync(context.Background(), "fn", make([]byte, queue.MaxPayloadBytes+1))
+	require.ErrorIs(t, err, engine.ErrPayloadTooLarge, "a limit above the queue's is the queue's")
+	assert.Contains(t, err.Error(), fmt.Sprintf("over the %d-byte limit", queue.MaxPayloadBytes))
+	_, err = eng.InvokeAsync(context.Background(), "fn", make([]byte, queue.MaxPayloadBytes))
+	assert.NoError(t, err)
+}
