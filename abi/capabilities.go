@@ -332,6 +332,7 @@ func httpFetch(ctx context.Context, m api.Module, stack []uint64) {
 		return nil
 	}
 	if allow(req.URL) != nil {
+		s.Pending = nil // only a refused redirect leaves its URL (SPEC.md)
 		stack[0] = ErrnoDenied.Result()
 		return
 	}

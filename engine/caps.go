@@ -116,10 +116,21 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 	pol := c.in.v.cfg.Policy
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
+	// hop is the URL being requested: egress asks Allow about each hop
+	// (the first URL and every redirect) just before it asks PrivateOK
+	// about that hop's host, which it gives without the port, while the
+	// policy names a host with its port (NamesHost).
+	hop := req.URL
 	resp, err := e.egress.Do(ctx, req.WithContext(ctx), egress.Options{
-		Allow: allow,
+		Allow: func(u *url.URL) error {
+			if err := allow(u); err != nil {
+				return err
+			}
+			hop = u
+			return nil
+		},
 		PrivateOK: func(host string) bool {
-			return e.cfg.AllowPrivateNetworks && pol.NamesHost(strings.ToLower(host))
+			return e.cfg.AllowPrivateNetworks && strings.EqualFold(hop.Hostname(), host) && pol.NamesHost(policyHost(hop))
 		},
 	})
 	var he *abi.HostError
@@ -129,8 +140,12 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 	case errors.As(err, &he):
 		return nil, he
 	case errors.Is(err, egress.ErrBlockedAddress):
-		c.in.logs.Log(abi.LevelHost, []byte("denied http:Fetch: "+err.Error()))
-		c.Denied(policy.HTTPFetch, req.URL.String())
+		reason := err.Error()
+		if blocked := (*egress.BlockedError)(nil); errors.As(err, &blocked) {
+			reason = blocked.Error()
+		}
+		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": denied: "+reason))
+		c.Denied(policy.HTTPFetch, hop.String())
 		return nil, abi.Errorf(abi.ErrnoDenied, "%v", err)
 	case errors.Is(err, egress.ErrResponseTooLarge):
 		return nil, abi.Errorf(abi.ErrnoTooLarge, "%v", err)
@@ -138,6 +153,17 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 		return nil, abi.Errorf(abi.ErrnoInvalid, "%v", err)
 	}
 	return nil, abi.Errorf(abi.ErrnoUnavailable, "%v", err)
+}
+
+// policyHost is u's host as a policy's http patterns name it (see
+// policy.NamesHost): in lower case, with its port unless it is the
+// scheme's default.
+func policyHost(u *url.URL) string {
+	host := strings.ToLower(u.Host)
+	if (u.Scheme == "http" && strings.HasSuffix(host, ":80")) || (u.Scheme == "https" && strings.HasSuffix(host, ":443")) {
+		host = host[:strings.LastIndexByte(host, ':')]
+	}
+	return host
 }
 
 // Invoke implements abi.Capabilities: a synchronous invocation one level
