@@ -52,6 +52,35 @@ type callContext struct {
 	mu        sync.Mutex
 	err       error
 	interrupt api.MutableGlobal
+	afters    map[*afterFunc]struct{}
+}
+
+type afterFunc struct{ f func() }
+
+// AfterFunc arranges for f to run when the context is killed. The context
+// package uses it (through an unexported interface) when a context is
+// derived from this one, instead of starting a goroutine to watch Done:
+// capability calls derive a deadline context on every call.
+func (c *callContext) AfterFunc(f func()) (stop func() bool) {
+	a := &afterFunc{f: f}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	if c.afters == nil {
+		c.afters = map[*afterFunc]struct{}{}
+	}
+	c.afters[a] = struct{}{}
+	c.mu.Unlock()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.afters[a]
+		delete(c.afters, a)
+		return ok
+	}
 }
 
 func (c *callContext) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -72,6 +101,10 @@ func (c *callContext) kill(err error) {
 		if c.interrupt != nil {
 			c.interrupt.Set(1)
 		}
+		for a := range c.afters {
+			go a.f()
+		}
+		c.afters = nil
 	}
 }
 
