@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,10 +210,7 @@ func appendHeaderValues(b []byte, in *canonicalInput, name string) []byte {
 	if name == "host" {
 		return appendTrimmed(b, in.host)
 	}
-	var values []string
-	if in.header != nil {
-		values = in.header.Values(name)
-	}
+	values := headerValues(in.header, name)
 	if len(values) == 0 && name == "content-length" {
 		return strconv.AppendInt(b, int64(in.bodyLen), 10)
 	}
@@ -225,10 +223,41 @@ func appendHeaderValues(b []byte, in *canonicalInput, name string) []byte {
 	return b
 }
 
+// headerValues returns the values of the header name (lower case) in h.
+// An http.Header is read directly with the canonical key built on the
+// stack: http.Header.Values would allocate that key on every call.
+func headerValues(h Header, name string) []string {
+	switch h := h.(type) {
+	case nil:
+		return nil
+	case http.Header:
+		var buf [64]byte
+		if len(name) > len(buf) {
+			return h.Values(name)
+		}
+		key := buf[:len(name)]
+		upper := true
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if upper && c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			key[i] = c
+			upper = c == '-'
+		}
+		return h[string(key)]
+	default:
+		return h.Values(name)
+	}
+}
+
 // appendTrimmed appends v without leading and trailing white space and
 // with each run of spaces inside it reduced to one, as the Go SDK does.
 func appendTrimmed(b []byte, v string) []byte {
 	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return append(b, v...)
+	}
 	for i := 0; i < len(v); i++ {
 		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
 			continue
