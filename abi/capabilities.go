@@ -109,6 +109,9 @@ func capable(ctx context.Context) (*State, Errno) {
 	switch {
 	case s == nil || (s.Phase != PhaseInvoke && s.Phase != PhaseInit):
 		return nil, ErrnoState
+	case s.Snapshotting:
+		s.CalledCapability = true
+		return nil, ErrnoState
 	case s.Caps == nil:
 		return nil, ErrnoInternal
 	}

@@ -62,6 +62,13 @@ type State struct {
 	Caps   Capabilities
 	// Pending is the result of the last capability call, for result_read.
 	Pending []byte
+
+	// Snapshotting marks an init whose state will be captured in a
+	// snapshot: capability calls then fail (ErrnoState) and set
+	// CalledCapability, and the engine discards the snapshot, since what
+	// they did would be frozen into every instance.
+	Snapshotting     bool
+	CalledCapability bool
 }
 
 // Reset clears what one invocation left behind, keeping buffers.

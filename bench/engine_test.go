@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/flintfaas/flint/engine"
@@ -130,19 +131,44 @@ func BenchmarkWarmInvoke(b *testing.B) {
 }
 
 // BenchmarkColdStart creates an instance on the request path for every
-// invocation: instantiate and init from the compiled module, invoke, then
-// retire the instance (single-use functions).
+// invocation (single-use functions), then invokes it and retires it:
+//
+//   - <guest>: instantiated from the version's snapshot (the memory image
+//     mapped copy-on-write, the globals set; no initializer runs);
+//   - <guest>-nosnapshot: instantiated and initialized (the module's start
+//     function, _initialize, flint_init);
+//   - <guest>-recycled: the used instance reset to the snapshot (its
+//     memory remapped) instead of a new one instantiated.
 func BenchmarkColdStart(b *testing.B) {
+	variants := []struct {
+		suffix string
+		cfg    engine.Config
+		fn     engine.Function
+	}{
+		{"", engine.Config{NoRecycle: true}, engine.Function{SingleUse: true}},
+		{"-nosnapshot", engine.Config{NoRecycle: true}, engine.Function{SingleUse: true, NoSnapshot: true}},
+		{"-recycled", engine.Config{}, engine.Function{SingleUse: true}},
+	}
 	for _, g := range guests() {
-		b.Run(g.name, func(b *testing.B) {
-			eng := newEngine(b, engine.Config{})
-			deploy(b, eng, g, engine.Function{SingleUse: true})
-			invokeLoop(b, eng, g.payload)
-			st, _ := eng.Stats("fn")
-			if st.ColdStarts < uint64(b.N) {
-				b.Fatalf("%d cold starts for %d invocations", st.ColdStarts, b.N)
-			}
-		})
+		for _, vr := range variants {
+			b.Run(g.name+vr.suffix, func(b *testing.B) {
+				eng := newEngine(b, vr.cfg)
+				deploy(b, eng, g, vr.fn)
+				if st, _ := eng.Stats("fn"); vr.suffix == "-recycled" && !strings.HasPrefix(st.Snapshot, "ready") {
+					b.Skipf("no snapshot to recycle from: %s", st.Snapshot)
+				}
+				before, _ := eng.Stats("fn")
+				invokeLoop(b, eng, g.payload)
+				st, _ := eng.Stats("fn")
+				fresh := st.ColdStarts + st.Prewarmed - before.ColdStarts - before.Prewarmed
+				if vr.suffix == "-recycled" {
+					fresh = st.Recycled - before.Recycled
+				}
+				if fresh < uint64(b.N) {
+					b.Fatalf("%d fresh instances for %d invocations", fresh, b.N)
+				}
+			})
+		}
 	}
 }
 

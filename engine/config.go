@@ -121,6 +121,17 @@ type Config struct {
 	// MaxFetchBytes caps an outbound response's body (DefaultMaxFetchBytes).
 	MaxFetchBytes int
 
+	// Snapshots says how instances start (SnapshotsDefault: from a
+	// snapshot of each version's state after init, its memory mapped
+	// copy-on-write where the platform allows). Snapshot files live in
+	// DataDir/snapshots, or a temporary directory without DataDir.
+	Snapshots SnapshotMode
+	// NoRecycle discards instances that must not be reused as they are
+	// (after a trap or timeout; single-use functions) instead of resetting
+	// them to their snapshot, which costs two system calls where a new
+	// instance costs an instantiation.
+	NoRecycle bool
+
 	// Logger receives the engine's own operational messages (not guest
 	// logs). Nil discards them.
 	Logger *slog.Logger
@@ -221,6 +232,14 @@ type Function struct {
 	// Role names where Policy came from (a gateway role's ARN); the engine
 	// only keeps it.
 	Role string
+	// NoSnapshot starts this function's instances by running their
+	// initializers rather than from a snapshot.
+	NoSnapshot bool
+	// SnapshotInit runs the guest's flint_init before the snapshot is
+	// taken, so instances skip it too. Only for an init whose result may be
+	// shared by every instance: no capability calls, no per-instance
+	// randomness.
+	SnapshotInit bool
 	// SingleUse runs every invocation on a fresh instance, retired after
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. MinIdle instances are still prepared ahead.

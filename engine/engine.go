@@ -47,6 +47,14 @@ type Engine struct {
 	retiring  sync.WaitGroup
 	start     time.Time    // monotonic origin for instance watchdogs
 	regions   *regionCache // released linear memories, for reuse
+
+	// Snapshot images, by path, open for mapping.
+	snapDirOnce sync.Once
+	snapDir     string
+	snapDirErr  error
+	snapDirTemp bool
+	imagesMu    sync.Mutex
+	images      map[string]*imageFile
 }
 
 // function is a deployed function: its record and the runtimes (compiled
@@ -71,7 +79,8 @@ type function struct {
 // engine with default limits. With cfg.DataDir set, it serves the
 // functions it finds there. Close it to release its runtime.
 func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
-	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*function{}, start: time.Now()}
+	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*function{}, start: time.Now(),
+		images: map[string]*imageFile{}}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
 	e.limit = newLimiter(e.cfg.MaxConcurrency)
 	defer func() {
@@ -179,6 +188,7 @@ func (e *Engine) closeRuntime(ctx context.Context) error {
 		err = e.runtime.Close(ctx)
 	}
 	e.regions.close()
+	e.closeImages()
 	if e.ownCache && e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}
@@ -340,7 +350,7 @@ func (e *Engine) install(ctx context.Context, f Function, code []byte, adjust fu
 	if adjust != nil {
 		adjust(rec)
 	}
-	v := e.newVersion(fn, rev, mod, provisionedFor(rec, LatestVersion))
+	v := e.newVersion(ctx, fn, rev, mod, provisionedFor(rec, LatestVersion))
 	if err := v.pool.Prefill(ctx); err != nil {
 		_ = v.close(context.Background())
 		if created {
@@ -580,7 +590,7 @@ func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (
 	if err != nil {
 		return nil, err
 	}
-	v := e.newVersion(f, rev, mod, provisionedFor(rec, version))
+	v := e.newVersion(ctx, f, rev, mod, provisionedFor(rec, version))
 	if version == LatestVersion {
 		if !f.latest.CompareAndSwap(nil, v) {
 			_ = v.close(ctx)

@@ -328,7 +328,9 @@ func TestHandledError(t *testing.T) {
 }
 
 func TestTrap(t *testing.T) {
-	eng := newEngine(t, engine.Config{})
+	// Without recycling, a crashed instance is discarded (with it, it is
+	// reset to its snapshot: see snapshot_test.go).
+	eng := newEngine(t, engine.Config{NoRecycle: true})
 	tests := []struct {
 		name     string
 		code     []byte
@@ -398,7 +400,7 @@ func TestTrap(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	eng := newEngine(t, engine.Config{})
+	eng := newEngine(t, engine.Config{NoRecycle: true})
 	const timeout = 200 * time.Millisecond
 	deploy(t, eng, engine.Function{Name: "spin", Code: testguest.Go(t, "spin"), Timeout: timeout})
 	deploy(t, eng, engine.Function{Name: "sleep", Code: wat(t, "sleep"), Timeout: timeout})
@@ -889,7 +891,7 @@ func TestLifecycleHooks(t *testing.T) {
 
 func TestSingleUse(t *testing.T) {
 	logger, engineLog := debugLogger()
-	eng := newEngine(t, engine.Config{Logger: logger})
+	eng := newEngine(t, engine.Config{Logger: logger, NoRecycle: true})
 	info := deploy(t, eng, engine.Function{Name: "once", Code: wat(t, "lifecycle"), SingleUse: true})
 	assert.True(t, info.SingleUse)
 	for i := range 3 {

@@ -21,20 +21,24 @@ import (
 // instance with its ABI state, log buffer and memory. It serves one call at
 // a time; the pool hands it to one goroutine at a time.
 type instance struct {
-	v        *version
-	mod      api.Module
-	handler  api.Function
-	shutdown api.Function
-	stack    [1]uint64 // reused for every call: no per-call allocation
-	state    abi.State
-	logs     *logBuffer
-	alloc    allocator
-	call     *callContext
-	caps     caps
-	watch    *watchdog   // invocation timeouts
-	phase    *time.Timer // init and shutdown timeouts
-	stopCtx  func() bool
-	closers  []io.Closer // the instance's mounts
+	v         *version
+	mod       api.Module
+	handler   api.Function
+	shutdown  api.Function
+	stack     [1]uint64 // reused for every call: no per-call allocation
+	state     abi.State
+	logs      *logBuffer
+	alloc     allocator
+	call      *callContext
+	caps      caps
+	watch     *watchdog   // invocation timeouts
+	phase     *time.Timer // init and shutdown timeouts
+	stopCtx   func() bool
+	snap      *snapshot // the snapshot it started from, if any
+	interrupt api.MutableGlobal
+	// snapshotting marks the instance a snapshot is being taken of.
+	snapshotting bool
+	closers      []io.Closer // the instance's mounts
 
 	initDuration time.Duration
 }
@@ -119,12 +123,21 @@ func (c *callContext) setInterrupt(g api.MutableGlobal) {
 	}
 }
 
-// newInstance creates an instance of v and runs its init: the language
-// runtime's _initialize, then the guest's flint_init if exported. It is the
-// one place instances are made. On failure it returns an *initError.
+// newInstance creates an instance of v and runs its init: from v's
+// snapshot when it has one (the module restored to its state after init,
+// the memory image mapped copy-on-write), else the module's start
+// function, the language runtime's _initialize, then the guest's
+// flint_init if exported. It is the one place instances are made. On
+// failure it returns an *initError.
 func (v *version) newInstance(ctx context.Context) (*instance, error) {
+	return v.makeInstance(ctx, v.snap, false)
+}
+
+// makeInstance makes an instance from snap (nil: from the module), or, with
+// snapshotting, the instance a snapshot is taken of.
+func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting bool) (*instance, error) {
 	e := v.engine
-	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes)}
+	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes), snap: snap, snapshotting: snapshotting}
 	in.caps = caps{in: in}
 	in.state = abi.State{
 		FunctionName:    v.name,
@@ -133,9 +146,17 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 		Log:             in.logs,
 		Policy:          v.cfg.Policy,
 		Caps:            &in.caps,
+		Snapshotting:    snapshotting,
 	}
 	in.alloc.limit = uint64(v.cfg.MemoryMB) << 20
 	in.alloc.regions = e.regions
+	switch {
+	case snap != nil:
+		in.alloc.file, in.alloc.initial, in.alloc.size = snap.file, snap.memory, snap.size
+		in.logs.buf = append(in.logs.buf, snap.initLogs...)
+	default:
+		in.alloc.initial = v.mod.image
+	}
 	// The state goes outermost: host functions look it up on every call.
 	parent := abi.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
 	in.call = &callContext{parent: parent, done: make(chan struct{})}
@@ -175,9 +196,29 @@ func (in *instance) init(v *version) *FunctionError {
 	} else if fsc != nil {
 		cfg = cfg.WithFSConfig(fsc)
 	}
-	mod, err := v.engine.runtime.InstantiateModule(in.call, v.mod.compiled, cfg)
+	m := v.mod
+	runStart, runReactor, runInit := m.hasStart, m.hasReactorInit, m.hasInit
+	switch {
+	case in.snap != nil:
+		// The snapshot holds the state the initializers made.
+		runStart, runReactor = false, false
+		runInit = runInit && !in.snap.includesInit
+	case in.snapshotting:
+		runInit = runInit && v.cfg.SnapshotInit
+	}
+	mod, err := v.engine.runtime.InstantiateModule(in.call, m.compiled, cfg)
 	if err != nil {
 		return in.failure(err)
+	}
+	if in.snap != nil {
+		for _, g := range in.snap.globals {
+			mg, ok := mod.ExportedGlobal(g.export).(api.MutableGlobal)
+			if !ok {
+				in.mod = mod
+				return unhandled(ErrInitFailed, ErrorTypeInit, "snapshot global %s is missing", g.export)
+			}
+			mg.Set(g.value)
+		}
 	}
 	in.mod = mod
 	g, ok := mod.ExportedGlobal(wasmbin.InterruptExport).(api.MutableGlobal)
@@ -185,21 +226,22 @@ func (in *instance) init(v *version) *FunctionError {
 		return unhandled(ErrInitFailed, ErrorTypeInit, "module lacks its interrupt global")
 	}
 	in.call.setInterrupt(g)
+	in.interrupt = g
 	in.handler = mod.ExportedFunction(v.cfg.Handler)
 	if v.mod.hasShutdown {
 		in.shutdown = mod.ExportedFunction(abi.ShutdownExport)
 	}
-	if v.mod.hasStart {
+	if runStart {
 		if err := mod.ExportedFunction(wasmbin.StartExport).CallWithStack(in.call, in.stack[:]); err != nil {
 			return in.failure(err)
 		}
 	}
-	if v.mod.hasReactorInit {
+	if runReactor {
 		if err := mod.ExportedFunction(abi.ReactorInit).CallWithStack(in.call, in.stack[:]); err != nil {
 			return in.failure(err)
 		}
 	}
-	if v.mod.hasInit {
+	if runInit {
 		if err := mod.ExportedFunction(abi.InitExport).CallWithStack(in.call, in.stack[:]); err != nil {
 			return in.failure(err)
 		}
@@ -209,6 +251,61 @@ func (in *instance) init(v *version) *FunctionError {
 		}
 	}
 	return nil
+}
+
+// reset returns an instance started from a mapped snapshot to the
+// snapshot's state — its memory remapped from the image, its globals set
+// back — so that it serves as a fresh instance without being instantiated
+// again (wazero rebuilds a Go guest's function table at every
+// instantiation). It reports whether it could: not when the memory grew
+// (wazero cannot shrink it, and a guest's allocator could notice), not
+// after the guest exited, not when the engine has mounts (files the guest
+// opened stay open in its WASI table).
+func (in *instance) reset() bool {
+	snap := in.snap
+	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 {
+		return false
+	}
+	mem := in.mod.Memory()
+	if mem == nil || uint64(mem.Size()) != snap.size || !in.alloc.remap(snap.file) {
+		return false
+	}
+	for _, g := range snap.globals {
+		mg, ok := in.mod.ExportedGlobal(g.export).(api.MutableGlobal)
+		if !ok {
+			return false
+		}
+		mg.Set(g.value)
+	}
+	if in.call.Err() != nil {
+		// Killed: a new call context and watchdog, the interrupt cleared.
+		in.call = &callContext{parent: in.call.parent, done: make(chan struct{})}
+		in.interrupt.Set(0)
+		in.call.setInterrupt(in.interrupt)
+		in.watch.stop()
+		in.watch = newWatchdog(in.v.engine.start, func() { in.call.kill(context.DeadlineExceeded) })
+	}
+	in.state.Reset()
+	in.logs.take()
+	in.logs.buf = append(in.logs.buf, snap.initLogs...)
+	if in.v.mod.hasInit && !snap.includesInit {
+		// The guest's own init runs in every fresh instance.
+		return in.runInitHook()
+	}
+	return true
+}
+
+// runInitHook runs flint_init on a reset instance, under the init
+// timeout; false when it fails (the instance is then discarded).
+func (in *instance) runInitHook() bool {
+	in.state.Phase = abi.PhaseInit
+	in.phase.Reset(in.v.engine.cfg.InitTimeout)
+	err := in.mod.ExportedFunction(abi.InitExport).CallWithStack(in.call, in.stack[:])
+	in.phase.Stop()
+	in.state.Phase = abi.PhaseIdle
+	ok := err == nil && int32(in.stack[0]) == abi.StatusOK && in.call.Err() == nil
+	in.state.Reset()
+	return ok
 }
 
 // initError is a failed instance creation, returned through the pool.
@@ -395,4 +492,24 @@ func (in *instance) destroy(broken bool) {
 	in.v.dropLogs(in.logs.take())
 	_ = in.mod.Close(context.Background())
 	in.alloc.release()
+}
+
+// recycle resets an instance that must not be reused as it is: a healthy
+// one first runs its shutdown hook, as a retiring instance would.
+func (in *instance) recycle(broken bool) bool {
+	if in.snap == nil || in.snap.file == nil {
+		return false
+	}
+	if !broken && in.shutdown != nil && !in.mod.IsClosed() {
+		in.state.Phase = abi.PhaseShutdown
+		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
+		err := in.shutdown.CallWithStack(in.call, in.stack[:])
+		in.phase.Stop()
+		in.state.Phase = abi.PhaseIdle
+		in.v.dropLogs(in.logs.take())
+		if err != nil {
+			return false
+		}
+	}
+	return in.reset()
 }

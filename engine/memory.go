@@ -12,6 +12,8 @@ type guestMemory interface {
 	experimental.LinearMemory
 	// refusedGrowth reports whether a growth past the cap was refused.
 	refusedGrowth() bool
+	// remap maps a snapshot image over the memory again, if it can.
+	remap(file *imageFile) bool
 	// release returns the memory to the system. wazero's Free may run
 	// while a call is still unwinding (WASI proc_exit closes the module from
 	// inside the call), so unmapping waits for release, which the engine
@@ -24,18 +26,58 @@ type guestMemory interface {
 type allocator struct {
 	limit   uint64
 	regions *regionCache
+	// The memory's initial content: a snapshot's image file to map, or
+	// bytes to copy (the module's data, or a snapshot's image in copy
+	// mode), and its initial size, which may exceed the module's minimum
+	// (a snapshot of memory that grew during init).
+	file    *imageFile
+	initial []byte
+	size    uint64
 	mem     guestMemory
 }
 
 // Allocate implements experimental.MemoryAllocator.
 func (a *allocator) Allocate(capacity, maxBytes uint64) experimental.LinearMemory {
 	limit := min(a.limit, maxBytes)
-	if m := newMappedMemory(limit, a.regions); m != nil {
+	file := a.file
+	if file != nil && file.size > limit {
+		file = nil // cannot happen: restore checks the size
+	}
+	if m := newMappedMemory(limit, a.regions, file); m != nil {
 		a.mem = m
 	} else {
-		a.mem = &heapMemory{buf: make([]byte, 0, min(capacity, limit)), limit: limit}
+		a.mem = &heapMemory{buf: make([]byte, 0, min(max(capacity, a.size), limit)), limit: limit}
 	}
-	return a.mem
+	if a.size > 0 {
+		// Present the initial size from the first allocation on: wazero
+		// asks for the module's minimum.
+		a.mem.Reallocate(min(a.size, limit))
+	}
+	if len(a.initial) > 0 {
+		buf := a.mem.Reallocate(max(uint64(len(a.initial)), a.size))
+		if buf != nil {
+			copy(buf, a.initial)
+		}
+	}
+	return &floorMemory{guestMemory: a.mem, floor: a.size}
+}
+
+// floorMemory keeps a memory's length at least floor: wazero's first
+// Reallocate asks for the module's minimum, which is less than a snapshot
+// of memory that grew.
+type floorMemory struct {
+	guestMemory
+	floor uint64
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *floorMemory) Reallocate(size uint64) []byte {
+	return m.guestMemory.Reallocate(max(size, m.floor))
+}
+
+// remap maps file over the memory again, dropping what the guest wrote.
+func (a *allocator) remap(file *imageFile) bool {
+	return a.mem != nil && a.mem.remap(file)
 }
 
 func (a *allocator) refusedGrowth() bool { return a.mem != nil && a.mem.refusedGrowth() }
@@ -77,5 +119,6 @@ func (m *heapMemory) Reallocate(size uint64) []byte {
 // Free implements experimental.LinearMemory.
 func (m *heapMemory) Free() {}
 
-func (m *heapMemory) refusedGrowth() bool { return m.refused }
-func (m *heapMemory) release()            { m.buf = nil }
+func (m *heapMemory) refusedGrowth() bool   { return m.refused }
+func (m *heapMemory) remap(*imageFile) bool { return false }
+func (m *heapMemory) release()              { m.buf = nil }

@@ -1,32 +1,73 @@
 package engine
 
 import (
+	"encoding/binary"
+	"os"
 	"sync"
-	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // mappedMemory is a linear memory in address space reserved up to the
 // function's cap: the kernel commits pages (zeroed) only as the guest
-// touches them, and growth never copies.
+// touches them, and growth never copies. When the instance starts from a
+// snapshot, the image file is mapped copy-on-write over the start of the
+// region: instances share its pages until they write them.
 type mappedMemory struct {
 	region  []byte // the whole reservation
 	size    uint64 // the largest size the guest reached
 	refused bool
 	regions *regionCache
+	image   bool   // the region maps an image: never cached
+	flags   []byte // pagemap entries, reused by restoreDirty
+}
+
+// reserve maps limit bytes of anonymous memory.
+func reserve(limit uint64) ([]byte, error) {
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(limit),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*byte)(p), limit), nil
+}
+
+func unmap(region []byte) {
+	if len(region) > 0 {
+		_ = unix.MunmapPtr(unsafe.Pointer(&region[0]), uintptr(len(region)))
+	}
 }
 
 // newMappedMemory reserves limit bytes (reusing a cached region when one
-// fits), or returns nil if it cannot.
-func newMappedMemory(limit uint64, regions *regionCache) guestMemory {
+// fits), with image mapped at its start if given, or returns nil if it
+// cannot.
+func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guestMemory {
 	if limit == 0 {
 		return nil
+	}
+	if image != nil {
+		if image.size > limit {
+			return nil
+		}
+		region, err := reserve(limit)
+		if err != nil {
+			return nil
+		}
+		if image.size > 0 {
+			_, err = unix.MmapPtr(int(image.f.Fd()), 0, unsafe.Pointer(&region[0]), uintptr(image.size),
+				unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+			if err != nil {
+				unmap(region)
+				return nil
+			}
+		}
+		return &mappedMemory{region: region, image: true}
 	}
 	if region := regions.get(limit); region != nil {
 		return &mappedMemory{region: region, regions: regions}
 	}
-	region, err := syscall.Mmap(-1, 0, int(limit),
-		syscall.PROT_READ|syscall.PROT_WRITE,
-		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+	region, err := reserve(limit)
 	if err != nil {
 		return nil
 	}
@@ -43,6 +84,52 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	return m.region[:size:size]
 }
 
+// remap returns the start of the region to the image. It copies the
+// image back over the pages the guest wrote (found in /proc/self/pagemap:
+// present, and no longer the file's page) and keeps them, so the next run
+// does not fault on them again; where pagemap cannot be read it maps the
+// file over the region again (MAP_FIXED), dropping the written pages.
+func (m *mappedMemory) remap(file *imageFile) bool {
+	if !m.image || file.size == 0 || file.size > uint64(len(m.region)) {
+		return false
+	}
+	if file.view != nil && m.restoreDirty(file) {
+		return true
+	}
+	_, err := unix.MmapPtr(int(file.f.Fd()), 0, unsafe.Pointer(&m.region[0]), uintptr(file.size),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	return err == nil
+}
+
+// restoreDirty copies the image over the pages of the region the guest
+// wrote since it was mapped.
+func (m *mappedMemory) restoreDirty(file *imageFile) bool {
+	const page = 4096
+	if file.pagemap == nil || unix.Getpagesize() != page {
+		return false
+	}
+	n := int((file.size + page - 1) / page)
+	if cap(m.flags) < n*8 {
+		m.flags = make([]byte, n*8)
+	}
+	flags := m.flags[:n*8]
+	off := int64(uintptr(unsafe.Pointer(&m.region[0])) / page * 8)
+	if got, err := file.pagemap.ReadAt(flags, off); err != nil || got != len(flags) {
+		return false
+	}
+	for i := range n {
+		e := binary.LittleEndian.Uint64(flags[i*8:])
+		// Bit 63: present; bit 62: swapped out (only a written, private
+		// page can be); bit 61: the file's page (not yet copied on write).
+		if e>>62&1 == 1 || (e>>63&1 == 1 && e>>61&1 == 0) {
+			start := i * page
+			end := min(start+page, int(file.size))
+			copy(m.region[start:end], file.view[start:end])
+		}
+	}
+	return true
+}
+
 // Free implements experimental.LinearMemory; see guestMemory.release.
 func (m *mappedMemory) Free() {}
 
@@ -52,11 +139,53 @@ func (m *mappedMemory) release() {
 	if m.region == nil {
 		return
 	}
-	if !m.regions.put(m.region, m.size) {
-		_ = syscall.Munmap(m.region)
+	if m.image || !m.regions.put(m.region, m.size) {
+		unmap(m.region)
 	}
 	m.region = nil
 }
+
+// imageFile is a snapshot's memory image on disk, for mapping.
+type imageFile struct {
+	f    *os.File
+	size uint64
+	path string
+	// view maps the file read-only and shared, the source restoreDirty
+	// copies from; pagemap is /proc/self/pagemap. Either may be nil.
+	view    []byte
+	pagemap *os.File
+}
+
+// openImage opens an image file for mapping, with its read-only view.
+func openImage(path string, size uint64) (*imageFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	img := &imageFile{f: f, size: size, path: path}
+	if size > 0 {
+		if p, err := unix.MmapPtr(int(f.Fd()), 0, nil, uintptr(size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+			img.view = unsafe.Slice((*byte)(p), size)
+		}
+	}
+	if pm, err := os.Open("/proc/self/pagemap"); err == nil {
+		img.pagemap = pm
+	}
+	return img, nil
+}
+
+// close releases the image file and its view.
+func (img *imageFile) close() {
+	unmap(img.view)
+	img.view = nil
+	if img.pagemap != nil {
+		_ = img.pagemap.Close()
+	}
+	_ = img.f.Close()
+}
+
+// mappable reports whether snapshots can map their images here.
+const mappable = true
 
 // regionCache keeps a few released regions, zeroed, for the next instances
 // of the same memory cap. A fresh region costs a page fault for every page
@@ -124,7 +253,7 @@ func (c *regionCache) close() {
 	defer c.mu.Unlock()
 	for _, list := range c.bySize {
 		for _, r := range list {
-			_ = syscall.Munmap(r)
+			unmap(r)
 		}
 	}
 	c.bySize, c.used, c.held = map[uint64][][]byte{}, map[*byte]uint64{}, 0

@@ -24,6 +24,15 @@ type module struct {
 	// which optional lifecycle exports the guest has
 	hasStart, hasReactorInit, hasInit, hasShutdown bool
 	minPages                                       uint32
+	// image is the initial memory the module's data segments write,
+	// applied by the instance's allocator (wasmbin.Prepare took the data
+	// segments out of the module).
+	image []byte
+	// globals are the module's own globals; the mutable ones are exported
+	// for snapshots.
+	globals []wasmbin.Global
+	// snapshotBlocker says why the module cannot be snapshotted, if so.
+	snapshotBlocker string
 }
 
 // compile validates code as a Flint function for f and compiles it. Every
@@ -58,10 +67,15 @@ func (e *Engine) compile(ctx context.Context, f Function) (*module, error) {
 		}
 		return nil, refuse("%v", err)
 	}
-	m := &module{compiled: compiled, size: len(code), hasStart: prep.HasStart}
+	m := &module{compiled: compiled, size: len(code), hasStart: prep.HasStart,
+		image: prep.Image, globals: prep.Globals, snapshotBlocker: prep.SnapshotBlocker}
 	if err := m.checkExports(f, e); err != nil {
 		_ = compiled.Close(ctx)
 		return nil, refuse("%v", err)
+	}
+	if uint64(len(m.image)) > uint64(m.minPages)*65536 {
+		_ = compiled.Close(ctx)
+		return nil, refuse("its data segments write up to byte %d, past its initial memory of %d pages", len(m.image), m.minPages)
 	}
 	sum := sha256.Sum256(code)
 	m.sha256 = hex.EncodeToString(sum[:])

@@ -53,14 +53,16 @@ type revision struct {
 
 // revisionConfig is a Function's configuration as persisted.
 type revisionConfig struct {
-	Handler     string            `json:"handler"`
-	Timeout     time.Duration     `json:"timeout"`
-	MemoryMB    int               `json:"memoryMB"`
-	Env         map[string]string `json:"env,omitempty"`
-	SingleUse   bool              `json:"singleUse,omitempty"`
-	Policy      *policy.Policy    `json:"policy,omitempty"`
-	Description string            `json:"description,omitempty"`
-	Role        string            `json:"role,omitempty"`
+	Handler      string            `json:"handler"`
+	Timeout      time.Duration     `json:"timeout"`
+	MemoryMB     int               `json:"memoryMB"`
+	Env          map[string]string `json:"env,omitempty"`
+	SingleUse    bool              `json:"singleUse,omitempty"`
+	NoSnapshot   bool              `json:"noSnapshot,omitempty"`
+	SnapshotInit bool              `json:"snapshotInit,omitempty"`
+	Policy       *policy.Policy    `json:"policy,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	Role         string            `json:"role,omitempty"`
 }
 
 func (r revision) function(name string) Function {
@@ -68,6 +70,7 @@ func (r revision) function(name string) Function {
 	return Function{
 		Name: name, Handler: c.Handler, Timeout: c.Timeout, MemoryMB: c.MemoryMB,
 		Env: maps.Clone(c.Env), SingleUse: c.SingleUse, Policy: c.Policy, Description: c.Description, Role: c.Role,
+		NoSnapshot: c.NoSnapshot, SnapshotInit: c.SnapshotInit,
 	}
 }
 
@@ -75,6 +78,7 @@ func configOf(f Function) revisionConfig {
 	return revisionConfig{
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: maps.Clone(f.Env),
 		SingleUse: f.SingleUse, Policy: f.Policy, Description: f.Description, Role: f.Role,
+		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit,
 	}
 }
 

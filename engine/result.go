@@ -112,5 +112,9 @@ type Stats struct {
 	Prewarmed  uint64 // instances created ahead by the filler
 	Discarded  uint64 // broken instances thrown away
 	Retired    uint64 // healthy instances retired (idle TTL, redeploy)
-	Idle, Busy int    // instances now idle and busy
+	Recycled   uint64 // instances reset to their snapshot and reused as fresh
+	// Snapshot says how the version's instances start: "ready: ..." from a
+	// snapshot, or "off: <why not>". Empty until the version first runs.
+	Snapshot   string
+	Idle, Busy int // instances now idle and busy
 }

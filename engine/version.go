@@ -29,11 +29,14 @@ type version struct {
 	modCfg  wazero.ModuleConfig
 	pool    *pool.Pool[*instance]
 
+	snap       *snapshot // instances start from it, when set
+	snapStatus string    // what the snapshot is, or why there is none
+
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
 }
 
-func (e *Engine) newVersion(fn *function, rev revision, mod *module, minIdle int) *version {
+func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod *module, minIdle int) *version {
 	f := rev.function(fn.name)
 	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod}
 	mc := wazero.NewModuleConfig().
@@ -50,6 +53,8 @@ func (e *Engine) newVersion(fn *function, rev revision, mod *module, minIdle int
 		mc = mc.WithEnv(k, f.Env[k])
 	}
 	v.modCfg = mc
+	// Before the pool, whose filler starts at once.
+	v.prepareSnapshot(ctx)
 	v.pool = pool.New(pool.Config{
 		MinIdle:        minIdle,
 		AcquireTimeout: e.cfg.AcquireTimeout,
@@ -100,12 +105,14 @@ func (v *version) invoke(ctx context.Context, payload []byte, depth int, request
 		res.InitDuration = in.initDuration
 	}
 	switch broken := in.invoke(ctx, payload, depth, res); {
+	case !broken && !v.cfg.SingleUse:
+		v.pool.Put(in)
+	case !v.engine.cfg.NoRecycle && in.recycle(broken):
+		v.pool.PutFresh(in)
 	case broken:
 		v.pool.Discard(in)
-	case v.cfg.SingleUse:
-		v.pool.Retire(in)
 	default:
-		v.pool.Put(in)
+		v.pool.Retire(in)
 	}
 	v.record(res)
 	return res, nil
@@ -143,7 +150,7 @@ func (v *version) stats() Stats {
 	return Stats{
 		Invocations: v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
 		Throttles: v.throttles.Load(), InitErrors: v.initErrors.Load(), Denials: v.denials.Load(),
-		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired,
-		Idle: p.Idle, Busy: p.Busy,
+		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired, Recycled: p.Recycled,
+		Idle: p.Idle, Busy: p.Busy, Snapshot: v.snapStatus,
 	}
 }

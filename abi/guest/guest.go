@@ -29,7 +29,20 @@ func Handle(h Handler) { handler = h }
 // HandleJSON registers a handler that takes and returns JSON: the event is
 // decoded into In, and Out encoded as the response. An event that does not
 // decode is a handled error of type "InvalidEvent".
+//
+// HandleJSON also encodes and decodes zero values once, when it is called
+// (in init): encoding/json builds its per-type codecs on first use, and
+// doing it during init puts them in the instance's snapshot, so instances
+// started from it do not each rebuild them on their first invocation.
 func HandleJSON[In, Out any](h func(ctx Context, in In) (Out, error)) {
+	var zeroIn In
+	var zeroOut Out
+	if b, err := json.Marshal(zeroIn); err == nil {
+		_ = json.Unmarshal(b, &zeroIn)
+	}
+	if b, err := json.Marshal(zeroOut); err == nil {
+		_ = json.Unmarshal(b, &zeroOut)
+	}
 	Handle(func(ctx Context, event []byte) ([]byte, error) {
 		var in In
 		if len(event) > 0 {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/flintfaas/flint/engine"
 )
 
@@ -91,8 +94,8 @@ func deadLetterErr(err error) error {
 }
 
 // serveLogs writes a function's kept log records, and with follow=1 keeps
-// the response open, streaming new ones until the client goes away or the
-// server shuts down.
+// the response open, streaming new ones until the client goes away or
+// Shutdown starts.
 func (g *Gateway) serveLogs(c *call, name string) error {
 	ctx := c.ctx
 	since := uint64(0)
@@ -114,6 +117,10 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 		}
 		return nil
 	}
+	// The stream ends the connection: nothing is read after the request,
+	// so a read ending says the client went away (as net/http notices it).
+	conn := ctx.Conn()
+	ctx.SetConnectionClose()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		for _, r := range records {
 			w.Write(r.Text)
@@ -123,20 +130,24 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 		}
 		fctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		tick := time.NewTicker(15 * time.Second)
-		defer tick.Stop()
 		go func() {
-			// Stop following on shutdown, and notice a client that left by
-			// a failed heartbeat.
+			select {
+			case <-fctx.Done():
+			case <-g.stopping:
+				cancel()
+			}
+		}()
+		go func() {
+			if conn == nil {
+				return
+			}
+			// The request's read deadline would end the stream.
+			_ = conn.SetReadDeadline(time.Time{})
+			var b [1]byte
 			for {
-				select {
-				case <-fctx.Done():
+				if _, err := conn.Read(b[:]); err != nil {
+					cancel()
 					return
-				case <-tick.C:
-					if g.draining.Load() {
-						cancel()
-						return
-					}
 				}
 			}
 		}()
@@ -148,6 +159,38 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 		})
 	})
 	return nil
+}
+
+// codeLocationExpiry is how long GetFunction's Code.Location can be used,
+// as long as Lambda's presigned S3 URL.
+const codeLocationExpiry = 10 * time.Minute
+
+// emptySHA256 is the hex SHA-256 of an empty body.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// codeLocation is the URL GetFunction gives for a version's module. Like
+// Lambda's presigned S3 URL it works without credentials: with keys
+// configured it is presigned (SigV4 in the query) with the caller's key.
+func (g *Gateway) codeLocation(c *call, name, version string) string {
+	u := g.baseURL(c.ctx) + "/flint/v1/functions/" + name + "/code?qualifier=" + url.QueryEscape(version)
+	if g.open {
+		return u
+	}
+	creds := aws.Credentials{AccessKeyID: c.key.AccessKeyID}
+	for _, k := range g.cfg.Keys {
+		if k.AccessKeyID == c.key.AccessKeyID {
+			creds.SecretAccessKey = k.SecretAccessKey
+		}
+	}
+	req, err := http.NewRequest(http.MethodGet, u+"&X-Amz-Expires="+strconv.Itoa(int(codeLocationExpiry/time.Second)), nil)
+	if err != nil {
+		return u
+	}
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, emptySHA256, "lambda", g.cfg.Region, time.Now())
+	if err != nil {
+		return u
+	}
+	return signed
 }
 
 func (g *Gateway) serveCode(c *call, name string) error {

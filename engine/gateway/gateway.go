@@ -83,6 +83,8 @@ type Gateway struct {
 	draining atomic.Bool
 	inflight sync.WaitGroup
 	closed   atomic.Bool
+	stopping chan struct{} // closed when Shutdown starts: ends log streams
+	stopOnce sync.Once
 
 	perms          extCache[[]permission]
 	permMu         sync.Mutex
@@ -119,7 +121,7 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: cfg, eng: cfg.Engine, open: len(cfg.Keys) == 0}
+	g := &Gateway{cfg: cfg, eng: cfg.Engine, open: len(cfg.Keys) == 0, stopping: make(chan struct{})}
 	if !g.open {
 		keys, err := auth.NewKeys(cfg.Keys)
 		if err != nil {
@@ -171,6 +173,9 @@ func (g *Gateway) Serve(ln net.Listener) error {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.closed.Store(true)
 	g.draining.Store(true)
+	// Streams (logs?follow=1) never end by themselves, and the server
+	// waits for every response to end.
+	g.stopOnce.Do(func() { close(g.stopping) })
 	err := g.server.ShutdownWithContext(ctx)
 	done := make(chan struct{})
 	go func() { g.inflight.Wait(); close(done) }()

@@ -28,6 +28,9 @@ func (g *Gateway) lambdaAPI(c *call) error {
 		if apiVersion != "2015-03-31" {
 			return unknownOp(c)
 		}
+		if err := c.requireAdmin(); err != nil {
+			return err
+		}
 		switch method {
 		case http.MethodGet:
 			return g.listFunctions(c)
@@ -299,7 +302,7 @@ func (g *Gateway) getFunction(c *call, f fnRef) error {
 		"Configuration": g.configuration(info),
 		"Code": map[string]string{
 			"RepositoryType": "Flint",
-			"Location":       g.baseURL(c.ctx) + "/flint/v1/functions/" + f.name + "/code?qualifier=" + info.Version,
+			"Location":       g.codeLocation(c, f.name, info.Version),
 		},
 		"Tags": map[string]string{},
 	}
@@ -354,11 +357,17 @@ func (g *Gateway) listFunctions(c *call) error {
 func paginate[T any](items []T, marker string, max int, key func(T) string) ([]T, string) {
 	start := 0
 	if marker != "" {
-		start = len(items)
-		for i, it := range items {
-			if key(it) > marker {
-				start = i
-				break
+		// The item the marker names, when it is still there: the listing
+		// order need not be the keys' order ("f:1" comes before "f-2" in
+		// a listing of versions, after it as a string).
+		start = slices.IndexFunc(items, func(it T) bool { return key(it) == marker }) + 1
+		if start == 0 {
+			start = len(items)
+			for i, it := range items {
+				if key(it) > marker {
+					start = i
+					break
+				}
 			}
 		}
 	}

@@ -155,6 +155,11 @@ func (g *Gateway) serveRoles(c *call, rest []string) error {
 		if name == DefaultRole {
 			return apiErr("ResourceConflictException", "the default role cannot be deleted")
 		}
+		if _, err := g.roles.bucket.Get(ctx, name); errors.Is(err, store.ErrNotFound) {
+			return apiErr("ResourceNotFoundException", "role %s does not exist", name)
+		} else if err != nil {
+			return err
+		}
 		for _, f := range g.eng.Functions() {
 			if roleName(f.Role) == name {
 				return apiErr("ResourceConflictException", "role %s is used by function %s", name, f.Name)

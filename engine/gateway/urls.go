@@ -219,6 +219,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		return
 	}
 	var caller *urlevent.IAMCaller
+	account := "" // "anonymous" for NONE, as Lambda sends it
 	switch u.AuthType {
 	case "NONE":
 		if !g.permits(f, "", actionInvokeURL, "NONE") {
@@ -235,6 +236,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 			return
 		}
 		caller = &urlevent.IAMCaller{AccessKey: c.key.AccessKeyID, AccountID: g.cfg.AccountID}
+		account = g.cfg.AccountID
 	}
 
 	// The path after /fn/{target}, as sent (escaped).
@@ -258,6 +260,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		RequestID: c.id,
 		Time:      c.start,
 		URLID:     f.name,
+		AccountID: account,
 		IAM:       caller,
 	})
 	if err != nil {

@@ -88,6 +88,7 @@ type Stats struct {
 	CreateFails uint64 // failed creations, on either path
 	Discarded   uint64 // broken instances destroyed
 	Retired     uint64 // healthy instances destroyed (TTL, close)
+	Recycled    uint64 // instances reset to a fresh state and put back
 	Throttled   uint64 // Get calls that gave up at the cap
 	Waited      uint64 // Get calls that waited at the cap
 	LastError   error  // the last creation error, if any
@@ -287,9 +288,20 @@ func (p *Pool[T]) checkDrainedLocked() {
 }
 
 // Put returns a healthy instance after a call.
-func (p *Pool[T]) Put(item T) {
+func (p *Pool[T]) Put(item T) { p.put(item, false) }
+
+// PutFresh returns an instance that was reset to a fresh state (recycled):
+// the next Get reports it Prewarmed, like an instance the filler made.
+func (p *Pool[T]) PutFresh(item T) {
 	p.mu.Lock()
-	e := entry[T]{item: item, since: p.epoch}
+	p.stats.Recycled++
+	p.mu.Unlock()
+	p.put(item, true)
+}
+
+func (p *Pool[T]) put(item T, fresh bool) {
+	p.mu.Lock()
+	e := entry[T]{item: item, since: p.epoch, fresh: fresh}
 	p.busy--
 	if p.closed {
 		p.stats.Retired++

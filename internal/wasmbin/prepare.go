@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -52,9 +51,23 @@ type Prepared struct {
 	// Loops is the number of loop heads that got a check (every function
 	// entry gets one too).
 	Loops int
-	// DataSegments is the number of data segments before and after
-	// coalescing.
-	DataSegmentsBefore, DataSegmentsAfter int
+	// DataSegments is how many data segments the module had.
+	DataSegments int
+	// Image is the memory image the module's data segments write, when
+	// Prepare moved them out of the module (all active, at constant
+	// offsets): the host writes it into a new instance's memory itself
+	// (or a snapshot's image instead), so no data segment runs at
+	// instantiation. Nil when the module has no data, or kept its data
+	// section (then SnapshotBlocker says why).
+	Image []byte
+	// Globals are the globals the module defines (not the rewriter's);
+	// the mutable ones are exported as GlobalExport(index), so a snapshot
+	// can read them.
+	Globals []Global
+	// SnapshotBlocker says why the module's state cannot be captured in a
+	// snapshot (it changes tables, uses passive data segments, shares its
+	// memory...); empty when it can.
+	SnapshotBlocker string
 }
 
 // Prepare rewrites a module so that the engine can run it cheaply and stop
@@ -71,9 +84,13 @@ type Prepared struct {
 //     timeout instead of inside instantiation, where it could not be
 //     interrupted.
 //   - Data segments: when every data segment is active, in memory 0, at a
-//     constant offset, they are replaced by the non-zero runs of the memory
-//     image they build. Go's linker emits thousands of small segments, and
-//     applying each costs an allocation at every instantiation.
+//     constant offset, they are removed and returned as the memory image
+//     they build (Image), which the host writes into new instances' memory.
+//     Go's linker emits tens of thousands of small segments, each an
+//     allocation at every instantiation; and a snapshot's image must not be
+//     overwritten by the module's initial data.
+//   - Globals: the module's mutable globals are exported (GlobalExport), so
+//     a snapshot can read them and restore them.
 //
 // Custom sections that refer to code offsets (DWARF, source maps) are
 // dropped, as the code moves. Prepare refuses what it cannot read.
@@ -114,6 +131,9 @@ func Prepare(b []byte) (*Prepared, error) {
 			if nGlobals, err = r.u32(); err != nil {
 				return nil, fmt.Errorf("global section: %w", err)
 			}
+			if p.Globals, err = parseGlobals(s.Data, nImportedGlobals); err != nil {
+				return nil, err
+			}
 		case SectionExport:
 			hasExportSec = true
 			names, err := exportNames(s.Data)
@@ -121,7 +141,7 @@ func Prepare(b []byte) (*Prepared, error) {
 				return nil, err
 			}
 			for _, n := range names {
-				if n == InterruptExport || n == StartExport {
+				if n == InterruptExport || n == StartExport || strings.HasPrefix(n, GlobalExportPrefix) {
 					return nil, fmt.Errorf("export %q is reserved for the host", n)
 				}
 			}
@@ -136,6 +156,8 @@ func Prepare(b []byte) (*Prepared, error) {
 	interrupt := nImportedGlobals + nGlobals
 	p.HasStart = hasStart
 
+	var dataCount []byte // the data count section, if any
+	keptData := false
 	out := make([]byte, 0, len(b)+len(b)/16)
 	out = append(out, b[:8]...)
 	emit := func(id byte, data []byte) []byte {
@@ -151,7 +173,7 @@ func Prepare(b []byte) (*Prepared, error) {
 			hasGlobalSec = true
 		}
 		if !hasExportSec && beforeRank > sectionRank[SectionExport] {
-			out = emit(SectionExport, appendExports(nil, 0, interrupt, hasStart, startFunc))
+			out = emit(SectionExport, appendExports(nil, 0, p.added(interrupt, hasStart, startFunc)))
 			hasExportSec = true
 		}
 	}
@@ -179,33 +201,44 @@ func Prepare(b []byte) (*Prepared, error) {
 		case SectionExport:
 			r := reader{b: s.Data}
 			n, _ := r.u32()
-			out = emit(s.ID, appendExports(nil, n, interrupt, hasStart, startFunc, s.Data[r.pos:]...))
+			out = emit(s.ID, appendExports(nil, n, p.added(interrupt, hasStart, startFunc), s.Data[r.pos:]...))
 		case SectionStart:
 			// Exported instead; see StartExport.
 		case SectionCode:
-			data, loops, err := instrumentCode(s.Data, interrupt, hasMemory)
+			data, loops, blocker, err := instrumentCode(s.Data, interrupt, hasMemory)
 			if err != nil {
 				return nil, err
 			}
 			p.Loops = loops
+			if p.SnapshotBlocker == "" {
+				p.SnapshotBlocker = blocker
+			}
 			out = emit(s.ID, data)
 		case SectionData:
-			data, before, after, err := coalesceData(s.Data)
+			image, n, err := extractData(s.Data)
 			if err != nil {
 				return nil, err
 			}
-			p.DataSegmentsBefore, p.DataSegmentsAfter = before, after
-			out = emit(s.ID, data)
+			p.DataSegments = n
+			if image == nil && n > 0 {
+				if p.SnapshotBlocker == "" {
+					p.SnapshotBlocker = "has passive data segments or segments at non-constant offsets"
+				}
+				out = emit(s.ID, s.Data)
+				keptData = true
+				continue
+			}
+			p.Image = image
 		case SectionDataCount:
-			// Rewritten below, once the data section's new count is known.
-			out = emit(s.ID, s.Data)
+			dataCount = s.Data // kept only if the data section is
 		default:
 			out = emit(s.ID, s.Data)
 		}
 	}
 	insertMissing(1 << 30)
-	if p.DataSegmentsAfter != p.DataSegmentsBefore {
-		if out, err = setDataCount(out, uint32(p.DataSegmentsAfter)); err != nil {
+	if keptData && dataCount != nil {
+		// The data count section precedes the code; put it back there.
+		if out, err = insertDataCount(out, dataCount); err != nil {
 			return nil, err
 		}
 	}
@@ -227,22 +260,37 @@ func appendGlobals(b []byte) []byte {
 	return append(b, 0x7F, 0x01, 0x41, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B)
 }
 
-// appendExports writes the export count (n plus what the rewriter adds),
-// the original entries, then the added ones.
-func appendExports(b []byte, n, interrupt uint32, hasStart bool, startFunc uint32, entries ...byte) []byte {
-	added := uint32(1)
+// export is an export entry the rewriter adds.
+type export struct {
+	name  string
+	kind  ExternKind
+	index uint32
+}
+
+// added lists the exports the rewriter adds: the interrupt global, the
+// former start function, and the module's mutable globals.
+func (p *Prepared) added(interrupt uint32, hasStart bool, startFunc uint32) []export {
+	out := []export{{InterruptExport, KindGlobal, interrupt}}
 	if hasStart {
-		added++
+		out = append(out, export{StartExport, KindFunc, startFunc})
 	}
-	b = appendU32(b, n+added)
+	for _, g := range p.Globals {
+		if g.Mutable {
+			out = append(out, export{g.Export, KindGlobal, g.Index})
+		}
+	}
+	return out
+}
+
+// appendExports writes the export count (n plus the added), the original
+// entries, then the added ones.
+func appendExports(b []byte, n uint32, added []export, entries ...byte) []byte {
+	b = appendU32(b, n+uint32(len(added)))
 	b = append(b, entries...)
-	b = appendName(b, InterruptExport)
-	b = append(b, byte(KindGlobal))
-	b = appendU32(b, interrupt)
-	if hasStart {
-		b = appendName(b, StartExport)
-		b = append(b, byte(KindFunc))
-		b = appendU32(b, startFunc)
+	for _, e := range added {
+		b = appendName(b, e.name)
+		b = append(b, byte(e.kind))
+		b = appendU32(b, e.index)
 	}
 	return b
 }
@@ -282,40 +330,69 @@ func exportNames(data []byte) ([]string, error) {
 // such exits, guests looping on every processor (GOMAXPROCS of them) would
 // keep the timeout's timer from ever running, and a stop-the-world garbage
 // collection from ever starting.
-func instrumentCode(data []byte, interrupt uint32, yield bool) ([]byte, int, error) {
+func instrumentCode(data []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, _ error) {
 	r := reader{b: data}
 	n, err := r.u32()
 	if err != nil {
-		return nil, 0, fmt.Errorf("code section: %w", err)
+		return nil, 0, "", fmt.Errorf("code section: %w", err)
 	}
 	if int(n) > len(data) {
-		return nil, 0, fmt.Errorf("code section: count %d exceeds its size", n)
+		return nil, 0, "", fmt.Errorf("code section: count %d exceeds its size", n)
 	}
 	out := appendU32(make([]byte, 0, len(data)+len(data)/32), n)
-	loops := 0
 	var body []byte
 	for i := range n {
 		size, err := r.u32()
 		if err != nil {
-			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
 		}
 		raw, err := r.bytes(int(size))
 		if err != nil {
-			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
 		}
 		var found int
-		body, found, err = instrumentBody(body[:0], raw, interrupt, yield)
+		var why string
+		body, found, why, err = instrumentBody(body[:0], raw, interrupt, yield)
 		if err != nil {
-			return nil, 0, fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
+		}
+		if blocker == "" && why != "" {
+			blocker = fmt.Sprintf("function body %d %s", i, why)
 		}
 		loops += found
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
 	if r.pos != len(data) {
-		return nil, 0, errors.New("code section: trailing bytes")
+		return nil, 0, "", errors.New("code section: trailing bytes")
 	}
-	return out, loops, nil
+	return out, loops, blocker, nil
+}
+
+// snapshotUnsafe says why an instruction makes a snapshot of memory and
+// globals incomplete: it changes state a snapshot does not capture (tables,
+// passive data segments). op is the opcode; r is positioned after it.
+func snapshotUnsafe(op byte, r *reader) string {
+	switch op {
+	case 0x26:
+		return "sets a table (table.set)"
+	case 0xFC:
+		save := r.pos
+		sub, err := r.u32()
+		r.pos = save
+		if err != nil {
+			return ""
+		}
+		switch sub {
+		case 8, 9:
+			return "uses passive data segments (memory.init, data.drop)"
+		case 12, 13, 14, 15, 17:
+			return "changes a table (table.init, elem.drop, table.copy, table.grow, table.fill)"
+		}
+	case 0xFE:
+		return "uses atomic instructions (shared memory)"
+	}
+	return ""
 }
 
 // Instructions used by the checks.
@@ -375,18 +452,18 @@ func interruptCheck(b []byte, interrupt uint32) []byte {
 // checks catch loops. The counter they share lives in a global because
 // locals restart at every call. (A local would be cheaper in principle,
 // but measured no faster here: wazero spills it around the slow path.)
-func instrumentBody(out, raw []byte, interrupt uint32, yield bool) ([]byte, int, error) {
+func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, _ error) {
 	r := reader{b: raw}
 	groups, err := r.u32()
 	if err != nil {
-		return nil, 0, fmt.Errorf("locals: %w", err)
+		return nil, 0, "", fmt.Errorf("locals: %w", err)
 	}
 	for range groups {
 		if _, err := r.u32(); err != nil {
-			return nil, 0, fmt.Errorf("locals: %w", err)
+			return nil, 0, "", fmt.Errorf("locals: %w", err)
 		}
 		if _, err := r.byte(); err != nil {
-			return nil, 0, fmt.Errorf("locals: %w", err)
+			return nil, 0, "", fmt.Errorf("locals: %w", err)
 		}
 	}
 	codeStart := r.pos
@@ -394,8 +471,11 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) ([]byte, int,
 	for r.pos < len(raw) {
 		at := r.pos
 		op, _ := r.byte()
+		if blocker == "" {
+			blocker = snapshotUnsafe(op, &r)
+		}
 		if err := r.skipInstruction(op); err != nil {
-			return nil, 0, fmt.Errorf("offset %d: %w", at, err)
+			return nil, 0, "", fmt.Errorf("offset %d: %w", at, err)
 		}
 		if op == 0x03 {
 			loopEnds = append(loopEnds, r.pos)
@@ -413,7 +493,7 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) ([]byte, int,
 		out = append(out, check...)
 		copied = end
 	}
-	return append(out, raw[copied:]...), len(loopEnds), nil
+	return append(out, raw[copied:]...), len(loopEnds), blocker, nil
 }
 
 // segment is an active data segment at a constant offset in memory 0.
@@ -422,30 +502,25 @@ type segment struct {
 	data   []byte
 }
 
-// minZeroGap is the shortest run of zeros at which the coalesced image is
-// split into two segments: below it, copying zeros is cheaper than a
-// segment's per-instantiation overhead.
-const minZeroGap = 4 << 10
-
-// coalesceData replaces the data segments by the non-zero runs of the
-// image they write, when all are active, in memory 0, at i32.const
-// offsets; otherwise it returns the section unchanged.
-func coalesceData(data []byte) (out []byte, before, after int, err error) {
+// extractData builds the memory image of a data section whose segments
+// are all active, in memory 0, at i32.const offsets. It returns a nil
+// image (and the segment count) when they are not.
+func extractData(data []byte) (image []byte, n int, err error) {
 	r := reader{b: data}
-	n, err := r.u32()
+	count, err := r.u32()
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("data section: %w", err)
+		return nil, 0, fmt.Errorf("data section: %w", err)
 	}
-	if int(n) > len(data) {
-		return nil, 0, 0, fmt.Errorf("data section: count %d exceeds its size", n)
+	if int(count) > len(data) {
+		return nil, 0, fmt.Errorf("data section: count %d exceeds its size", count)
 	}
-	segs := make([]segment, 0, n)
+	segs := make([]segment, 0, count)
 	simple := true
 	var end uint64
-	for i := range n {
+	for i := range count {
 		flags, err := r.u32()
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+			return nil, 0, fmt.Errorf("data segment %d: %w", i, err)
 		}
 		var offset int64
 		switch flags {
@@ -459,80 +534,38 @@ func coalesceData(data []byte) (out []byte, before, after int, err error) {
 			if err != nil {
 				simple = false
 				if err = r.skipConstExpr(); err != nil {
-					return nil, 0, 0, fmt.Errorf("data segment %d: offset: %w", i, err)
+					return nil, 0, fmt.Errorf("data segment %d: offset: %w", i, err)
 				}
 			}
 		case 1:
 			simple = false
 		default:
-			return nil, 0, 0, fmt.Errorf("data segment %d: unknown kind %d", i, flags)
+			return nil, 0, fmt.Errorf("data segment %d: unknown kind %d", i, flags)
 		}
 		size, err := r.u32()
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+			return nil, 0, fmt.Errorf("data segment %d: %w", i, err)
 		}
 		b, err := r.bytes(int(size))
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("data segment %d: %w", i, err)
+			return nil, 0, fmt.Errorf("data segment %d: %w", i, err)
 		}
 		segs = append(segs, segment{offset: uint32(offset), data: b})
 		end = max(end, uint64(uint32(offset))+uint64(len(b)))
 	}
 	if r.pos != len(data) {
-		return nil, 0, 0, errors.New("data section: trailing bytes")
+		return nil, 0, errors.New("data section: trailing bytes")
 	}
-	// Leave alone what we cannot replace exactly, and images too large to
-	// build cheaply (out-of-range segments fail instantiation anyway).
-	if !simple || n < 2 || end > 256<<20 {
-		return data, int(n), int(n), nil
+	// A segment past 4 GiB (a negative offset) could never be applied:
+	// keep the section and let instantiation fail as it would have.
+	if !simple || end > 1<<32 {
+		return nil, int(count), nil
 	}
-	image := make([]byte, end)
+	image = make([]byte, end)
 	for _, s := range segs {
 		copy(image[s.offset:], s.data)
 	}
-	runs := nonZeroRuns(image, minZeroGap)
-	out = appendU32(make([]byte, 0, len(data)), uint32(len(runs)))
-	for _, run := range runs {
-		out = append(out, 0x00, 0x41)
-		out = appendS32(out, int32(run.offset))
-		out = append(out, 0x0B)
-		out = appendU32(out, uint32(len(run.data)))
-		out = append(out, run.data...)
-	}
-	return out, int(n), len(runs), nil
-}
-
-// nonZeroRuns splits image at runs of at least gap zero bytes.
-func nonZeroRuns(image []byte, gap int) []segment {
-	var runs []segment
-	i := 0
-	for i < len(image) {
-		// Skip zeros.
-		for i < len(image) && image[i] == 0 {
-			i++
-		}
-		if i == len(image) {
-			break
-		}
-		start := i
-		lastNonZero := i
-		for i < len(image) {
-			if image[i] != 0 {
-				lastNonZero = i
-				i++
-				continue
-			}
-			z := i
-			for i < len(image) && image[i] == 0 {
-				i++
-			}
-			if i-z >= gap || i == len(image) {
-				break
-			}
-		}
-		runs = append(runs, segment{offset: uint32(start), data: image[start : lastNonZero+1]})
-	}
-	return runs
+	return image, int(count), nil
 }
 
 // constI32 reads a constant expression that is exactly "i32.const N end".
@@ -568,26 +601,26 @@ func (r *reader) skipConstExpr() error {
 	}
 }
 
-// setDataCount rewrites the data count section of an encoded module.
-func setDataCount(b []byte, n uint32) ([]byte, error) {
+// insertDataCount puts a data count section back before the code section
+// (or the data section) of an encoded module.
+func insertDataCount(b, data []byte) ([]byte, error) {
 	secs, err := Sections(b)
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(secs, func(s Section) bool { return s.ID == SectionDataCount })
-	if i < 0 {
-		return b, nil
-	}
 	var out bytes.Buffer
 	out.Write(b[:8])
+	placed := false
 	for _, s := range secs {
-		data := s.Data
-		if s.ID == SectionDataCount {
-			data = appendU32(nil, n)
+		if !placed && (s.ID == SectionCode || s.ID == SectionData) {
+			out.WriteByte(SectionDataCount)
+			out.Write(appendU32(nil, uint32(len(data))))
+			out.Write(data)
+			placed = true
 		}
 		out.WriteByte(s.ID)
-		out.Write(appendU32(nil, uint32(len(data))))
-		out.Write(data)
+		out.Write(appendU32(nil, uint32(len(s.Data))))
+		out.Write(s.Data)
 	}
 	return out.Bytes(), nil
 }
