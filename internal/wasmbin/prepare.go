@@ -440,6 +440,20 @@ func countCheck(b []byte, interrupt uint32) []byte {
 	return append(b, opEnd)
 }
 
+// straightLine reports whether an instruction always falls through to the
+// next: opening a block, moving locals or globals, constants, nop.
+func straightLine(op byte) bool {
+	switch {
+	case op == 0x01 || op == 0x02: // nop, block
+		return true
+	case op >= 0x20 && op <= 0x24: // local.get/set/tee, global.get/set
+		return true
+	case op >= 0x41 && op <= 0x44: // constants
+		return true
+	}
+	return false
+}
+
 // interruptCheck appends the check used when the module has no memory to
 // yield with: global.get $interrupt; if; unreachable; end.
 func interruptCheck(b []byte, interrupt uint32) []byte {
@@ -449,7 +463,8 @@ func interruptCheck(b []byte, interrupt uint32) []byte {
 
 // instrumentBody copies one function body with a check at its entry and at
 // the head of each loop. Entry checks catch recursion without loops; loop
-// checks catch loops. The counter they share lives in a global because
+// checks catch loops. A function that reaches a loop head straight from
+// its entry needs no entry check of its own. The counter they share lives in a global because
 // locals restart at every call. (A local would be cheaper in principle,
 // but measured no faster here: wazero spills it around the slow path.)
 func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, _ error) {
@@ -468,6 +483,11 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, lo
 	}
 	codeStart := r.pos
 	var loopEnds []int // offsets just after each loop's block type
+	// entryCovered: every call reaches a loop head before anything else
+	// happens (only blocks opened and locals or globals moved before it),
+	// so the loop's check covers the entry. Go's wasm functions all start
+	// so, with their dispatch loop.
+	entryCovered, straight := false, true
 	for r.pos < len(raw) {
 		at := r.pos
 		op, _ := r.byte()
@@ -479,14 +499,18 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, lo
 		}
 		if op == 0x03 {
 			loopEnds = append(loopEnds, r.pos)
+			entryCovered = entryCovered || straight
 		}
+		straight = straight && straightLine(op)
 	}
 	check := interruptCheck(nil, interrupt)
 	if yield {
 		check = countCheck(nil, interrupt)
 	}
 	out = append(out, raw[:codeStart]...)
-	out = append(out, check...)
+	if !entryCovered {
+		out = append(out, check...)
+	}
 	copied := codeStart
 	for _, end := range loopEnds {
 		out = append(out, raw[copied:end]...)
