@@ -678,7 +678,18 @@ func (e *Engine) refreshProvisioned(name string) {
 // stdout and stderr, each tagged with the request id; Result.Log adds
 // Lambda's START, END and REPORT lines.
 func (e *Engine) Invoke(ctx context.Context, target string, payload []byte) (*Result, error) {
-	return e.invoke(ctx, target, payload, 0, "")
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return e.invoke(ctx, target, payload, 0, id)
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context under which Invoke uses id as the
+// invocation's request id instead of making one: a gateway that has
+// already given the request an id (and put it in the event) uses it, so
+// the id in the function's logs is the caller's.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
 // invoke runs an invocation at a depth of nested fn_invoke calls.

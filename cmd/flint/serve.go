@@ -40,6 +40,7 @@ type serveConfig struct {
 	ShutdownGrace   time.Duration     `json:"shutdownGrace"`
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
+	AccessLog       bool              `json:"accessLog"`
 }
 
 func defaultServeConfig() serveConfig {
@@ -80,6 +81,7 @@ only when listening on loopback.`,
 			&cli.DurationFlag{Name: "shutdown-grace", Value: def.ShutdownGrace, Usage: "on SIGINT/SIGTERM, wait up to `D` for requests in flight", EnvVars: []string{"FLINT_SHUTDOWN_GRACE"}},
 			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
+			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -124,6 +126,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	}
 	if c.IsSet("allow-private-networks") {
 		cfg.AllowPrivate = c.Bool("allow-private-networks")
+	}
+	if c.IsSet("access-log") {
+		cfg.AccessLog = c.Bool("access-log")
 	}
 	if c.IsSet("shutdown-grace") {
 		cfg.ShutdownGrace = c.Duration("shutdown-grace")
@@ -248,6 +253,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
+		AccessLog: cfg.AccessLog,
 	})
 	if err != nil {
 		_ = eng.Close(context.Background())

@@ -67,8 +67,13 @@ type Config struct {
 	// MaxBodyBytes (whole request) and MaxHeaderBytes.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxBodyBytes, MaxHeaderBytes           int
-	// Logger receives access and lifecycle logs. Nil discards them.
+	// Logger receives lifecycle logs and, with AccessLog, a line per
+	// request. Nil discards them.
 	Logger *slog.Logger
+	// AccessLog logs every request at Info level (method, path, status,
+	// duration, remote address, request id). Off, requests are logged only
+	// when Logger is enabled at Debug.
+	AccessLog bool
 }
 
 // Gateway serves the APIs and function URLs of one engine.
@@ -149,8 +154,31 @@ func New(cfg Config) (*Gateway, error) {
 		NoDefaultContentType:          true,
 		CloseOnShutdown:               true,
 		Logger:                        fasthttpLogger{cfg.Logger},
+		ErrorHandler:                  g.readError,
 	}
 	return g, nil
+}
+
+// readError answers a request the server could not read (a body over
+// MaxBodyBytes, headers over MaxHeaderBytes, a client too slow for
+// ReadTimeout, bad framing) as the API answers every error, so that a
+// client sees a Lambda error type rather than fasthttp's plain text.
+func (g *Gateway) readError(ctx *fasthttp.RequestCtx, err error) {
+	c := &call{ctx: ctx, id: engine.NewRequestID(), start: time.Now()}
+	ctx.Response.Header.Set("X-Amzn-Requestid", c.id)
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		err = apiErr("RequestTooLargeException", "the request body is over the gateway's %d-byte limit", g.cfg.MaxBodyBytes)
+	case errors.As(err, &small):
+		err = apiErr("RequestHeaderFieldsTooLargeException", "the request's headers are over the gateway's %d-byte limit", g.cfg.MaxHeaderBytes)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		err = apiErr("RequestTimeoutException", "the request was not received within %s", g.cfg.ReadTimeout)
+	default:
+		err = apiErr("InvalidRequestContentException", "could not read the HTTP request: %v", err)
+	}
+	g.fail(c, err)
 }
 
 type fasthttpLogger struct{ l *slog.Logger }
@@ -196,21 +224,33 @@ func (g *Gateway) Handler() fasthttp.RequestHandler {
 // call is one request being served.
 type call struct {
 	ctx   *fasthttp.RequestCtx
-	id    string // x-amzn-RequestId
+	id    string // x-amzn-RequestId, made when first needed
 	key   auth.Key
 	start time.Time
+}
+
+// requestID returns the request's id, making it if needed, and sets the
+// x-amzn-RequestId header.
+func (c *call) requestID() string {
+	if c.id == "" {
+		c.setRequestID(engine.NewRequestID())
+	}
+	return c.id
+}
+
+// setRequestID makes id the request's id (an invocation's, so that the
+// header and the function's logs agree).
+func (c *call) setRequestID(id string) {
+	c.id = id
+	c.ctx.Response.Header.Set("X-Amzn-Requestid", id)
 }
 
 func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
 	g.inflight.Add(1)
 	defer g.inflight.Done()
-	c := &call{ctx: ctx, id: engine.NewRequestID(), start: time.Now()}
-	ctx.Response.Header.Set("X-Amzn-Requestid", c.id)
+	c := &call{ctx: ctx, start: time.Now()}
 	path := string(ctx.Path())
-	defer func() {
-		g.cfg.Logger.Info("request", "id", c.id, "method", string(ctx.Method()), "path", path,
-			"status", ctx.Response.StatusCode(), "remote", ctx.RemoteIP().String(), "duration", time.Since(c.start))
-	}()
+	defer g.accessLog(c, path)
 
 	switch {
 	case path == "/healthz":
@@ -250,6 +290,25 @@ func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// accessLog logs a served request, when configured to.
+func (g *Gateway) accessLog(c *call, path string) {
+	level := slog.LevelDebug
+	if g.cfg.AccessLog {
+		level = slog.LevelInfo
+	}
+	if !g.cfg.Logger.Enabled(context.Background(), level) {
+		return
+	}
+	ctx := c.ctx
+	if c.id == "" {
+		c.id = string(ctx.Response.Header.Peek("X-Amzn-Requestid"))
+	}
+	g.cfg.Logger.LogAttrs(context.Background(), level, "request",
+		slog.String("id", c.id), slog.String("method", string(ctx.Method())), slog.String("path", path),
+		slog.Int("status", ctx.Response.StatusCode()), slog.String("remote", ctx.RemoteIP().String()),
+		slog.Duration("duration", time.Since(c.start)))
+}
+
 // authenticate verifies the request's signature and records its key.
 func (g *Gateway) authenticate(c *call) error {
 	if g.open {
@@ -269,17 +328,19 @@ func (g *Gateway) authenticate(c *call) error {
 }
 
 func authRequest(ctx *fasthttp.RequestCtx) auth.Request {
-	h := make(http.Header)
-	ctx.Request.Header.VisitAll(func(k, v []byte) {
-		h.Add(string(k), string(v))
-	})
 	return auth.Request{
 		Method:   string(ctx.Method()),
 		Path:     string(ctx.Request.URI().PathOriginal()),
 		RawQuery: string(ctx.URI().QueryString()),
 		Host:     string(ctx.Host()),
-		Header:   h,
-		Body:     ctx.PostBody(),
+		Header: auth.HeaderFunc(func(name string) []string {
+			var vs []string
+			for _, v := range ctx.Request.Header.PeekAll(name) {
+				vs = append(vs, string(v))
+			}
+			return vs
+		}),
+		Body: ctx.PostBody(),
 	}
 }
 
@@ -295,7 +356,9 @@ func (c *call) requireAdmin() error {
 func (g *Gateway) fail(c *call, err error) {
 	ae := fromEngine(err)
 	if ae.Status >= 500 {
-		g.cfg.Logger.Error("request failed", "id", c.id, "err", err)
+		g.cfg.Logger.Error("request failed", "id", c.requestID(), "err", err)
+	} else {
+		c.requestID()
 	}
 	ctx := c.ctx
 	ctx.Response.ResetBody()

@@ -32,7 +32,7 @@ func (g *Gateway) invoke(c *call, f fnRef) error {
 		if err != nil {
 			return err
 		}
-		ctx.Response.Header.Set("X-Amzn-Requestid", id)
+		c.setRequestID(id)
 		ctx.SetStatusCode(http.StatusAccepted)
 		return nil
 	case "DryRun":
@@ -62,7 +62,7 @@ func (g *Gateway) invokeSync(c *call, f fnRef, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	ctx.Response.Header.Set("X-Amzn-Requestid", res.RequestID)
+	c.setRequestID(res.RequestID)
 	ctx.Response.Header.Set("X-Amz-Executed-Version", res.Version)
 	if tail {
 		ctx.Response.Header.Set("X-Amz-Log-Result", logTail(res.Log()))

@@ -257,7 +257,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		Protocol:  string(ctx.Request.Header.Protocol()),
 		Headers:   headersOf(ctx),
 		Body:      ctx.PostBody(),
-		RequestID: c.id,
+		RequestID: c.requestID(),
 		Time:      c.start,
 		URLID:     f.name,
 		AccountID: account,
@@ -267,7 +267,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
 		return
 	}
-	res, err := g.eng.Invoke(context.Background(), f.target(), ev)
+	res, err := g.eng.Invoke(engine.WithRequestID(context.Background(), c.id), f.target(), ev)
 	if err != nil {
 		ae := fromEngine(err)
 		msg := http.StatusText(ae.Status)
@@ -277,7 +277,6 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		urlError(ctx, ae.Status, msg)
 		return
 	}
-	ctx.Response.Header.Set("X-Amzn-Requestid", res.RequestID)
 	if res.FunctionError != nil {
 		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
 		return
