@@ -43,6 +43,10 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case "UnsupportedMediaTypeException":
 		return http.StatusUnsupportedMediaType
+	case "RequestHeaderFieldsTooLargeException": // Flint's: the server's header limit
+		return http.StatusRequestHeaderFieldsTooLarge
+	case "RequestTimeoutException": // Flint's: the server's ReadTimeout
+		return http.StatusRequestTimeout
 	case "TooManyRequestsException":
 		return http.StatusTooManyRequests
 	case "ServiceUnavailableException":

@@ -121,6 +121,8 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 	// so a read ending says the client went away (as net/http notices it).
 	conn := ctx.Conn()
 	ctx.SetConnectionClose()
+	// Send the headers now: a quiet function may log nothing for a while.
+	ctx.Response.ImmediateHeaderFlush = true
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		for _, r := range records {
 			w.Write(r.Text)

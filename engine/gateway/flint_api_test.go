@@ -198,7 +198,7 @@ func TestLogs(t *testing.T) {
 		defer cancel()
 		req := s.newRequest(t, http.MethodGet, "/flint/v1/functions/lp/logs?follow=1", nil).WithContext(ctx)
 		sign(t, req, adminKey, nil, time.Now())
-		res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		res, err := (&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
 		require.Equal(t, http.StatusOK, res.StatusCode)

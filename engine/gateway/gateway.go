@@ -288,6 +288,8 @@ func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
 	if err != nil {
 		g.fail(c, err)
 	}
+	// Every API response carries one, as Lambda's do: the SDKs report it.
+	c.requestID()
 }
 
 // accessLog logs a served request, when configured to.

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -195,11 +194,6 @@ func checkGoroutines(t *testing.T) {
 			t.Logf("%d goroutines now:\n%s", runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 	})
-}
-
-// functionURL is the path of function target's URL, plus rest.
-func functionURL(target, rest string) string {
-	return "/fn/" + target + "/" + strings.TrimPrefix(rest, "/")
 }
 
 // b64 is standard base64, as JSON carries bytes.

@@ -304,8 +304,8 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 // headersOf lists a request's header fields in order.
 func headersOf(ctx *fasthttp.RequestCtx) []urlevent.Header {
 	hs := make([]urlevent.Header, 0, ctx.Request.Header.Len())
-	ctx.Request.Header.VisitAll(func(k, v []byte) {
+	for k, v := range ctx.Request.Header.All() {
 		hs = append(hs, urlevent.Header{Name: string(k), Value: string(v)})
-	})
+	}
 	return hs
 }
