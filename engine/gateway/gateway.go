@@ -90,6 +90,7 @@ type Gateway struct {
 	closed   atomic.Bool
 	stopping chan struct{} // closed when Shutdown starts: ends log streams
 	stopOnce sync.Once
+	creating sync.Map // names CreateFunction is deploying: a second create conflicts
 
 	perms          extCache[[]permission]
 	permMu         sync.Mutex

@@ -238,6 +238,12 @@ func (g *Gateway) createFunction(c *call) error {
 	if in.Code.S3Bucket != "" || in.Code.ImageURI != "" {
 		return invalidParam("Code: send the module in Code.ZipFile; Flint does not read S3 or images")
 	}
+	// Deploy replaces an existing $LATEST: the name is held from the check
+	// until Deploy returns, so that of two creates one fails.
+	if _, busy := g.creating.LoadOrStore(name, struct{}{}); busy {
+		return apiErr("ResourceConflictException", "Function already exist: %s", name)
+	}
+	defer g.creating.Delete(name)
 	if _, err := g.eng.Function(name); err == nil {
 		return apiErr("ResourceConflictException", "Function already exist: %s", name)
 	}

@@ -6,16 +6,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"io"
 	"math/bits"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/gateway"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,6 +176,35 @@ func TestCreateFunction(t *testing.T) {
 		_, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("refused")})
 		var nf *types.ResourceNotFoundException
 		require.ErrorAs(t, err, &nf, "no refused create left a function behind")
+	})
+
+	t.Run("concurrent creates of one name", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var created []string
+		for i := range 8 {
+			code := echo
+			if i%2 == 1 {
+				code = wasm(t, "fail")
+			}
+			wg.Go(func() {
+				out, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("contested"), Role: aws.String(defaultRole),
+					Code: &types.FunctionCode{ZipFile: code}})
+				if err != nil {
+					var rc *types.ResourceConflictException
+					assert.ErrorAs(t, err, &rc)
+					return
+				}
+				mu.Lock()
+				created = append(created, aws.ToString(out.CodeSha256))
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		require.Len(t, created, 1, "one create wins; the others must not replace its code")
+		cfg, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("contested")})
+		require.NoError(t, err)
+		assert.Equal(t, created[0], aws.ToString(cfg.CodeSha256))
 	})
 }
 
@@ -433,6 +468,9 @@ func TestDeleteFunction(t *testing.T) {
 	require.ErrorAs(t, err, &rc, "an alias points to version 2")
 	_, err = lc.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("fn"), Qualifier: aws.String("7")})
 	require.ErrorAs(t, err, &nf)
+	var ip *types.InvalidParameterValueException
+	_, err = lc.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("fn"), Qualifier: aws.String("$LATEST")})
+	require.ErrorAs(t, err, &ip, "$LATEST goes with the function only")
 
 	_, err = lc.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("fn")})
 	require.NoError(t, err)
@@ -632,7 +670,7 @@ func TestConcurrency(t *testing.T) {
 	t.Run("throttled", func(t *testing.T) {
 		first := make(chan error, 1)
 		go func() {
-			_, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleep"), Payload: []byte("3000")})
+			_, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleep"), Payload: []byte("2000")})
 			first <- err
 		}()
 		require.Eventually(t, func() bool { return s.Engine.Metrics(ctx).Concurrent == 1 }, 10*time.Second, 5*time.Millisecond)
@@ -641,6 +679,9 @@ func TestConcurrency(t *testing.T) {
 		require.ErrorAs(t, err, &tm)
 		assert.Equal(t, types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded, tm.Reason)
 		assert.Contains(t, tm.ErrorMessage(), "Rate Exceeded")
+		var re interface{ HTTPStatusCode() int }
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, http.StatusTooManyRequests, re.HTTPStatusCode())
 		require.NoError(t, <-first)
 	})
 
@@ -805,4 +846,55 @@ func TestEventInvokeConfig(t *testing.T) {
 	require.ErrorAs(t, err, &nf)
 	_, err = lc.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("nosuch"), MaximumRetryAttempts: aws.Int32(1)})
 	require.ErrorAs(t, err, &nf)
+}
+
+// failingBlobs is a blob store whose writes fail while fail is set.
+type failingBlobs struct {
+	store.Blobs
+	fail *atomic.Bool
+}
+
+func (b failingBlobs) Put(ctx context.Context, data []byte) (string, error) {
+	if b.fail.Load() {
+		return "", errors.New("blob store: disk on fire")
+	}
+	return b.Blobs.Put(ctx, data)
+}
+
+// failingStore is a store whose blob writes fail while fail is set.
+type failingStore struct {
+	store.Store
+	fail *atomic.Bool
+}
+
+func (s failingStore) Blobs() store.Blobs { return failingBlobs{s.Store.Blobs(), s.fail} }
+
+func TestServiceException(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	s := startServerWith(t, func(g *gateway.Config, e *engine.Config) {
+		e.Store = failingStore{e.Store, &fail}
+		g.Store = e.Store
+	})
+	lc := s.client(adminKey)
+	ctx := context.Background()
+	s.deploy(t, "fn", testguest.WATEcho(t))
+
+	fail.Store(true)
+	_, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("other"), Role: aws.String(defaultRole),
+		Code: &types.FunctionCode{ZipFile: wasm(t, "fail")}})
+	var se *types.ServiceException
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.ErrorMessage(), "disk on fire")
+	var re interface{ HTTPStatusCode() int }
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, http.StatusInternalServerError, re.HTTPStatusCode())
+	_, err = lc.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("fn"), ZipFile: wasm(t, "fail")})
+	require.ErrorAs(t, err, &se)
+
+	fail.Store(false)
+	assert.JSONEq(t, `{}`, string(s.invoke(t, "fn", `{}`).Payload), "the function is as it was")
+	_, err = lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("other")})
+	var nf *types.ResourceNotFoundException
+	require.ErrorAs(t, err, &nf, "nothing half-created")
 }

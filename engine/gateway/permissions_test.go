@@ -142,3 +142,32 @@ func TestPermissions(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(got.Policy)), &doc))
 	assert.Len(t, doc.Statement, 2)
 }
+
+// TestRecreatedFunction checks that a function deleted and created again
+// under the same name starts with no invoke policy and no URL: nothing of
+// its predecessor's grants survives.
+func TestRecreatedFunction(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	admin := s.client(adminKey)
+	ctx := context.Background()
+	echo := testguest.WATEcho(t)
+	s.deploy(t, "fn", echo)
+	s.createURL(t, "fn", types.FunctionUrlAuthTypeNone)
+	s.allowPublicURL(t, "fn")
+	_, err := admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("fn"), StatementId: aws.String("invoker"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(invokerKey.AccessKeyID)})
+	require.NoError(t, err)
+	_, err = s.client(invokerKey).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("fn")})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, s.request(t, http.MethodGet, "/fn/fn/", nil).Status)
+
+	_, err = admin.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("fn")})
+	require.NoError(t, err)
+	s.deploy(t, "fn", echo)
+	_, err = s.client(invokerKey).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("fn")})
+	assert.Equal(t, "AccessDeniedException", apiCode(err))
+	assert.Equal(t, http.StatusNotFound, s.request(t, http.MethodGet, "/fn/fn/", nil).Status)
+	_, err = admin.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("fn")})
+	assert.Equal(t, "ResourceNotFoundException", apiCode(err))
+}
