@@ -91,9 +91,11 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 build: ## build the flint command into bin/flint
 	$(GO) build -o bin/flint ./cmd/flint
 
+# The server keeps its state in ./.flint between runs; FLINT_LISTEN picks
+# another address (FLINT_LISTEN=127.0.0.1:8081 make run).
 .PHONY: run
-run: build guests ## build flint and the guests, and run the hello example
-	bin/flint run build/guests/hello.wasm --env GREETING=Hello --payload '{"name":"Flint"}'
+run: build guests ## build flint and the guests, start the server with the examples deployed
+	scripts/run.sh
 
 .PHONY: bench
 bench: ## run the benchmarks in bench/, saving the output to bench/latest.txt

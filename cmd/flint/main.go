@@ -1,11 +1,21 @@
 // Command flint is Flint's command-line interface: it runs WebAssembly
-// functions on the embedded engine.
+// functions on the embedded engine, serves them, and manages a running
+// server.
 //
 //	flint run FILE.wasm [--payload JSON|@file|-] [flags]
+//	flint serve [--listen ADDR] [--data DIR] [flags]
+//	flint deploy NAME FILE.wasm [flags]
+//	flint invoke NAME[:QUALIFIER] [--payload JSON|@file|-] [flags]
+//	flint ls | get | rm | publish | alias | concurrency | url | role | logs | dlq | usage
 //	flint version
 //
+// The client commands talk to a server (--endpoint, default
+// http://127.0.0.1:8080) through the AWS SDK's Lambda client, and to
+// Flint's own /flint/v1 API with requests signed the same way.
+//
 // Exit status: 0 success, 1 the function failed, 2 bad usage or input
-// (flags, unreadable file, invalid module), 3 Flint itself failed.
+// (flags, unreadable file, invalid module, a request the server refused),
+// 3 Flint itself failed (or the server could not be reached).
 package main
 
 import (
@@ -65,7 +75,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:                 stderr,
 		EnableBashCompletion:      true,
 		DisableSliceFlagSeparator: true, // --env K=a,b keeps its comma
-		Commands:                  []*cli.Command{serveCommand(), runCommand(), versionCommand(), completionCommand()},
+		Commands: []*cli.Command{
+			serveCommand(), runCommand(),
+			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
+			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
+			versionCommand(), completionCommand(),
+		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("flint: unknown command %q; see 'flint --help'", c.Args().First())
@@ -98,20 +113,26 @@ func internalErrorf(format string, args ...any) error {
 // onUsageError turns a flag parsing failure into one line and exit status 2,
 // instead of urfave/cli's default of the error followed by the whole help.
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	name := c.Command.FullName()
-	if name == "" {
-		name = c.App.Name
-	} else {
-		name = c.App.Name + " " + name
-	}
+	name := commandName(c)
 	return usageErrorf("%s: %v (see '%s --help')", name, err, name)
+}
+
+// commandName is the command being run as typed: "flint alias set".
+func commandName(c *cli.Context) string {
+	switch {
+	case c.Command == nil || c.Command.Name == "":
+		return c.App.Name
+	case c.Command.HelpName != "":
+		return c.Command.HelpName
+	}
+	return c.App.Name + " " + c.Command.FullName()
 }
 
 // flagsFirst lets flags follow positional arguments, as in
 // "flint run f.wasm --payload {}": urfave/cli v2 parses with the standard
 // flag package, which stops at the first positional argument. It moves the
-// chosen command's flags (with their values) ahead of its positional
-// arguments, which it puts after "--".
+// chosen command's (or subcommand's) flags (with their values) ahead of
+// its positional arguments, which it puts after "--".
 func flagsFirst(app *cli.App, args []string) []string {
 	if len(args) < 3 || args[len(args)-1] == "--generate-bash-completion" {
 		return args
@@ -128,6 +149,14 @@ func flagsFirst(app *cli.App, args []string) []string {
 	cmd := app.Command(args[i])
 	if cmd == nil {
 		return args
+	}
+	// "flint alias set ...": the flags are the subcommand's.
+	for i+1 < len(args) && len(cmd.Subcommands) > 0 {
+		sub := cmd.Command(args[i+1])
+		if sub == nil {
+			break
+		}
+		cmd, i = sub, i+1
 	}
 	var flags, positional []string
 	rest := args[i+1:]

@@ -165,7 +165,7 @@ func TestRunBadInput(t *testing.T) {
 		{name: "bad output", args: []string{"run", watEcho, "-o", "yaml"}, want: `--output "yaml"`},
 		{name: "missing payload file", args: []string{"run", watEcho, "--payload", "@" + filepath.Join(dir, "none.json")}, want: "--payload: open"},
 		{name: "missing handler", args: []string{"run", watEcho, "--handler", "other"}, want: `missing the handler export "other"`},
-		{name: "unknown command", args: []string{"deploy"}, want: `unknown command "deploy"`},
+		{name: "unknown command", args: []string{"nope"}, want: `unknown command "nope"`},
 		{name: "cache dir is a file", args: []string{"run", watEcho, "--cache-dir", notWasm}, want: "--cache-dir"},
 	}
 	for _, tt := range tests {
@@ -211,7 +211,12 @@ func TestHelpAndCompletion(t *testing.T) {
 	os.Args = []string{"flint", "--generate-bash-completion"}
 	code, stdout, _ = flint(t, "", "--generate-bash-completion")
 	assert.Equal(t, exitOK, code)
-	assert.Subset(t, strings.Fields(stdout), []string{"run", "version", "completion"})
+	assert.Subset(t, strings.Fields(stdout), []string{"run", "serve", "deploy", "invoke", "alias", "url", "role", "dlq", "version", "completion"})
+
+	os.Args = []string{"flint", "alias", "--generate-bash-completion"}
+	code, stdout, _ = flint(t, "", "alias", "--generate-bash-completion")
+	assert.Equal(t, exitOK, code)
+	assert.Subset(t, strings.Fields(stdout), []string{"set", "ls", "rm"})
 
 	code, stdout, _ = flint(t, "", "completion", "bash")
 	assert.Equal(t, exitOK, code)
@@ -245,6 +250,12 @@ func TestFlagsFirst(t *testing.T) {
 		{name: "root flags before the command",
 			args: []string{"flint", "--help", "run", "f.wasm", "-o", "json"},
 			out:  []string{"flint", "--help", "run", "-o", "json", "--", "f.wasm"}},
+		{name: "subcommand flags",
+			args: []string{"flint", "alias", "set", "f", "live", "1", "--weight", "2=0.1", "-o", "json"},
+			out:  []string{"flint", "alias", "set", "--weight", "2=0.1", "-o", "json", "--", "f", "live", "1"}},
+		{name: "client flags after the name",
+			args: []string{"flint", "invoke", "f:live", "--endpoint", "http://h:1", "--async"},
+			out:  []string{"flint", "invoke", "--endpoint", "http://h:1", "--async", "--", "f:live"}},
 		{name: "unknown command untouched",
 			args: []string{"flint", "nope", "x", "--y"},
 			out:  []string{"flint", "nope", "x", "--y"}},

@@ -74,7 +74,7 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 	if m := c.Int("memory"); m <= 0 {
 		return o, usageErrorf("flint run: --memory %d: must be a positive number of MB (at most %d)", m, engine.MaxMemoryMB)
 	}
-	env, err := parseEnv(c.StringSlice("env"))
+	env, err := parseEnv("flint run", c.StringSlice("env"))
 	if err != nil {
 		return o, err
 	}
@@ -99,7 +99,8 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 }
 
 // parseEnv turns KEY=VALUE pairs into a map; the engine checks the keys.
-func parseEnv(pairs []string) (map[string]string, error) {
+// cmd names the command in the error ("flint run").
+func parseEnv(cmd string, pairs []string) (map[string]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
 	}
@@ -107,7 +108,7 @@ func parseEnv(pairs []string) (map[string]string, error) {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, usageErrorf("flint run: --env %q: want KEY=VALUE", p)
+			return nil, usageErrorf("%s: --env %q: want KEY=VALUE", cmd, p)
 		}
 		env[k] = v
 	}

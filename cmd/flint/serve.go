@@ -35,20 +35,44 @@ type serveConfig struct {
 	Region          string            `json:"region"`
 	MaxConcurrency  int               `json:"maxConcurrency"`
 	AllowPrivate    bool              `json:"allowPrivateNetworks"`
-	Mounts          []string          `json:"mounts"`     // HOSTDIR:GUESTPATH
-	Parameters      map[string]string `json:"parameters"` // config_get values
-	ShutdownGrace   time.Duration     `json:"shutdownGrace"`
+	Mounts          []string          `json:"mounts"`        // HOSTDIR:GUESTPATH
+	Parameters      map[string]string `json:"parameters"`    // config_get values
+	ShutdownGrace   duration          `json:"shutdownGrace"` // "30s"
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
 	AccessLog       bool              `json:"accessLog"`
 }
+
+// duration is a time.Duration that a config file gives as a string such
+// as "30s" (a number is nanoseconds, as encoding/json has it).
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if json.Unmarshal(b, &n) != nil {
+			return fmt.Errorf("a duration is a string such as \"30s\", not %s", b)
+		}
+		*d = duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: use a number and a unit, such as \"30s\" or \"1m\"", s)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{
 		Listen:        "127.0.0.1:8080",
 		Data:          ".flint",
 		Region:        gateway.DefaultRegion,
-		ShutdownGrace: gateway.DefaultShutdownGrace,
+		ShutdownGrace: duration(gateway.DefaultShutdownGrace),
 		LogLevel:      "info",
 		LogFormat:     "text",
 	}
@@ -78,7 +102,7 @@ only when listening on loopback.`,
 			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let functions fetch private addresses their policy names literally", EnvVars: []string{"FLINT_ALLOW_PRIVATE_NETWORKS"}},
 			&cli.StringSliceFlag{Name: "mount", Usage: "expose `HOSTDIR:GUESTPATH` to functions (policy-checked; repeatable)"},
 			&cli.StringSliceFlag{Name: "parameter", Usage: "a `NAME=VALUE` functions read with config_get (repeatable)"},
-			&cli.DurationFlag{Name: "shutdown-grace", Value: def.ShutdownGrace, Usage: "on SIGINT/SIGTERM, wait up to `D` for requests in flight", EnvVars: []string{"FLINT_SHUTDOWN_GRACE"}},
+			&cli.DurationFlag{Name: "shutdown-grace", Value: time.Duration(def.ShutdownGrace), Usage: "on SIGINT/SIGTERM, wait up to `D` for requests in flight", EnvVars: []string{"FLINT_SHUTDOWN_GRACE"}},
 			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
@@ -131,7 +155,7 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		cfg.AccessLog = c.Bool("access-log")
 	}
 	if c.IsSet("shutdown-grace") {
-		cfg.ShutdownGrace = c.Duration("shutdown-grace")
+		cfg.ShutdownGrace = duration(c.Duration("shutdown-grace"))
 	}
 	cfg.Mounts = append(cfg.Mounts, c.StringSlice("mount")...)
 	for _, p := range c.StringSlice("parameter") {
@@ -277,8 +301,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return internalErrorf("flint serve: %v", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	grace := time.Duration(cfg.ShutdownGrace)
+	logger.Info("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var errs []error
 	if err := gw.Shutdown(sctx); err != nil {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+)
+
+// serveConfigOf parses a "flint serve" command line (and the environment)
+// into its configuration, without serving.
+func serveConfigOf(t *testing.T, args ...string) (serveConfig, error) {
+	t.Helper()
+	app := newApp(nil, io.Discard, io.Discard)
+	var cfg serveConfig
+	var err error
+	app.Command("serve").Action = func(c *cli.Context) error {
+		cfg, err = loadServeConfig(c)
+		return nil
+	}
+	require.NoError(t, app.Run(append([]string{"flint", "serve"}, args...)))
+	return cfg, err
+}
+
+func TestServeConfig(t *testing.T) {
+	unsetenv(t, "FLINT_CONFIG", "FLINT_LISTEN", "FLINT_DATA", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "FLINT_CREDENTIALS_FILE",
+		"FLINT_PUBLIC_URL", "FLINT_REGION", "FLINT_MAX_CONCURRENCY", "FLINT_ALLOW_PRIVATE_NETWORKS", "FLINT_SHUTDOWN_GRACE",
+		"FLINT_LOG_LEVEL", "FLINT_LOG_FORMAT", "FLINT_ACCESS_LOG")
+
+	cfg, err := serveConfigOf(t)
+	require.NoError(t, err)
+	assert.Equal(t, defaultServeConfig(), cfg)
+	assert.Equal(t, "127.0.0.1:8080", cfg.Listen)
+	assert.Equal(t, ".flint", cfg.Data)
+	assert.Equal(t, 30*time.Second, time.Duration(cfg.ShutdownGrace))
+
+	file := writeFile(t, "flint.json", `{
+		"listen": "127.0.0.1:9000", "data": "/srv/flint", "accessKey": "AKIAFILE", "secretKey": "file-secret",
+		"credentialsFile": "/etc/flint/credentials", "publicURL": "https://fn.example.com", "region": "eu-west-1",
+		"maxConcurrency": 50, "allowPrivateNetworks": true, "mounts": ["/srv/data:/data"], "parameters": {"stage": "prod"},
+		"shutdownGrace": "45s", "logLevel": "debug", "logFormat": "json", "accessLog": true}`)
+	cfg, err = serveConfigOf(t, "--config", file)
+	require.NoError(t, err)
+	assert.Equal(t, serveConfig{
+		Listen: "127.0.0.1:9000", Data: "/srv/flint", AccessKey: "AKIAFILE", SecretKey: "file-secret",
+		CredentialsFile: "/etc/flint/credentials", PublicURL: "https://fn.example.com", Region: "eu-west-1",
+		MaxConcurrency: 50, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
+		ShutdownGrace: duration(45 * time.Second), LogLevel: "debug", LogFormat: "json", AccessLog: true,
+	}, cfg)
+
+	t.Run("environment beats the file, flags beat both", func(t *testing.T) {
+		t.Setenv("FLINT_CONFIG", file)
+		t.Setenv("FLINT_LISTEN", "127.0.0.1:9001")
+		t.Setenv("FLINT_DATA", "/env/data")
+		t.Setenv("FLINT_SHUTDOWN_GRACE", "5s")
+		cfg, err := serveConfigOf(t, "--data", "/flag/data")
+		require.NoError(t, err)
+		assert.Equal(t, "127.0.0.1:9001", cfg.Listen)
+		assert.Equal(t, "/flag/data", cfg.Data)
+		assert.Equal(t, 5*time.Second, time.Duration(cfg.ShutdownGrace))
+		assert.Equal(t, "eu-west-1", cfg.Region, "from the file")
+	})
+
+	tests := []struct {
+		name string
+		file string
+		args []string
+		want string
+	}{
+		{"unknown field", `{"listen": "x", "lsiten": "y"}`, nil, `unknown field "lsiten"`},
+		{"bad duration", `{"shutdownGrace": "soon"}`, nil, `duration "soon"`},
+		{"key without secret", `{"accessKey": "AKIA"}`, nil, "--access-key and --secret-key go together"},
+		{"bad parameter", `{}`, []string{"--parameter", "novalue"}, `--parameter "novalue": use NAME=VALUE`},
+		{"bad log format", `{}`, []string{"--log-format", "xml"}, `--log-format "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := serveConfigOf(t, append([]string{"--config", writeFile(t, "c.json", tt.file)}, tt.args...)...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestServeRefusesOpenNonLoopback(t *testing.T) {
+	unsetenv(t, "FLINT_CONFIG", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "FLINT_CREDENTIALS_FILE", "FLINT_LISTEN")
+	code, stdout, stderr := flint(t, "", "serve", "--listen", "0.0.0.0:0", "--data", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, stdout)
+	assertOneLine(t, stderr)
+	assert.Contains(t, stderr, "flint serve: refusing to listen on 0.0.0.0:0 without credentials")
+}
