@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -181,6 +182,22 @@ func TestBadInput(t *testing.T) {
 		if len(b) > 0 {
 			assert.NotContains(t, string(b), "200 OK", "the request never completed")
 		}
+	})
+
+	t.Run("a log stream outlives ReadTimeout", func(t *testing.T) {
+		s.deploy(t, "quiet", testguest.WATEcho(t))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req := s.newRequest(t, http.MethodGet, "/flint/v1/functions/quiet/logs?follow=1", nil).WithContext(ctx)
+		sign(t, req, adminKey, nil, time.Now())
+		res, err := (&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		<-time.After(3 * edgeReadTimeout) // the request's read deadline passes
+		s.invoke(t, "quiet", `{}`)
+		line, err := bufio.NewReader(res.Body).ReadString('\n')
+		require.NoError(t, err)
+		assert.Contains(t, line, "START RequestId")
 	})
 
 	t.Run("still serving", func(t *testing.T) {

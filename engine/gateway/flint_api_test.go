@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -253,4 +254,32 @@ func TestLogs(t *testing.T) {
 		r = s.signedRequest(t, invokerKey, http.MethodGet, "/flint/v1/functions/lp/logs", nil)
 		assert.Equal(t, "AccessDeniedException", r.errorType())
 	})
+}
+
+// TestLogFollowerLeaves checks that a log stream whose client went away is
+// let go at once, not when the function next logs (which may be never). It
+// does not run in parallel: the streams it counts must be its own.
+func TestLogFollowerLeaves(t *testing.T) {
+	s := startServer(t, false)
+	s.deploy(t, "lp", wasm(t, "logpayload"))
+	s.invoke(t, "lp", `"kept"`)
+	// The goroutines serving a follow=1 stream, in the whole test process.
+	followers := func() int {
+		buf := make([]byte, 4<<20)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "gateway.(*Gateway).serveLogs")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := s.newRequest(t, http.MethodGet, "/flint/v1/functions/lp/logs?follow=1", nil).WithContext(ctx)
+	sign(t, req, adminKey, nil, time.Now())
+	res, err := (&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	require.NoError(t, err)
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	require.NoError(t, err)
+	assert.Contains(t, line, "START RequestId")
+	require.Positive(t, followers())
+	cancel()
+	res.Body.Close()
+	require.Eventually(t, func() bool { return followers() == 0 }, 5*time.Second, 5*time.Millisecond)
 }

@@ -84,12 +84,13 @@ func TestRoles(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, r.Status)
 	})
 
-	t.Run("a function moves to another role", func(t *testing.T) {
-		s.putRole(t, "other", denyAll)
+	t.Run("a function moves to the default role", func(t *testing.T) {
 		_, err := s.client(adminKey).UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("kvcounter"),
-			Role: aws.String(roleArn("other"))})
+			Role: aws.String(defaultRole)})
 		require.NoError(t, err)
-		assert.Equal(t, "Handled", aws.ToString(s.invoke(t, "kvcounter", `{"key":"x"}`).FunctionError))
+		out := s.invoke(t, "kvcounter", `{"key":"x"}`)
+		assert.Equal(t, "Handled", aws.ToString(out.FunctionError), "the default role allows nothing")
+		assert.Contains(t, string(out.Payload), "denied")
 		assert.Equal(t, http.StatusNoContent, s.signedRequest(t, adminKey, http.MethodDelete, "/flint/v1/roles/counter", nil).Status, "no longer used")
 		r := s.signedRequest(t, adminKey, http.MethodGet, "/flint/v1/roles/counter", nil)
 		assert.Equal(t, http.StatusNotFound, r.Status)
@@ -125,7 +126,7 @@ func TestRoles(t *testing.T) {
 			{name: "long name", method: http.MethodGet, path: "/flint/v1/roles/" + strings.Repeat("r", 65), code: "InvalidParameterValueException"},
 			{name: "nested path", method: http.MethodGet, path: "/flint/v1/roles/a/b", code: "UnknownOperationException"},
 			{name: "post to the list", method: http.MethodPost, path: "/flint/v1/roles", code: "MethodNotAllowedException"},
-			{name: "patch a role", method: http.MethodPatch, path: "/flint/v1/roles/other", code: "MethodNotAllowedException"},
+			{name: "patch a role", method: http.MethodPatch, path: "/flint/v1/roles/default", code: "MethodNotAllowedException"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := s.signedRequest(t, adminKey, tc.method, tc.path, []byte(denyAll))
