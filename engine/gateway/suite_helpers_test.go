@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/gateway"
 	"github.com/flintfaas/flint/engine/gateway/auth"
@@ -105,6 +107,15 @@ func (s *server) invoke(t testing.TB, function, payload string) *lambda.InvokeOu
 	out, err := s.client(adminKey).Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(function), Payload: []byte(payload)})
 	require.NoError(t, err)
 	return out
+}
+
+// apiCode is the error code of an SDK error ("" for none).
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 // response is an HTTP response read whole.
