@@ -444,6 +444,24 @@ func (e *Engine) SetProvisionedConcurrency(ctx context.Context, function, qualif
 	return err
 }
 
+// ProvisionedConcurrency returns the provisioned concurrency set on one
+// version or alias (or $LATEST) of a function: its own setting, not the
+// sum a version gets from the aliases pointing to it.
+func (e *Engine) ProvisionedConcurrency(function, qualifier string) (int, error) {
+	f, err := e.function(function)
+	if err != nil {
+		return 0, err
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if _, ok := f.rec.version(qualifier); !ok {
+		if _, ok := f.rec.Aliases[qualifier]; !ok {
+			return 0, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, function, qualifier)
+		}
+	}
+	return f.rec.Provisioned[qualifier], nil
+}
+
 // SetEventInvokeConfig sets a function's asynchronous invocation settings.
 func (e *Engine) SetEventInvokeConfig(ctx context.Context, function string, c EventInvokeConfig) error {
 	if err := e.validateEventConfig(c); err != nil {

@@ -736,14 +736,18 @@ func provisionedStatus(n int) map[string]any {
 }
 
 func (g *Gateway) getProvisioned(c *call, f fnRef) error {
-	info, err := g.eng.Function(f.target())
+	q := f.qualifier
+	if q == "" {
+		q = engine.LatestVersion
+	}
+	n, err := g.eng.ProvisionedConcurrency(f.name, q)
 	if err != nil {
 		return err
 	}
-	if info.MinIdle == 0 {
+	if n == 0 {
 		return apiErr("ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
 	}
-	writeJSON(c.ctx, http.StatusOK, provisionedStatus(info.MinIdle))
+	writeJSON(c.ctx, http.StatusOK, provisionedStatus(n))
 	return nil
 }
 

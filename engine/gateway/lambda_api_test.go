@@ -753,12 +753,6 @@ func TestProvisionedConcurrency(t *testing.T) {
 	require.ErrorAs(t, err, &pnf)
 
 	t.Run("alias", func(t *testing.T) {
-		// The engine keeps provisioned concurrency by qualifier but
-		// FunctionInfo.MinIdle, which getProvisioned reads, is the setting
-		// of the version an alias points to: a Put on an alias reads back
-		// as not found (and a version's setting shows through its aliases).
-		// Needs an engine accessor for the setting of one qualifier.
-		t.Skip("known bug: GetProvisionedConcurrencyConfig on an alias reads its version's setting")
 		_, err := lc.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{FunctionName: aws.String("fn"), Qualifier: aws.String("live"),
 			ProvisionedConcurrentExecutions: aws.Int32(1)})
 		require.NoError(t, err)
