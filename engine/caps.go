@@ -217,6 +217,13 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 	}
 	pol := in.v.cfg.Policy
 	check := func(write bool, guestPath string) error {
+		if in.snapshotting {
+			// What the initializers read would be frozen into every
+			// instance, and what they wrote done once for all: no
+			// snapshot (see takeSnapshot), nor denial to count.
+			in.state.CalledCapability = true
+			return errors.New("no file access while a snapshot is taken")
+		}
 		action := policy.FSRead
 		if write {
 			action = policy.FSWrite

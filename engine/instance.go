@@ -38,6 +38,10 @@ type instance struct {
 	interrupt api.MutableGlobal
 	// snapshotting marks the instance a snapshot is being taken of.
 	snapshotting bool
+	// skipShutdown says the guest's shutdown hook must not run when the
+	// instance is destroyed: recycle ran it already (and the reset then
+	// failed), or the init of a reset instance failed.
+	skipShutdown bool
 	closers      []io.Closer // the instance's mounts
 
 	initDuration time.Duration
@@ -185,6 +189,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 		return nil, ie
 	}
 	in.state.Reset() // an error_set made during init must not stand in for the first invocation's
+	in.alloc.clearRefused()
 	return in, nil
 }
 
@@ -262,14 +267,10 @@ func (in *instance) init(v *version) *FunctionError {
 // after the guest exited, not when the engine has mounts (files the guest
 // opened stay open in its WASI table).
 func (in *instance) reset() bool {
+	if !in.resettable() || !in.alloc.remap(in.snap.file) {
+		return false
+	}
 	snap := in.snap
-	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 {
-		return false
-	}
-	mem := in.mod.Memory()
-	if mem == nil || uint64(mem.Size()) != snap.size || !in.alloc.remap(snap.file) {
-		return false
-	}
 	for _, g := range snap.globals {
 		mg, ok := in.mod.ExportedGlobal(g.export).(api.MutableGlobal)
 		if !ok {
@@ -288,11 +289,25 @@ func (in *instance) reset() bool {
 	in.state.Reset()
 	in.logs.take()
 	in.logs.buf = append(in.logs.buf, snap.initLogs...)
+	in.skipShutdown = false // a fresh instance again
 	if in.v.mod.hasInit && !snap.includesInit {
-		// The guest's own init runs in every fresh instance.
-		return in.runInitHook()
+		// The guest's own init runs in every fresh instance. One whose
+		// init failed is destroyed without its shutdown hook, as a new
+		// instance would be.
+		in.skipShutdown = !in.runInitHook()
+		return !in.skipShutdown
 	}
 	return true
+}
+
+// resettable reports whether reset can work: see reset.
+func (in *instance) resettable() bool {
+	snap := in.snap
+	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 {
+		return false
+	}
+	mem := in.mod.Memory()
+	return mem != nil && uint64(mem.Size()) == snap.size
 }
 
 // runInitHook runs flint_init on a reset instance, under the init
@@ -407,6 +422,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 	if mem := in.mod.Memory(); mem != nil {
 		res.MemoryUsed = uint64(mem.Size())
 	}
+	in.alloc.clearRefused() // judged: the next invocation starts clean
 	res.Logs = in.logs.take()
 	in.logs.reqID = ""
 	s.Reset()
@@ -482,7 +498,7 @@ func (in *instance) destroy(broken bool) {
 		in.alloc.release() // instantiation failed after allocating memory
 		return
 	}
-	if !broken && in.shutdown != nil && !in.mod.IsClosed() {
+	if !broken && in.shutdown != nil && !in.skipShutdown && !in.mod.IsClosed() {
 		in.state.Phase = abi.PhaseShutdown
 		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
 		_ = in.shutdown.CallWithStack(in.call, in.stack[:])
@@ -496,18 +512,23 @@ func (in *instance) destroy(broken bool) {
 
 // recycle resets an instance that must not be reused as it is: a healthy
 // one first runs its shutdown hook, as a retiring instance would.
+//
+// The shutdown hook runs at most once per life of an instance: when the
+// reset fails after it ran, the instance is retired without running it
+// again (destroy checks skipShutdown).
 func (in *instance) recycle(broken bool) bool {
-	if in.snap == nil || in.snap.file == nil {
+	if !in.resettable() {
 		return false
 	}
-	if !broken && in.shutdown != nil && !in.mod.IsClosed() {
+	if !broken && in.shutdown != nil {
 		in.state.Phase = abi.PhaseShutdown
 		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
 		err := in.shutdown.CallWithStack(in.call, in.stack[:])
 		in.phase.Stop()
 		in.state.Phase = abi.PhaseIdle
+		in.skipShutdown = true
 		in.v.dropLogs(in.logs.take())
-		if err != nil {
+		if err != nil || in.call.Err() != nil {
 			return false
 		}
 	}

@@ -10,8 +10,12 @@ import (
 // guest's runtime did next.
 type guestMemory interface {
 	experimental.LinearMemory
-	// refusedGrowth reports whether a growth past the cap was refused.
+	// refusedGrowth reports whether a growth past the cap was refused
+	// since clearRefused.
 	refusedGrowth() bool
+	// clearRefused forgets a refused growth: the guest may have coped
+	// with it, and it must not be blamed for a later failure.
+	clearRefused()
 	// remap maps a snapshot image over the memory again, if it can.
 	remap(file *imageFile) bool
 	// release returns the memory to the system. wazero's Free may run
@@ -82,6 +86,12 @@ func (a *allocator) remap(file *imageFile) bool {
 
 func (a *allocator) refusedGrowth() bool { return a.mem != nil && a.mem.refusedGrowth() }
 
+func (a *allocator) clearRefused() {
+	if a.mem != nil {
+		a.mem.clearRefused()
+	}
+}
+
 func (a *allocator) release() {
 	if a.mem != nil {
 		a.mem.release()
@@ -120,5 +130,6 @@ func (m *heapMemory) Reallocate(size uint64) []byte {
 func (m *heapMemory) Free() {}
 
 func (m *heapMemory) refusedGrowth() bool   { return m.refused }
+func (m *heapMemory) clearRefused()         { m.refused = false }
 func (m *heapMemory) remap(*imageFile) bool { return false }
 func (m *heapMemory) release()              { m.buf = nil }

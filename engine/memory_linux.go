@@ -134,6 +134,7 @@ func (m *mappedMemory) restoreDirty(file *imageFile) bool {
 func (m *mappedMemory) Free() {}
 
 func (m *mappedMemory) refusedGrowth() bool { return m.refused }
+func (m *mappedMemory) clearRefused()       { m.refused = false }
 
 func (m *mappedMemory) release() {
 	if m.region == nil {

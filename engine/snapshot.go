@@ -68,6 +68,32 @@ type snapshotMeta struct {
 	ImageSize    uint64            `json:"imageSize"`
 	IncludesInit bool              `json:"includesInit"`
 	InitLogs     []byte            `json:"initLogs,omitempty"`
+	// Check is the SHA-256 of the metadata's JSON encoding with Check
+	// empty: the image has its digest, and the rest (globals, the init
+	// flag) must not be trusted unchecked either.
+	Check string `json:"check"`
+}
+
+// checksum returns what m.Check must be.
+func (m snapshotMeta) checksum() string {
+	m.Check = ""
+	b, _ := json.Marshal(m)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// validDigest reports whether s is a SHA-256 in lowercase hex, as image
+// file names are.
+func validDigest(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshotKey names a version's snapshot: it depends on the code and on
@@ -140,7 +166,7 @@ func (v *version) takeSnapshot(ctx context.Context) (*snapshot, error) {
 	}
 	defer in.destroy(true)
 	if in.state.CalledCapability {
-		return nil, errors.New("the initializers call capabilities, whose effects a snapshot cannot repeat")
+		return nil, errors.New("the initializers call capabilities or use mounted files, whose effects a snapshot cannot repeat")
 	}
 	mem := in.mod.Memory()
 	size := mem.Size()
@@ -232,7 +258,10 @@ func (e *Engine) imageFile(digest string, image []byte) (*imageFile, error) {
 	if f, ok := e.images[path]; ok {
 		return f, nil
 	}
-	if st, err := os.Stat(path); err != nil || st.Size() != int64(len(image)) {
+	// A file already there is used only if it holds exactly this image: a
+	// damaged one (whose snapshot loadSnapshot refused) must be replaced,
+	// not mapped.
+	if !holds(path, image) {
 		if err := writeSparse(path, image); err != nil {
 			return nil, err
 		}
@@ -243,6 +272,16 @@ func (e *Engine) imageFile(digest string, image []byte) (*imageFile, error) {
 	}
 	e.images[path] = img
 	return img, nil
+}
+
+// holds reports whether the file at path contains exactly image.
+func holds(path string, image []byte) bool {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != int64(len(image)) {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(b, image)
 }
 
 // writeSparse writes image to path through a temporary file, leaving
@@ -295,6 +334,7 @@ func (v *version) saveSnapshot(meta snapshotMeta, image []byte) error {
 	if _, err := v.engine.imageFile(meta.ImageSHA256, image); err != nil {
 		return err
 	}
+	meta.Check = meta.checksum()
 	b, err := json.Marshal(meta)
 	if err != nil {
 		return err
@@ -324,6 +364,12 @@ func (v *version) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	var meta snapshotMeta
 	if err := json.Unmarshal(b, &meta); err != nil {
 		return nil, fmt.Errorf("snapshot metadata: %w", err)
+	}
+	if meta.Check != meta.checksum() {
+		return nil, errors.New("snapshot metadata does not match its checksum")
+	}
+	if !validDigest(meta.ImageSHA256) {
+		return nil, errors.New("snapshot metadata names no valid image digest")
 	}
 	image, err := os.ReadFile(filepath.Join(dir, meta.ImageSHA256+".img"))
 	if err != nil {

@@ -99,6 +99,9 @@ func Prepare(b []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVectors(secs); err != nil {
+		return nil, err
+	}
 	p := &Prepared{}
 	var nImportedGlobals, nGlobals uint32
 	var startFunc uint32
@@ -158,6 +161,10 @@ func Prepare(b []byte) (*Prepared, error) {
 
 	var dataCount []byte // the data count section, if any
 	keptData := false
+	// usesData is set when instructions refer to data segments by index
+	// (memory.init, data.drop): the segments must then stay, even active
+	// ones, which those instructions may name too.
+	usesData := false
 	out := make([]byte, 0, len(b)+len(b)/16)
 	out = append(out, b[:8]...)
 	emit := func(id byte, data []byte) []byte {
@@ -205,11 +212,12 @@ func Prepare(b []byte) (*Prepared, error) {
 		case SectionStart:
 			// Exported instead; see StartExport.
 		case SectionCode:
-			data, loops, blocker, err := instrumentCode(s.Data, interrupt, hasMemory)
+			data, loops, blocker, codeUsesData, err := instrumentCode(s.Data, interrupt, hasMemory)
 			if err != nil {
 				return nil, err
 			}
 			p.Loops = loops
+			usesData = codeUsesData
 			if p.SnapshotBlocker == "" {
 				p.SnapshotBlocker = blocker
 			}
@@ -220,7 +228,7 @@ func Prepare(b []byte) (*Prepared, error) {
 				return nil, err
 			}
 			p.DataSegments = n
-			if image == nil && n > 0 {
+			if (image == nil && n > 0) || usesData {
 				if p.SnapshotBlocker == "" {
 					p.SnapshotBlocker = "has passive data segments or segments at non-constant offsets"
 				}
@@ -330,32 +338,37 @@ func exportNames(data []byte) ([]string, error) {
 // such exits, guests looping on every processor (GOMAXPROCS of them) would
 // keep the timeout's timer from ever running, and a stop-the-world garbage
 // collection from ever starting.
-func instrumentCode(data []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, _ error) {
+//
+// It also reports the first instruction that makes a snapshot unsafe
+// (blocker), and whether any instruction refers to a data segment.
+func instrumentCode(data []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, usesData bool, _ error) {
 	r := reader{b: data}
 	n, err := r.u32()
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("code section: %w", err)
+		return nil, 0, "", false, fmt.Errorf("code section: %w", err)
 	}
 	if int(n) > len(data) {
-		return nil, 0, "", fmt.Errorf("code section: count %d exceeds its size", n)
+		return nil, 0, "", false, fmt.Errorf("code section: count %d exceeds its size", n)
 	}
 	out := appendU32(make([]byte, 0, len(data)+len(data)/32), n)
 	var body []byte
 	for i := range n {
 		size, err := r.u32()
 		if err != nil {
-			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", false, fmt.Errorf("function body %d: %w", i, err)
 		}
 		raw, err := r.bytes(int(size))
 		if err != nil {
-			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", false, fmt.Errorf("function body %d: %w", i, err)
 		}
 		var found int
 		var why string
-		body, found, why, err = instrumentBody(body[:0], raw, interrupt, yield)
+		var bodyUsesData bool
+		body, found, why, bodyUsesData, err = instrumentBody(body[:0], raw, interrupt, yield)
 		if err != nil {
-			return nil, 0, "", fmt.Errorf("function body %d: %w", i, err)
+			return nil, 0, "", false, fmt.Errorf("function body %d: %w", i, err)
 		}
+		usesData = usesData || bodyUsesData
 		if blocker == "" && why != "" {
 			blocker = fmt.Sprintf("function body %d %s", i, why)
 		}
@@ -364,9 +377,9 @@ func instrumentCode(data []byte, interrupt uint32, yield bool) (_ []byte, loops 
 		out = append(out, body...)
 	}
 	if r.pos != len(data) {
-		return nil, 0, "", errors.New("code section: trailing bytes")
+		return nil, 0, "", false, errors.New("code section: trailing bytes")
 	}
-	return out, loops, blocker, nil
+	return out, loops, blocker, usesData, nil
 }
 
 // snapshotUnsafe says why an instruction makes a snapshot of memory and
@@ -467,18 +480,24 @@ func interruptCheck(b []byte, interrupt uint32) []byte {
 // its entry needs no entry check of its own. The counter they share lives in a global because
 // locals restart at every call. (A local would be cheaper in principle,
 // but measured no faster here: wazero spills it around the slow path.)
-func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, _ error) {
+func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, loops int, blocker string, usesData bool, _ error) {
 	r := reader{b: raw}
 	groups, err := r.u32()
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("locals: %w", err)
+		return nil, 0, "", false, fmt.Errorf("locals: %w", err)
 	}
+	var locals uint64
 	for range groups {
-		if _, err := r.u32(); err != nil {
-			return nil, 0, "", fmt.Errorf("locals: %w", err)
+		n, err := r.u32()
+		if err != nil {
+			return nil, 0, "", false, fmt.Errorf("locals: %w", err)
 		}
-		if _, err := r.byte(); err != nil {
-			return nil, 0, "", fmt.Errorf("locals: %w", err)
+		if locals += uint64(n); locals > MaxLocals {
+			// wazero would allocate for them all: see checkVectors.
+			return nil, 0, "", false, fmt.Errorf("%w: over %d locals", ErrOversized, MaxLocals)
+		}
+		if err := r.skipValueType(); err != nil {
+			return nil, 0, "", false, fmt.Errorf("locals: %w", err)
 		}
 	}
 	codeStart := r.pos
@@ -494,8 +513,11 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, lo
 		if blocker == "" {
 			blocker = snapshotUnsafe(op, &r)
 		}
+		if op == 0xFC && !usesData {
+			usesData = refersToData(&r)
+		}
 		if err := r.skipInstruction(op); err != nil {
-			return nil, 0, "", fmt.Errorf("offset %d: %w", at, err)
+			return nil, 0, "", false, fmt.Errorf("offset %d: %w", at, err)
 		}
 		if op == 0x03 {
 			loopEnds = append(loopEnds, r.pos)
@@ -517,7 +539,17 @@ func instrumentBody(out, raw []byte, interrupt uint32, yield bool) (_ []byte, lo
 		out = append(out, check...)
 		copied = end
 	}
-	return append(out, raw[copied:]...), len(loopEnds), blocker, nil
+	return append(out, raw[copied:]...), len(loopEnds), blocker, usesData, nil
+}
+
+// refersToData reports whether the 0xFC-prefixed instruction r is
+// positioned in (after the prefix) names a data segment: memory.init or
+// data.drop. It leaves r unmoved.
+func refersToData(r *reader) bool {
+	save := r.pos
+	sub, err := r.u32()
+	r.pos = save
+	return err == nil && (sub == 8 || sub == 9)
 }
 
 // segment is an active data segment at a constant offset in memory 0.
