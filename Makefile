@@ -80,11 +80,31 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 		echo "installing wabt for wat2wasm"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wabt; \
 	fi
-	@for src in $$(find guest-examples engine/testdata abi/testdata internal/wasmbin/testdata -name '*.wat' 2>/dev/null | sort); do \
+	@for src in $$(find guest-examples engine/testdata engine/gateway/testdata abi/testdata internal/wasmbin/testdata -name '*.wat' 2>/dev/null | sort); do \
 		flags=""; \
 		if grep -q '^;;.*wat2wasm --no-check' "$$src"; then flags="--no-check"; fi; \
 		echo "wat2wasm $${flags:+$$flags }$$src -o $${src%.wat}.wasm"; \
 		wat2wasm $$flags "$$src" -o "$${src%.wat}.wasm"; \
+	done
+
+# The C examples (guest-examples/c-*/NAME.c) are WASI reactors built with
+# Debian's clang, lld, wasi-libc and wasm32 compiler-rt; each NAME.wasm is
+# committed beside its source so that tests need no C toolchain.
+C_GUEST_SRCS := $(sort $(wildcard guest-examples/c-*/*.c))
+WASI_CC      ?= clang
+WASI_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall -Wextra -Werror -Wl,--strip-debug
+
+.PHONY: c-guests
+c-guests: ## build the C examples into the .wasm beside each source
+	@if ! command -v $(WASI_CC) >/dev/null || ! command -v wasm-ld >/dev/null || \
+		[ ! -f /usr/lib/wasm32-wasi/libc.a ] || \
+		[ ! -f "$$($(WASI_CC) --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null)" ]; then \
+		echo "installing clang, lld, wasi-libc and compiler-rt for wasm32"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends clang lld wasi-libc libclang-rt-dev-wasm32; \
+	fi
+	@for src in $(C_GUEST_SRCS); do \
+		echo "$(WASI_CC) $(WASI_CFLAGS) -o $${src%.c}.wasm $$src"; \
+		$(WASI_CC) $(WASI_CFLAGS) -o "$${src%.c}.wasm" "$$src"; \
 	done
 
 .PHONY: build
@@ -97,8 +117,35 @@ build: ## build the flint command into bin/flint
 run: build guests ## build flint and the guests, start the server with the examples deployed
 	scripts/run.sh
 
+# flint bench's section of bench/RESULTS.md is what lies between its
+# begin and end markers: the markdown report and the chart, regenerated
+# here (the raw JSON, for flint bench --compare, in bench/results/). Its
+# HTTP scenarios need wrk; the WAT modules are rebuilt when wat2wasm is
+# there (make wat installs it), else the committed ones are used.
+BENCH_FLAGS ?= --example go-hello --example wat-echo --http --concurrency 1,8,64 --duration 3s
+BENCH_BEGIN := <!-- flint bench: begin -->
+BENCH_END   := <!-- flint bench: end -->
+
 .PHONY: bench
-bench: ## run the benchmarks in bench/, saving the output to bench/latest.txt
+bench: ## run flint bench (refreshing bench/RESULTS.md and bench/chart.svg), then the Go benchmarks in bench/
+	@if ! command -v wrk >/dev/null; then \
+		echo "installing wrk for flint bench's HTTP scenarios"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wrk; \
+	fi
+	@if command -v wat2wasm >/dev/null; then $(GO) generate ./bench/peers ./internal/benchrun; fi
+	$(GO) build -o bin/flint ./cmd/flint
+	@mkdir -p bench/results
+	bin/flint bench $(BENCH_FLAGS) -o markdown --chart bench/chart.svg \
+		--save bench/results/flint-bench.json > bench/results/flint-bench.md
+	@{ awk -v m='$(BENCH_BEGIN)' '$$0 == m {exit} {print}' bench/RESULTS.md; \
+	   echo '$(BENCH_BEGIN)'; echo; \
+	   echo 'Command: `make bench`, which runs `bin/flint bench $(BENCH_FLAGS) -o markdown --chart bench/chart.svg`.'; echo; \
+	   cat bench/results/flint-bench.md; echo; \
+	   echo '![flint bench: latency per scenario and throughput against concurrency](chart.svg)'; echo; \
+	   echo '$(BENCH_END)'; \
+	   awk -v m='$(BENCH_END)' 'after {print} $$0 == m {after = 1}' bench/RESULTS.md; \
+	} > bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
+	@echo "bench/RESULTS.md: flint bench section updated"
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./bench/ | tee bench/latest.txt
 
 .PHONY: fuzz

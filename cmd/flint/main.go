@@ -7,6 +7,7 @@
 //	flint deploy NAME FILE.wasm [flags]
 //	flint invoke NAME[:QUALIFIER] [--payload JSON|@file|-] [flags]
 //	flint ls | get | rm | publish | alias | concurrency | url | role | logs | dlq | usage
+//	flint bench [FILE.wasm ... | --example NAME ...] [flags]
 //	flint version
 //
 // The client commands talk to a server (--endpoint, default
@@ -79,7 +80,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveCommand(), runCommand(),
 			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
 			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
-			versionCommand(), completionCommand(),
+			benchCommand(), versionCommand(), completionCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
