@@ -148,6 +148,16 @@ bench: ## run flint bench (refreshing bench/RESULTS.md and bench/chart.svg), the
 	@echo "bench/RESULTS.md: flint bench section updated"
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./bench/ | tee bench/latest.txt
 
+# Not in CI: flint serve under mixed load from a second process for
+# SOAK_DURATION, reporting errors, latency, RSS and goroutines over time
+# and lost async events (bench/soak); exits non-zero if an event was lost
+# or the server crashed.
+SOAK_DURATION ?= 10m
+
+.PHONY: soak
+soak: build guests ## run flint serve under mixed load for SOAK_DURATION (report in bench/results/soak.md)
+	$(GO) run ./bench/soak --duration $(SOAK_DURATION) --report bench/results/soak.md
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
