@@ -91,6 +91,8 @@ type Prepared struct {
 //     overwritten by the module's initial data.
 //   - Globals: the module's mutable globals are exported (GlobalExport), so
 //     a snapshot can read them and restore them.
+//   - Tables: their entries, which take host memory outside the guest's
+//     memory limit, are capped (see MaxTableEntries and capTables).
 //
 // Custom sections that refer to code offsets (DWARF, source maps) are
 // dropped, as the code moves. Prepare refuses what it cannot read.
@@ -211,6 +213,12 @@ func Prepare(b []byte) (*Prepared, error) {
 			out = emit(s.ID, appendExports(nil, n, p.added(interrupt, hasStart, startFunc), s.Data[r.pos:]...))
 		case SectionStart:
 			// Exported instead; see StartExport.
+		case SectionTable:
+			data, err := capTables(s.Data)
+			if err != nil {
+				return nil, err
+			}
+			out = emit(s.ID, data)
 		case SectionCode:
 			data, loops, blocker, codeUsesData, err := instrumentCode(s.Data, interrupt, hasMemory)
 			if err != nil {
