@@ -1,0 +1,31 @@
+;; log_flood: logs 4 MiB in one invocation: 32 lines of 64 KiB, then
+;; 32768 lines of 64 bytes. The captured log stays within MaxLogBytes and
+;; ends with a FLINT line saying how much was dropped.
+(module
+  (import "flint" "log" (func $log (param i32 i32 i32) (result i32)))
+  (import "flint" "output_write" (func $output_write (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "flint_abi_version_1"))
+  ;; Probe: an empty payload answers "clean", or "dirty" when an earlier
+  ;; attack left its marks (the global, byte 1024) on this instance.
+  (global $dirty (mut i32) (i32.const 0))
+  (data (i32.const 0) "cleandirty")
+  (func $taint (global.set $dirty (i32.const 1)) (i32.store8 (i32.const 1024) (i32.const 1)))
+  (func $probe (result i32)
+    (drop (call $output_write
+      (select (i32.const 5) (i32.const 0) (i32.or (global.get $dirty) (i32.load8_u (i32.const 1024))))
+      (i32.const 5)))
+    (i32.const 0))
+  (func (export "handle") (param $len i32) (result i32)
+    (local $i i32)
+    (if (i32.eqz (local.get $len)) (then (return (call $probe))))
+    (call $taint)
+    (local.set $i (i32.const 32))
+    (loop $big
+      (drop (call $log (i32.const 1) (i32.const 0) (i32.const 0x10000)))
+      (br_if $big (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+    (local.set $i (i32.const 32768))
+    (loop $small
+      (drop (call $log (i32.const 2) (i32.const 0) (i32.const 64)))
+      (br_if $small (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+    (i32.const 0)))
