@@ -8,12 +8,14 @@
 //	anything else       404 (405 for a known path with another method)
 //
 // Build it, serve it, and give it a function URL (the AWS CLI talks to
-// Flint's Lambda API; the module itself is the code, or a zip holding it):
+// Flint's Lambda API; the code is a zip holding the module, as the AWS CLI
+// insists on a zip):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o httpapp.wasm ./guest-examples/httpapp
+//	zip -jq httpapp.zip httpapp.wasm
 //	flint serve &
 //	aws --endpoint-url http://127.0.0.1:8080 lambda create-function \
-//	    --function-name httpapp --zip-file fileb://httpapp.wasm \
+//	    --function-name httpapp --zip-file fileb://httpapp.zip \
 //	    --runtime provided.al2023 --handler handle --role arn:aws:iam::000000000000:role/httpapp
 //	aws --endpoint-url http://127.0.0.1:8080 lambda create-function-url-config \
 //	    --function-name httpapp --auth-type NONE
