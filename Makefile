@@ -122,7 +122,7 @@ run: build guests ## build flint and the guests, start the server with the examp
 # here (the raw JSON, for flint bench --compare, in bench/results/). Its
 # HTTP scenarios need wrk; the WAT modules are rebuilt when wat2wasm is
 # there (make wat installs it), else the committed ones are used.
-BENCH_FLAGS ?= --example go-hello --example wat-echo --http --concurrency 1,8,64 --duration 3s
+BENCH_FLAGS ?= --example go-hello --example wat-echo --http --concurrency 1,2,16,64,128 --duration 3s
 BENCH_BEGIN := <!-- flint bench: begin -->
 BENCH_END   := <!-- flint bench: end -->
 
