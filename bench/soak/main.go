@@ -1023,6 +1023,22 @@ type series struct {
 	first, min, max, last float64
 	midMax, lastMax       float64
 	plateau               bool
+	perMinute             float64 // least-squares trend over the last two thirds
+}
+
+// trend is the least-squares slope of xs, sampled every step, per minute.
+func trend(xs []float64, step time.Duration) float64 {
+	n := float64(len(xs))
+	if n < 2 || step <= 0 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i, y := range xs {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	slope := (n*sxy - sx*sy) / (n*sxx - sx*sx)
+	return slope * float64(time.Minute) / float64(step)
 }
 
 // summarize takes the samples during the load (the one before it
@@ -1115,8 +1131,9 @@ func (r *report) markdown() string {
 		}
 	}
 	if len(rss) > 0 {
-		p("| | first | min | max | last | middle third | last third | verdict |\n|---|--:|--:|--:|--:|--:|--:|---|\n")
-		row := func(name string, s series, unit string) {
+		p("| | first | min | max | last | middle third | last third | trend, last two thirds | verdict |\n|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		row := func(name string, s series, xs []float64, unit string) {
+			s.perMinute = trend(xs[len(xs)/3:], o.sample)
 			verdict := "plateau"
 			if !s.plateau {
 				verdict = "**growing**"
@@ -1125,11 +1142,11 @@ func (r *report) markdown() string {
 			if unit == "" {
 				f = func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, f(s.first), f(s.min), f(s.max), f(s.last), f(s.midMax), f(s.lastMax), verdict)
+			p("| %s | %s | %s | %s | %s | %s | %s | %+.2f%s/min | %s |\n", name, f(s.first), f(s.min), f(s.max), f(s.last), f(s.midMax), f(s.lastMax), s.perMinute, unit, verdict)
 		}
-		row("RSS", summarize(rss, 0), " MiB")
-		row("goroutines", summarize(gor, 5), "")
-		row("Go heap in use (troughs)", summarizeTroughs(heap), " MiB")
+		row("RSS", summarize(rss, 0), rss, " MiB")
+		row("goroutines", summarize(gor, 5), gor, "")
+		row("Go heap in use (troughs)", summarizeTroughs(heap), heap, " MiB")
 		p("\nMiddle and last third: the peaks, which must plateau: the last within 10%% of the middle (goroutines: plus 5; ")
 		p("the heap, which saws between collections: the last third's lowest point within 10%% of the middle third's). ")
 		p("After the queue drained: RSS %.1f MiB, %d goroutines, heap %.1f MiB.\n\n", mib(r.after.rss), r.after.goroutines, mib(r.after.heap))
