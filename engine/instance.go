@@ -34,7 +34,8 @@ type instance struct {
 	watch     *watchdog   // invocation timeouts
 	phase     *time.Timer // init and shutdown timeouts
 	stopCtx   func() bool
-	snap      *snapshot // the snapshot it started from, if any
+	watched   context.Context // the caller's context stopCtx watches
+	snap      *snapshot       // the snapshot it started from, if any
 	interrupt api.MutableGlobal
 	// snapshotting marks the instance a snapshot is being taken of.
 	snapshotting bool
@@ -99,6 +100,10 @@ func (c *callContext) Err() error {
 	defer c.mu.Unlock()
 	return c.err
 }
+
+// killer returns a function that kills c: bound to c, not to whichever
+// call context its instance has when it runs.
+func (c *callContext) killer(err error) func() { return func() { c.kill(err) } }
 
 func (c *callContext) kill(err error) {
 	c.mu.Lock()
@@ -165,7 +170,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 	parent := abi.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
 	in.call = &callContext{parent: parent, done: make(chan struct{})}
 	timedOut := func() { in.call.kill(context.DeadlineExceeded) }
-	in.watch = newWatchdog(e.start, timedOut)
+	in.watch = newWatchdog(e.start, in.call.killer(context.DeadlineExceeded))
 
 	start := time.Now()
 	in.state.Phase = abi.PhaseInit
@@ -284,7 +289,7 @@ func (in *instance) reset() bool {
 		in.interrupt.Set(0)
 		in.call.setInterrupt(in.interrupt)
 		in.watch.stop()
-		in.watch = newWatchdog(in.v.engine.start, func() { in.call.kill(context.DeadlineExceeded) })
+		in.watch = newWatchdog(in.v.engine.start, in.call.killer(context.DeadlineExceeded))
 	}
 	in.state.Reset()
 	in.logs.take()
@@ -348,22 +353,30 @@ func (in *instance) nanosleep(ns int64) {
 // start. Contexts that cannot be done cost nothing.
 func (in *instance) watchContext(ctx context.Context) {
 	if ctx.Done() != nil {
-		in.stopCtx = context.AfterFunc(ctx, func() {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				in.call.kill(context.DeadlineExceeded)
-			} else {
-				in.call.kill(context.Canceled)
-			}
-		})
+		call := in.call // not a later call context, should the kill come late
+		in.stopCtx = context.AfterFunc(ctx, func() { call.kill(callerError(ctx)) })
+		in.watched = ctx
 	}
+}
+
+func callerError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return context.Canceled
 }
 
 // endCall stops watching the caller's context and reports whether the
 // instance was killed during the call.
 func (in *instance) endCall() (killed bool) {
 	if in.stopCtx != nil {
-		in.stopCtx()
-		in.stopCtx = nil
+		if !in.stopCtx() {
+			// The caller's context ended, and its kill runs in a goroutine
+			// that may not have run yet: kill now, so that the kill counts
+			// for this call and cannot land on the next caller's.
+			in.call.kill(callerError(in.watched))
+		}
+		in.stopCtx, in.watched = nil, nil
 	}
 	select {
 	case <-in.call.done:
@@ -394,7 +407,11 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 	in.stack[0] = uint64(len(payload))
 	err := in.handler.CallWithStack(in.call, in.stack[:])
 	res.Duration = time.Since(now)
-	in.watch.disarm()
+	if in.watch.disarm() {
+		// The watchdog decided the call timed out; its kill may still be
+		// on its way. Kill now, for the same reason as endCall.
+		in.call.kill(context.DeadlineExceeded)
+	}
 	killed := in.endCall()
 
 	status := int32(in.stack[0])

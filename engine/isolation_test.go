@@ -565,3 +565,47 @@ func TestIsolationFiles(t *testing.T) {
 	_, err = os.Stat(filepath.Join(mount, "a", "new.txt"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+// TestIsolationCancelStaysWithItsCaller cancels callers' contexts at random
+// moments around the end of their invocations, each followed by another
+// caller's invocation on the same instance: a cancellation (or a timeout)
+// belongs to the invocation it came with, and must never fail the next
+// one.
+func TestIsolationCancelStaysWithItsCaller(t *testing.T) {
+	eng := newEngine(t, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "echo", Code: testguest.WATEcho(t), MaxInstances: 1, Timeout: 10 * time.Second})
+	deploy(t, eng, engine.Function{Name: "env", Code: wat(t, "env"), MaxInstances: 1, Timeout: 10 * time.Second})
+	tests := []struct {
+		name, fn, payload string
+		cancelAfter       func(i int) time.Duration
+	}{
+		// wat-echo returns within microseconds: the cancellations land
+		// while it runs, just after, or before it starts.
+		{"quick call", "echo", "x", func(i int) time.Duration { return time.Duration(i%40) * time.Microsecond }},
+		// env sleeps 1 ms, in a host call that a cancellation wakes.
+		{"sleeping call", "env", "1", func(i int) time.Duration { return time.Duration(900+i%200) * time.Microsecond }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var canceled, spurious int
+			for i := range 1000 {
+				ctx, cancel := context.WithCancel(context.Background())
+				timer := time.AfterFunc(tt.cancelAfter(i), cancel)
+				res, err := eng.Invoke(ctx, tt.fn, []byte(tt.payload))
+				if err == nil && res.FunctionError != nil {
+					require.ErrorIs(t, res.FunctionError, engine.ErrCanceled)
+					canceled++
+				}
+				timer.Stop()
+				cancel()
+				res = invoke(t, eng, tt.fn, tt.payload)
+				if res.FunctionError != nil {
+					spurious++
+					t.Logf("call %d: the next caller's invocation failed: %v", i, res.FunctionError)
+				}
+			}
+			t.Logf("%d of 1000 invocations canceled", canceled)
+			assert.Zero(t, spurious, "invocations failed by an earlier caller's cancellation")
+		})
+	}
+}
