@@ -15,12 +15,16 @@ import (
 // snapshot, the image file is mapped copy-on-write over the start of the
 // region: instances share its pages until they write them.
 type mappedMemory struct {
-	region  []byte // the whole reservation
-	size    uint64 // the largest size the guest reached
-	refused bool
-	regions *regionCache
-	image   bool   // the region maps an image: never cached
-	flags   []byte // pagemap entries, reused by restoreDirty
+	region []byte // the whole reservation
+	size   uint64 // the largest size the guest reached
+	// committed is how much of a reused region earlier lives may have
+	// left resident (zeroed): the region's high-water mark, which the
+	// cache must count, as the pages stay committed.
+	committed uint64
+	refused   bool
+	regions   *regionCache
+	image     bool   // the region maps an image: never cached
+	flags     []byte // pagemap entries, reused by restoreDirty
 }
 
 // reserve maps limit bytes of anonymous memory.
@@ -64,8 +68,8 @@ func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guest
 		}
 		return &mappedMemory{region: region, image: true}
 	}
-	if region := regions.get(limit); region != nil {
-		return &mappedMemory{region: region, regions: regions}
+	if region, committed := regions.get(limit); region != nil {
+		return &mappedMemory{region: region, regions: regions, committed: committed}
 	}
 	region, err := reserve(limit)
 	if err != nil {
@@ -140,7 +144,7 @@ func (m *mappedMemory) release() {
 	if m.region == nil {
 		return
 	}
-	if m.image || !m.regions.put(m.region, m.size) {
+	if m.image || !m.regions.put(m.region, m.size, m.committed) {
 		unmap(m.region)
 	}
 	m.region = nil
@@ -198,40 +202,47 @@ type regionCache struct {
 	bySize   map[uint64][][]byte
 	maxBytes uint64 // committed bytes the cache may hold
 	held     uint64
-	used     map[*byte]uint64 // committed size of each cached region
+	used     map[*byte]uint64 // committed size (high-water mark) of each cached region
 }
 
 func newRegionCache(maxBytes uint64) *regionCache {
 	return &regionCache{bySize: map[uint64][][]byte{}, maxBytes: maxBytes, used: map[*byte]uint64{}}
 }
 
-func (c *regionCache) get(limit uint64) []byte {
+// get returns a cached region of limit bytes, and how many of its first
+// bytes may be committed (zeroed pages earlier lives touched), or nil.
+func (c *regionCache) get(limit uint64) (region []byte, committed uint64) {
 	if c == nil {
-		return nil
+		return nil, 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	list := c.bySize[limit]
 	if len(list) == 0 {
-		return nil
+		return nil, 0
 	}
-	region := list[len(list)-1]
+	region = list[len(list)-1]
 	c.bySize[limit] = list[:len(list)-1]
-	c.held -= c.used[&region[0]]
+	committed = c.used[&region[0]]
+	c.held -= committed
 	delete(c.used, &region[0])
-	return region
+	return region, committed
 }
 
 // put zeroes the first used bytes of region (all the guest could have
-// written) and keeps it, unless the cache is full.
-func (c *regionCache) put(region []byte, used uint64) bool {
-	if c == nil || used > c.maxBytes {
+// written; what earlier lives wrote past them was zeroed when they ended)
+// and keeps it, unless the cache is full. The cache counts the region's
+// high-water mark, the larger of used and committed: pages once touched
+// stay resident however little a later life uses.
+func (c *regionCache) put(region []byte, used, committed uint64) bool {
+	hw := max(used, committed)
+	if c == nil || hw > c.maxBytes {
 		return false
 	}
 	c.mu.Lock()
-	full := c.held+used > c.maxBytes
+	full := c.held+hw > c.maxBytes
 	if !full {
-		c.held += used // reserve before zeroing outside the lock
+		c.held += hw // reserve before zeroing outside the lock
 	}
 	c.mu.Unlock()
 	if full {
@@ -240,9 +251,19 @@ func (c *regionCache) put(region []byte, used uint64) bool {
 	clear(region[:used])
 	c.mu.Lock()
 	c.bySize[uint64(len(region))] = append(c.bySize[uint64(len(region))], region)
-	c.used[&region[0]] = used
+	c.used[&region[0]] = hw
 	c.mu.Unlock()
 	return true
+}
+
+// heldBytes returns the committed bytes the cache holds.
+func (c *regionCache) heldBytes() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held
 }
 
 // close unmaps every cached region.

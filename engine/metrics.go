@@ -106,14 +106,17 @@ type FunctionMetrics struct {
 // Metrics is a snapshot of the engine's counters, for monitoring.
 type Metrics struct {
 	Concurrent int // invocations running now, all functions
-	Functions  []FunctionMetrics
-	Async      AsyncStats
+	// MemoryCacheBytes is the committed memory of released instances'
+	// regions kept for reuse (at most Config.MemoryCacheBytes).
+	MemoryCacheBytes uint64
+	Functions        []FunctionMetrics
+	Async            AsyncStats
 }
 
 // Metrics returns a snapshot of every function's counters and the async
 // queue's.
 func (e *Engine) Metrics(ctx context.Context) Metrics {
-	m := Metrics{Concurrent: e.limit.inUse()}
+	m := Metrics{Concurrent: e.limit.inUse(), MemoryCacheBytes: e.regions.heldBytes()}
 	e.mu.RLock()
 	fs := make([]*function, 0, len(e.functions))
 	for _, f := range e.functions {

@@ -41,6 +41,7 @@ var (
 	descQueueAge    = prometheus.NewDesc("flint_async_oldest_event_age_seconds", "Age of the oldest queued asynchronous event.", nil, nil)
 	descDeadLetters = prometheus.NewDesc("flint_dead_letters", "Events in the dead-letter store.", nil, nil)
 	descAsyncFailed = prometheus.NewDesc("flint_async_failed_total", "Asynchronous events given up on.", nil, nil)
+	descMemCache    = prometheus.NewDesc("flint_memory_cache_bytes", "Committed memory of released instances kept for reuse.", nil, nil)
 )
 
 // engineCollector turns Engine.Metrics into Prometheus metrics at scrape
@@ -50,7 +51,7 @@ type engineCollector struct{ g *Gateway }
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInvocations, descErrors, descTimeouts, descThrottles, descInitErrors,
 		descColdStarts, descPrewarmed, descDenials, descIdle, descDuration, descConcurrent, descAllConc,
-		descQueueDepth, descQueueAge, descDeadLetters, descAsyncFailed} {
+		descQueueDepth, descQueueAge, descDeadLetters, descAsyncFailed, descMemCache} {
 		ch <- d
 	}
 }
@@ -66,6 +67,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descAllConc, float64(m.Concurrent))
+	gauge(descMemCache, float64(m.MemoryCacheBytes))
 	for _, f := range m.Functions {
 		gauge(descConcurrent, float64(f.Concurrent), f.Function)
 		for _, v := range f.Versions {

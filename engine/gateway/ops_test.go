@@ -161,7 +161,7 @@ func TestMetrics(t *testing.T) {
 	assert.Equal(t, 0.0, value("flint_throttles_total", "echo", "$LATEST"))
 	assert.Equal(t, 0.0, value("flint_concurrent_executions", "echo", ""))
 	for _, name := range []string{"flint_engine_concurrent_executions", "flint_async_queue_depth", "flint_dead_letters",
-		"flint_async_failed_total", "go_goroutines", "process_cpu_seconds_total"} {
+		"flint_async_failed_total", "flint_memory_cache_bytes", "go_goroutines", "process_cpu_seconds_total"} {
 		assert.Contains(t, families, name)
 	}
 	assert.Equal(t, 0.0, families["flint_engine_concurrent_executions"].Metric[0].GetGauge().GetValue())
