@@ -116,7 +116,7 @@ func TestIsolationMemoryAcrossFunctions(t *testing.T) {
 			out, _ := isoScan(t, eng, "a", 'g', "A-SECRET")
 			require.Equal(t, isoScanOut{isoWords(pages), isoWords(pages), pages, isoMarker}, out)
 
-			for round := range 20 {
+			for round := range 12 {
 				secret := fmt.Sprintf("A%07d", round)
 				isoScan(t, eng, "a", 'g', secret)
 				isoTrap(t, eng, "a", 'G', secret)
@@ -130,7 +130,7 @@ func TestIsolationMemoryAcrossFunctions(t *testing.T) {
 					isoRequireClean(t, out, 2*pages, "round %d: b2 after memhog", round)
 				}
 
-				if round%5 == 4 {
+				if round%4 == 3 {
 					require.NoError(t, eng.Remove(context.Background(), "a"))
 					deployA()
 				}
@@ -141,7 +141,7 @@ func TestIsolationMemoryAcrossFunctions(t *testing.T) {
 			var wg sync.WaitGroup
 			for w := range 2 {
 				wg.Go(func() {
-					for i := range 15 {
+					for i := range 10 {
 						secret := fmt.Sprintf("W%d%06d", w, i)
 						if i%2 == 0 {
 							isoScan(t, eng, "a", 'g', secret)
@@ -151,7 +151,7 @@ func TestIsolationMemoryAcrossFunctions(t *testing.T) {
 					}
 				})
 				wg.Go(func() {
-					for i := range 15 {
+					for i := range 10 {
 						out, _ := isoScan(t, eng, "b", 's', "XXXXXXXX")
 						isoRequireClean(t, out, pages, "concurrent scan %d.%d", w, i)
 					}
