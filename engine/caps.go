@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/policy"
@@ -36,11 +37,24 @@ func (c *caps) engine() *Engine { return c.in.v.engine }
 // withDeadline bounds a capability call by the invocation's deadline. ctx
 // (the instance's call context) is already done when the instance is
 // killed.
+//
+// A call that lasts until the deadline times the invocation out when it
+// ends (its cancel func kills the call): its context may expire a moment
+// before the watchdog fires, and a guest that returns at once after the
+// failed call would otherwise succeed after its deadline.
 func (c *caps) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d := c.in.state.Deadline; !d.IsZero() {
-		return context.WithDeadline(ctx, d)
+	d := c.in.state.Deadline
+	if d.IsZero() {
+		return context.WithTimeout(ctx, c.engine().cfg.InitTimeout)
 	}
-	return context.WithTimeout(ctx, c.engine().cfg.InitTimeout)
+	ctx, cancel := context.WithDeadline(ctx, d)
+	call := c.in.call
+	return ctx, func() {
+		cancel()
+		if !time.Now().Before(d) {
+			call.kill(context.DeadlineExceeded)
+		}
+	}
 }
 
 func (c *caps) bucket(name string) (store.Bucket, error) {
