@@ -27,8 +27,15 @@
 // events end in the dead-letter store.
 //
 // Every --sample interval (10 s) it records the server's RSS
-// (/proc/PID/status VmRSS), and from /metrics its goroutines, heap in use
-// and async queue depth. When --duration has passed it stops the load,
+// (/proc/PID/status VmRSS) and how it splits (/proc/PID/smaps_rollup:
+// Anonymous, and file-backed as Rss minus Anonymous), the size of the
+// bbolt file(s) in its data directory (*.db), and from /metrics its
+// goroutines, heap in use, the Go runtime's resident memory
+// (go_memstats_sys_bytes minus go_memstats_heap_released_bytes), the
+// engine's cache of released linear memory (flint_memory_cache_bytes) and
+// the async queue depth. The report breaks the RSS down with these: the
+// anonymous memory outside the memory cache and the Go runtime is mostly
+// live instances' linear memory and wazero's compiled code. When --duration has passed it stops the load,
 // waits for the async queue to drain, lists the dead letters, stops the
 // server with SIGTERM (which must end it with status 0) and opens its
 // data directory to count the keys kvcounter wrote. An accepted event is
@@ -215,8 +222,9 @@ func soak(o options, logw io.Writer) (*report, error) {
 		for {
 			s := srv.sampleNow(hc, time.Since(t0))
 			r.samples = append(r.samples, s)
-			logf(logw, "t=%v rss=%.1f MiB goroutines=%d heap=%.1f MiB queue=%d load=%s",
-				s.at.Round(time.Second), mib(s.rss), s.goroutines, mib(s.heap), s.queueDepth, s.load)
+			logf(logw, "t=%v rss=%.1f MiB (anon %.1f, file %.1f) cache=%.1f MiB bbolt=%.1f MiB goroutines=%d heap=%.1f MiB go-resident=%.1f MiB queue=%d load=%s",
+				s.at.Round(time.Second), mib(s.rss), mib(s.anon), mib(s.fileRSS), mib(s.memCache), mib(s.bolt),
+				s.goroutines, mib(s.heap), mib(s.goSys), s.queueDepth, s.load)
 			select {
 			case <-ctx.Done():
 				return
@@ -284,6 +292,7 @@ func soak(o options, logw io.Writer) (*report, error) {
 // server is the "flint serve" child process.
 type server struct {
 	url     string
+	data    string // the data directory
 	cmd     *exec.Cmd
 	logPath string
 	done    chan struct{}
@@ -295,7 +304,7 @@ var listenRE = regexp.MustCompile(`"msg":"flint serving","listen":"([^"]+)"`)
 // startServer starts flint serve on a loopback port the kernel picks and
 // waits until it is ready.
 func startServer(bin, data string, logw io.Writer) (*server, error) {
-	s := &server{logPath: filepath.Join(data, "serve.log"), done: make(chan struct{})}
+	s := &server{data: data, logPath: filepath.Join(data, "serve.log"), done: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
@@ -404,14 +413,22 @@ type sample struct {
 	rss        int64         // bytes
 	goroutines int
 	heap       int64 // go_memstats_heap_inuse_bytes
+	goSys      int64 // go_memstats_sys_bytes - go_memstats_heap_released_bytes
+	memCache   int64 // flint_memory_cache_bytes (-1 if absent)
+	anon       int64 // smaps_rollup Anonymous (-1 if unknown)
+	fileRSS    int64 // smaps_rollup Rss - Anonymous (-1 if unknown)
+	bolt       int64 // the size of the data directory's *.db files
 	queueDepth int
 	load       string // the machine's 1-minute load average
 	err        error
 }
 
 func (s *server) sampleNow(hc *http.Client, at time.Duration) sample {
-	out := sample{at: at, load: loadAvg(), goroutines: -1, queueDepth: -1}
-	out.rss = vmRSS(s.cmd.Process.Pid)
+	out := sample{at: at, load: loadAvg(), goroutines: -1, queueDepth: -1, memCache: -1}
+	pid := s.cmd.Process.Pid
+	out.rss = vmRSS(pid)
+	out.anon, out.fileRSS = smapsRollup(pid)
+	out.bolt = boltBytes(s.data)
 	m, err := scrape(hc, s.url+"/metrics")
 	if err != nil {
 		out.err = err
@@ -419,8 +436,55 @@ func (s *server) sampleNow(hc *http.Client, at time.Duration) sample {
 	}
 	out.goroutines = int(m["go_goroutines"])
 	out.heap = int64(m["go_memstats_heap_inuse_bytes"])
+	out.goSys = int64(m["go_memstats_sys_bytes"] - m["go_memstats_heap_released_bytes"])
+	if v, ok := m["flint_memory_cache_bytes"]; ok {
+		out.memCache = int64(v)
+	}
 	out.queueDepth = int(m["flint_async_queue_depth"])
 	return out
+}
+
+// smapsRollup reads a process's anonymous and file-backed (Rss minus
+// Anonymous) resident memory from /proc/PID/smaps_rollup, in bytes (-1, -1
+// if unknown).
+func smapsRollup(pid int) (anon, file int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return -1, -1
+	}
+	rss, anon := int64(-1), int64(-1)
+	for line := range strings.SplitSeq(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || (name != "Rss" && name != "Anonymous") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		if name == "Rss" {
+			rss = kb << 10
+		} else {
+			anon = kb << 10
+		}
+	}
+	if rss < 0 || anon < 0 {
+		return -1, -1
+	}
+	return anon, rss - anon
+}
+
+// boltBytes is the total size of the bbolt database file(s) in the data
+// directory (-1 if none can be read).
+func boltBytes(data string) int64 {
+	files, _ := filepath.Glob(filepath.Join(data, "*.db"))
+	total := int64(-1)
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			total = max(total, 0) + fi.Size()
+		}
+	}
+	return total
 }
 
 // vmRSS reads a process's resident set size, in bytes (-1 if unknown).
@@ -1074,6 +1138,53 @@ func summarizeTroughs(xs []float64) series {
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
+func mibOrDash(b int64) string {
+	if b < 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(mib(b), 'f', 1, 64)
+}
+
+// rssBreakdown splits the RSS over the load: anonymous memory (the
+// engine's cache of released linear memory, the Go runtime, and the rest:
+// live instances' linear memory and wazero's compiled code) and
+// file-backed memory (the binary, and bbolt's mmapped database), with the
+// database file's size beside it.
+func (r *report) rssBreakdown(p func(string, ...any)) {
+	var rss, anon, cache, goRT, other, file, bolt []float64
+	for _, s := range r.samples {
+		if s.rss < 0 || s.err != nil || s.anon < 0 || s.memCache < 0 || s.bolt < 0 {
+			continue
+		}
+		rss = append(rss, mib(s.rss))
+		anon = append(anon, mib(s.anon))
+		cache = append(cache, mib(s.memCache))
+		goRT = append(goRT, mib(s.goSys))
+		other = append(other, mib(s.anon-s.memCache-s.goSys))
+		file = append(file, mib(s.fileRSS))
+		bolt = append(bolt, mib(s.bolt))
+	}
+	if len(rss) == 0 {
+		p("The RSS breakdown is missing: smaps_rollup, flint_memory_cache_bytes or the bbolt file could not be read.\n\n")
+		return
+	}
+	p("Where the RSS is (smaps_rollup, /metrics and the data directory; trend: least squares over the last two thirds):\n\n")
+	p("| | first | min | max | last | last - first | trend, last two thirds |\n|---|--:|--:|--:|--:|--:|--:|\n")
+	row := func(name string, xs []float64) {
+		p("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %+.1f MiB | %+.2f MiB/min |\n", name,
+			xs[0], slices.Min(xs), slices.Max(xs), xs[len(xs)-1], xs[len(xs)-1]-xs[0], trend(xs[len(xs)/3:], r.opts.sample))
+	}
+	row("RSS", rss)
+	row("anonymous", anon)
+	row("&nbsp;&nbsp;memory cache (flint_memory_cache_bytes)", cache)
+	row("&nbsp;&nbsp;Go runtime (sys - heap released)", goRT)
+	row("&nbsp;&nbsp;the rest: live instances, compiled code", other)
+	row("file-backed (Rss - Anonymous)", file)
+	row("bbolt file(s), size on disk", bolt)
+	p("\nThe Go runtime's figure is what it has mapped and not released, an upper bound on its resident share, so the rest is a lower bound. ")
+	p("The memory cache is capped by the server's MemoryCacheBytes (default 256 MiB); the bbolt file grows with the soak's own data (a key per event).\n\n")
+}
+
 func (r *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -1150,10 +1261,14 @@ func (r *report) markdown() string {
 		p("\nMiddle and last third: the peaks, which must plateau: the last within 10%% of the middle (goroutines: plus 5; ")
 		p("the heap, which saws between collections: the last third's lowest point within 10%% of the middle third's). ")
 		p("After the queue drained: RSS %.1f MiB, %d goroutines, heap %.1f MiB.\n\n", mib(r.after.rss), r.after.goroutines, mib(r.after.heap))
+		r.rssBreakdown(p)
 	}
-	p("<details><summary>Every sample</summary>\n\n| t | RSS MiB | goroutines | heap MiB | queue depth | load avg |\n|--:|--:|--:|--:|--:|--:|\n")
+	p("<details><summary>Every sample</summary>\n\n")
+	p("| t | RSS MiB | anon MiB | file-backed MiB | memory cache MiB | Go runtime MiB | goroutines | heap MiB | bbolt MiB | queue depth | load avg |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.samples {
-		p("| %v | %.1f | %d | %.1f | %d | %s |\n", s.at.Round(time.Second), mib(s.rss), s.goroutines, mib(s.heap), s.queueDepth, s.load)
+		p("| %v | %.1f | %s | %s | %s | %.1f | %d | %.1f | %s | %d | %s |\n", s.at.Round(time.Second), mib(s.rss),
+			mibOrDash(s.anon), mibOrDash(s.fileRSS), mibOrDash(s.memCache), mib(s.goSys), s.goroutines, mib(s.heap), mibOrDash(s.bolt), s.queueDepth, s.load)
 	}
 	p("\n</details>\n")
 
