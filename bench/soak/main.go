@@ -138,11 +138,12 @@ func doMain(args []string, stdout, stderr io.Writer) int {
 	md := r.markdown()
 	fmt.Fprint(stdout, md)
 	if o.report != "" {
-		if err := os.MkdirAll(filepath.Dir(o.report), 0o755); err == nil {
-			err = os.WriteFile(o.report, []byte(md), 0o644)
+		werr := os.MkdirAll(filepath.Dir(o.report), 0o755)
+		if werr == nil {
+			werr = os.WriteFile(o.report, []byte(md), 0o644)
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "soak: writing the report: %v\n", err)
+		if werr != nil {
+			fmt.Fprintf(stderr, "soak: writing the report: %v\n", werr)
 			return 1
 		}
 	}
