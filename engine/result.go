@@ -86,6 +86,8 @@ type FunctionInfo struct {
 	MinIdle      int // provisioned instances of this version
 	MaxInstances int // the function's reserved concurrency
 	SingleUse    bool
+	NoSnapshot   bool // see Function.NoSnapshot
+	SnapshotInit bool // see Function.SnapshotInit
 	RevisionID   string
 	LastModified time.Time
 }
@@ -96,6 +98,7 @@ func (i FunctionInfo) function() Function {
 		Name: i.Name, Handler: i.Handler, Timeout: i.Timeout, MemoryMB: i.MemoryMB,
 		Env: maps.Clone(i.Env), Policy: i.Policy, Description: i.Description, Role: i.Role,
 		MinIdle: i.MinIdle, MaxInstances: i.MaxInstances, SingleUse: i.SingleUse,
+		NoSnapshot: i.NoSnapshot, SnapshotInit: i.SnapshotInit,
 	}
 }
 

@@ -790,3 +790,34 @@ func memUse(t testing.TB) memory {
 	}
 	return m
 }
+
+// TestNoSnapshotSurvivesConfigUpdates: turning snapshots off for a
+// function is a setting like the others, kept by configuration updates
+// and published versions.
+func TestNoSnapshotSurvivesConfigUpdates(t *testing.T) {
+	eng := snapEngine(t, engine.SnapshotsDefault)
+	deploy(t, eng, engine.Function{Name: "fn", Code: memcounter(t), NoSnapshot: true, SnapshotInit: true})
+	assert.Regexp(t, `^off: `, stats(t, eng, "fn").Snapshot)
+
+	info, err := eng.UpdateConfig(context.Background(), "fn", func(f *engine.Function) error {
+		f.Timeout = 2 * time.Second
+		return nil
+	})
+	require.NoError(t, err)
+	assert.True(t, info.NoSnapshot, "an update of another setting keeps NoSnapshot")
+	assert.True(t, info.SnapshotInit)
+	count(t, eng, "fn", "")
+	assert.Regexp(t, `^off: `, stats(t, eng, "fn").Snapshot)
+
+	v, err := eng.PublishVersion(context.Background(), "fn", "")
+	require.NoError(t, err)
+	assert.True(t, v.NoSnapshot)
+
+	_, err = eng.UpdateConfig(context.Background(), "fn", func(f *engine.Function) error {
+		f.NoSnapshot = false
+		return nil
+	})
+	require.NoError(t, err)
+	count(t, eng, "fn", "")
+	assert.Regexp(t, `^ready`, stats(t, eng, "fn").Snapshot)
+}

@@ -158,6 +158,15 @@ func TestDeploy(t *testing.T) {
 	hello := goGuest(t, "hello")
 	assert.Equal(t, "updated function echo: code\n", s.ok(t, "deploy", "echo", hello), "new code is uploaded")
 
+	// Snapshots: on unless --no-snapshot, which sticks until turned back on.
+	assert.Equal(t, "on", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot"))
+	assert.Equal(t, "function echo is up to date\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot"))
+	assert.Equal(t, "off", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
+	assert.Equal(t, "function echo is up to date\n", s.ok(t, "deploy", "echo", hello, "--memory", "64"))
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot=false"))
+	assert.Equal(t, "on", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
+
 	dir := t.TempDir()
 	notWasm := writeFile(t, "notes.wasm", "text")
 	tests := []struct {

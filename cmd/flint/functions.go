@@ -70,6 +70,7 @@ type functionOut struct {
 	RevisionID          string            `json:"revisionId"`
 	Env                 map[string]string `json:"env,omitempty"`
 	ReservedConcurrency *int32            `json:"reservedConcurrency,omitempty"`
+	Snapshots           string            `json:"snapshots,omitempty"` // on or off: Lambda's SnapStart
 }
 
 func functionOf(fc *types.FunctionConfiguration) functionOut {
@@ -84,6 +85,9 @@ func functionOf(fc *types.FunctionConfiguration) functionOut {
 	}
 	if fc.Environment != nil && len(fc.Environment.Variables) > 0 {
 		out.Env = fc.Environment.Variables
+	}
+	if fc.SnapStart != nil {
+		out.Snapshots = strings.ToLower(string(fc.SnapStart.OptimizationStatus))
 	}
 	return out
 }
@@ -103,6 +107,9 @@ func printFunction(cl *client, f functionOut) error {
 	t.row("code sha256", f.CodeSha256)
 	t.row("last modified", shortTime(f.LastModified))
 	t.row("revision", f.RevisionID)
+	if f.Snapshots != "" {
+		t.row("snapshots", f.Snapshots)
+	}
 	if f.ReservedConcurrency != nil {
 		t.row("reserved concurrency", *f.ReservedConcurrency)
 	}
@@ -131,6 +138,7 @@ module and flags again changes nothing. --env replaces the whole environment.`,
 			&cli.StringFlag{Name: "handler", Usage: "the `NAME` of the export to call (default: the ABI's)"},
 			&cli.StringFlag{Name: "description", Usage: "a `TEXT` describing the function"},
 			&cli.BoolFlag{Name: "publish", Usage: "publish a version once deployed"},
+			&cli.BoolFlag{Name: "no-snapshot", Usage: "start instances by running their initializers, not from a snapshot (--no-snapshot=false turns snapshots back on)"},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(deployAction),
@@ -246,6 +254,9 @@ func deployAction(c *cli.Context, cl *client) error {
 		if env != nil {
 			in.Environment = &types.Environment{Variables: env}
 		}
+		if c.IsSet("no-snapshot") {
+			in.SnapStart = snapStart(c.Bool("no-snapshot"))
+		}
 		fc, err := cl.lambda.CreateFunction(ctx, in)
 		if err != nil {
 			return cl.fail(err, subject(name, ""))
@@ -280,12 +291,22 @@ func deployAction(c *cli.Context, cl *client) error {
 	return nil
 }
 
+// snapStart is the Lambda setting for --no-snapshot: Flint's snapshots
+// are Lambda's SnapStart.
+func snapStart(off bool) *types.SnapStart {
+	if off {
+		return &types.SnapStart{ApplyOn: types.SnapStartApplyOnNone}
+	}
+	return &types.SnapStart{ApplyOn: types.SnapStartApplyOnPublishedVersions}
+}
+
 // createdConfig is CreateFunction's answer as a configuration.
 func createdConfig(o *lambda.CreateFunctionOutput) *types.FunctionConfiguration {
 	return &types.FunctionConfiguration{
 		FunctionName: o.FunctionName, FunctionArn: o.FunctionArn, Version: o.Version, Description: o.Description,
 		Role: o.Role, Handler: o.Handler, MemorySize: o.MemorySize, Timeout: o.Timeout, CodeSize: o.CodeSize,
 		CodeSha256: o.CodeSha256, LastModified: o.LastModified, RevisionId: o.RevisionId, Environment: o.Environment,
+		SnapStart: o.SnapStart,
 	}
 }
 
@@ -327,6 +348,12 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 	}
 	if c.IsSet("description") && c.String("description") != aws.ToString(cur.Description) {
 		in.Description, changed = aws.String(c.String("description")), true
+	}
+	if c.IsSet("no-snapshot") {
+		want := snapStart(c.Bool("no-snapshot"))
+		if cur.SnapStart == nil || cur.SnapStart.ApplyOn != want.ApplyOn {
+			in.SnapStart, changed = want, true
+		}
 	}
 	if env != nil {
 		var have map[string]string

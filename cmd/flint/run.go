@@ -35,6 +35,7 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text",
 				Usage: "output `FORMAT`: text (the payload) or json (the whole result)"},
+			&cli.BoolFlag{Name: "no-snapshot", Usage: "initialize the instance by running its initializers, not from a snapshot"},
 			&cli.StringFlag{Name: "cache-dir",
 				Usage: "keep compiled code in `DIR`, so the next run of the same module skips compiling (default: in memory)"},
 		},
@@ -88,12 +89,13 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 		return o, usageErrorf("flint run: --payload: %v", err)
 	}
 	o.function = engine.Function{
-		Name:     functionName(o.path),
-		Code:     code,
-		Handler:  c.String("handler"),
-		Timeout:  c.Duration("timeout"),
-		MemoryMB: c.Int("memory"),
-		Env:      env,
+		Name:       functionName(o.path),
+		Code:       code,
+		Handler:    c.String("handler"),
+		Timeout:    c.Duration("timeout"),
+		MemoryMB:   c.Int("memory"),
+		Env:        env,
+		NoSnapshot: c.Bool("no-snapshot"),
 	}
 	return o, nil
 }

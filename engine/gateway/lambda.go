@@ -255,6 +255,9 @@ func (g *Gateway) createFunction(c *call) error {
 	if err := g.applyConfig(&f, in.Role, in.Timeout, in.MemorySize, in.Environment); err != nil {
 		return err
 	}
+	if err := applySnapStart(&f, in.SnapStart); err != nil {
+		return err
+	}
 	if f.Handler != "" && strings.Contains(f.Handler, ".") && !strings.HasPrefix(f.Handler, "flint") {
 		// A Lambda-style "file.function" handler names no export: use the default.
 		f.Handler = ""
@@ -451,6 +454,9 @@ func (g *Gateway) updateConfiguration(c *call, f fnRef) error {
 			role = *in.Role
 		}
 		if err := g.applyConfig(fn, role, in.Timeout, in.MemorySize, in.Environment); err != nil {
+			return err
+		}
+		if err := applySnapStart(fn, in.SnapStart); err != nil {
 			return err
 		}
 		if in.Handler != nil {

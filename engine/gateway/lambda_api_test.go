@@ -892,3 +892,50 @@ func TestServiceException(t *testing.T) {
 	var nf *types.ResourceNotFoundException
 	require.ErrorAs(t, err, &nf, "nothing half-created")
 }
+
+// TestSnapStart: Lambda's SnapStart setting turns Flint's snapshots off
+// (ApplyOn None) or on (PublishedVersions); absent, they are on.
+func TestSnapStart(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	lc := s.client(adminKey)
+	ctx := context.Background()
+	snapshot := func(name string) string {
+		t.Helper()
+		st, err := s.Engine.Stats(name)
+		require.NoError(t, err)
+		return st.Snapshot
+	}
+
+	out, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("off"), Role: aws.String(defaultRole),
+		Code: &types.FunctionCode{ZipFile: testguest.File(t, "guest-examples/c-hello/hello.wasm")},
+		SnapStart: &types.SnapStart{ApplyOn: types.SnapStartApplyOnNone},
+	})
+	require.NoError(t, err)
+	require.NotNil(t, out.SnapStart)
+	assert.Equal(t, types.SnapStartApplyOnNone, out.SnapStart.ApplyOn)
+	assert.Equal(t, types.SnapStartOptimizationStatusOff, out.SnapStart.OptimizationStatus)
+	assert.Regexp(t, `^off: `, snapshot("off"))
+
+	on := s.deploy(t, "on", testguest.File(t, "guest-examples/c-hello/hello.wasm"))
+	require.NotNil(t, on.SnapStart)
+	assert.Equal(t, types.SnapStartOptimizationStatusOn, on.SnapStart.OptimizationStatus, "on by default")
+
+	// A configuration update of something else keeps the setting; SnapStart turns it on.
+	cfg, err := lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("off"), Timeout: aws.Int32(5)})
+	require.NoError(t, err)
+	assert.Equal(t, types.SnapStartOptimizationStatusOff, cfg.SnapStart.OptimizationStatus)
+	cfg, err = lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("off"),
+		SnapStart: &types.SnapStart{ApplyOn: types.SnapStartApplyOnPublishedVersions}})
+	require.NoError(t, err)
+	assert.Equal(t, types.SnapStartOptimizationStatusOn, cfg.SnapStart.OptimizationStatus)
+	s.invoke(t, "off", `{}`)
+	assert.Regexp(t, `^ready`, snapshot("off"))
+
+	_, err = lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("off"),
+		SnapStart: &types.SnapStart{ApplyOn: "Always"}})
+	var ip *types.InvalidParameterValueException
+	require.ErrorAs(t, err, &ip)
+	assert.Contains(t, ip.ErrorMessage(), "SnapStart.ApplyOn")
+}

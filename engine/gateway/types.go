@@ -16,24 +16,54 @@ import (
 
 // FunctionConfiguration is Lambda's description of a function version.
 type FunctionConfiguration struct {
-	FunctionName     string       `json:"FunctionName"`
-	FunctionArn      string       `json:"FunctionArn"`
-	Runtime          string       `json:"Runtime"`
-	Role             string       `json:"Role"`
-	Handler          string       `json:"Handler"`
-	CodeSize         int64        `json:"CodeSize"`
-	CodeSha256       string       `json:"CodeSha256"`
-	Description      string       `json:"Description"`
-	Timeout          int          `json:"Timeout"`
-	MemorySize       int          `json:"MemorySize"`
-	LastModified     string       `json:"LastModified"`
-	Version          string       `json:"Version"`
-	Environment      *Environment `json:"Environment,omitempty"`
-	RevisionID       string       `json:"RevisionId"`
-	State            string       `json:"State"`
-	LastUpdateStatus string       `json:"LastUpdateStatus"`
-	PackageType      string       `json:"PackageType"`
-	Architectures    []string     `json:"Architectures"`
+	FunctionName     string        `json:"FunctionName"`
+	FunctionArn      string        `json:"FunctionArn"`
+	Runtime          string        `json:"Runtime"`
+	Role             string        `json:"Role"`
+	Handler          string        `json:"Handler"`
+	CodeSize         int64         `json:"CodeSize"`
+	CodeSha256       string        `json:"CodeSha256"`
+	Description      string        `json:"Description"`
+	Timeout          int           `json:"Timeout"`
+	MemorySize       int           `json:"MemorySize"`
+	LastModified     string        `json:"LastModified"`
+	Version          string        `json:"Version"`
+	Environment      *Environment  `json:"Environment,omitempty"`
+	RevisionID       string        `json:"RevisionId"`
+	State            string        `json:"State"`
+	LastUpdateStatus string        `json:"LastUpdateStatus"`
+	PackageType      string        `json:"PackageType"`
+	Architectures    []string      `json:"Architectures"`
+	SnapStart        *snapStartOut `json:"SnapStart,omitempty"`
+}
+
+// snapStart is Lambda's SnapStart setting, which turns Flint's snapshots
+// off ("None") or on ("PublishedVersions", which in Flint covers $LATEST
+// too). Absent, snapshots are on: Flint's default, unlike Lambda's.
+type snapStart struct {
+	ApplyOn string `json:"ApplyOn"`
+}
+
+// snapStartOut is SnapStart in a configuration: whether snapshots apply.
+type snapStartOut struct {
+	ApplyOn            string `json:"ApplyOn"`
+	OptimizationStatus string `json:"OptimizationStatus"`
+}
+
+// applySnapStart sets f.NoSnapshot from a request's SnapStart, if given.
+func applySnapStart(f *engine.Function, s *snapStart) error {
+	if s == nil {
+		return nil
+	}
+	switch s.ApplyOn {
+	case "None":
+		f.NoSnapshot = true
+	case "PublishedVersions":
+		f.NoSnapshot = false
+	default:
+		return invalidParam("SnapStart.ApplyOn %q: use PublishedVersions or None", s.ApplyOn)
+	}
+	return nil
 }
 
 // Environment holds a function's environment variables.
@@ -66,6 +96,7 @@ type createFunctionInput struct {
 	PackageType   string            `json:"PackageType"`   // accepted: Zip only
 	Architectures []string          `json:"Architectures"` // accepted, ignored
 	Tags          map[string]string `json:"Tags"`          // accepted, ignored
+	SnapStart     *snapStart        `json:"SnapStart"`
 }
 
 type updateCodeInput struct {
@@ -88,6 +119,7 @@ type updateConfigInput struct {
 	Environment *Environment `json:"Environment"`
 	RevisionID  string       `json:"RevisionId"`
 	Runtime     string       `json:"Runtime"` // accepted, ignored
+	SnapStart   *snapStart   `json:"SnapStart"`
 }
 
 type publishVersionInput struct {
@@ -187,6 +219,10 @@ func (g *Gateway) configuration(info engine.FunctionInfo) FunctionConfiguration 
 	}
 	if len(info.Env) > 0 {
 		c.Environment = &Environment{Variables: info.Env}
+	}
+	c.SnapStart = &snapStartOut{ApplyOn: "PublishedVersions", OptimizationStatus: "On"}
+	if info.NoSnapshot {
+		c.SnapStart = &snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"}
 	}
 	return c
 }
