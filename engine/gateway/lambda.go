@@ -214,6 +214,9 @@ func extractModule(pkg []byte, limit int) ([]byte, error) {
 	if len(b) > limit {
 		return nil, apiErr("RequestTooLargeException", "the module in Code.ZipFile unzips to more than the %d-byte limit", limit)
 	}
+	if len(b) == 0 {
+		return nil, invalidParam("Code.ZipFile: %s is empty", wasm[0].Name)
+	}
 	return b, nil
 }
 
