@@ -232,7 +232,20 @@ func (v *Verifier) Verify(r Request) (Key, error) {
 	return Key{}, newError(ErrBadSignature, "The request signature we calculated does not match the signature you provided. "+
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"+
 		"The Canonical String for this request should have been\n'%s'\n\nThe String-to-Sign should have been\n'%s'\n",
-		string(canonical), string(toSign)) // copies: buf stays on the stack
+		printableLines(canonical), printableLines(toSign)) // copies: buf stays on the stack
+}
+
+// printableLines copies b for an error message, its control characters
+// other than newlines (a request's method or header may hold a CR) and
+// non-ASCII bytes replaced by '?'.
+func printableLines(b []byte) string {
+	out := []byte(string(b))
+	for i, c := range out {
+		if (c < ' ' && c != '\n') || c > '~' {
+			out[i] = '?'
+		}
+	}
+	return string(out)
 }
 
 // sign returns the signature of a canonical request, and the string to
