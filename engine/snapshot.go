@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -141,7 +142,9 @@ func (v *version) prepareSnapshot(ctx context.Context) {
 	start := time.Now()
 	snap, err := v.loadSnapshot(ctx)
 	if err != nil {
-		e.cfg.Logger.Info("snapshot refused, taking a new one", "function", v.name, "version", v.version, "err", err)
+		if !errors.Is(err, errNoSnapshot) {
+			e.cfg.Logger.Info("snapshot refused, taking a new one", "function", v.name, "version", v.version, "err", err)
+		}
 		snap, err = v.takeSnapshot(ctx)
 	}
 	if err != nil {
@@ -349,15 +352,22 @@ func (v *version) saveSnapshot(meta snapshotMeta, image []byte) error {
 
 // loadSnapshot reads a kept snapshot, refusing one whose image does not
 // match its metadata.
+// errNoSnapshot says no snapshot is kept for a version yet: the usual
+// case at deploy, not worth a log line.
+var errNoSnapshot = errors.New("no snapshot kept")
+
 func (v *version) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	if v.engine.cfg.DataDir == "" {
-		return nil, errors.New("no snapshot kept")
+		return nil, errNoSnapshot
 	}
 	dir, err := v.engine.snapshotDir()
 	if err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(filepath.Join(dir, v.snapshotKey()+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoSnapshot
+	}
 	if err != nil {
 		return nil, err
 	}

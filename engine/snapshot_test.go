@@ -563,9 +563,11 @@ func TestSnapshotKeptAcrossRestarts(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			cfg := engine.Config{CompilationCacheDir: testguest.CacheDir(t)}
-			eng := openDataDir(t, dir, cfg)
+			firstLogger, firstLogs := debugLogger()
+			eng := openDataDir(t, dir, engine.Config{CompilationCacheDir: cfg.CompilationCacheDir, Logger: firstLogger})
 			deploy(t, eng, engine.Function{Name: "cell", Code: wat(t, "snapcell"), MemoryMB: 1})
 			require.Contains(t, stats(t, eng, "cell").Snapshot, "ready")
+			assert.NotContains(t, firstLogs.String(), "snapshot refused", "no snapshot yet is not a refusal")
 			assert.Equal(t, cell{101, 1, 8}, snapcell(t, eng, "cell", ""))
 			require.NoError(t, eng.Close(context.Background()))
 

@@ -909,7 +909,7 @@ func TestSnapStart(t *testing.T) {
 
 	out, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("off"), Role: aws.String(defaultRole),
-		Code: &types.FunctionCode{ZipFile: testguest.File(t, "guest-examples/c-hello/hello.wasm")},
+		Code:      &types.FunctionCode{ZipFile: testguest.File(t, "guest-examples/c-hello/hello.wasm")},
 		SnapStart: &types.SnapStart{ApplyOn: types.SnapStartApplyOnNone},
 	})
 	require.NoError(t, err)
