@@ -11,7 +11,7 @@ BIN      := $(CURDIR)/bin
 FUZZTIME ?= 1m
 # go test's -timeout for the whole suite: the Go guests compile slowly
 # under the race detector the first time on a machine.
-TEST_TIMEOUT ?= 20m
+TEST_TIMEOUT ?= 30m
 
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := $(BIN)/staticcheck
