@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -62,13 +61,10 @@ func TestHostileUploads(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			start := time.Now()
 			_, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
 				FunctionName: aws.String(fn), Role: aws.String(defaultRole), Code: &types.FunctionCode{ZipFile: code},
 			})
-			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
-			assert.Less(t, elapsed, 10*time.Second, "handled promptly")
 			// What client and server allocated for the whole request: the
 			// package a few times over, at most the 64 MiB module limit
 			// once or twice, never the gigabyte the bomb inflates to.
