@@ -95,6 +95,17 @@ func callError(errno int32, resource string) error {
 // it with the URL the host will check it on (built as the host builds it:
 // by parsing the message's request target). It closes req's body, as a
 // RoundTripper must, and does not modify req.
+// plainTarget reports whether uri can stand in a request line: no
+// spaces, no control characters (net/http writes a query as it is).
+func plainTarget(uri string) bool {
+	for i := 0; i < len(uri); i++ {
+		if c := uri[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func encodeRequest(req *http.Request) (msg []byte, resource string, err error) {
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
@@ -118,6 +129,8 @@ func encodeRequest(req *http.Request) (msg []byte, resource string, err error) {
 		return nil, "", errors.New("fetch: Host " + strconv.Quote(req.Host) + " differs from the URL's host " + strconv.Quote(u.Host) + ": the host connects to the URL's host and sends it as Host, so put the host in the URL")
 	case len(req.Trailer) > 0:
 		return nil, "", errors.New("fetch: request trailers are not supported")
+	case !plainTarget(u.RequestURI()):
+		return nil, "", errors.New("fetch: the URL " + strconv.Quote(u.String()) + " has a space or control character in its path or query: escape it")
 	}
 
 	// A shallow copy with the body in memory: a known length gives the

@@ -162,6 +162,11 @@ func TestEncodeRequestRefuses(t *testing.T) {
 			r.URL.RawQuery = "a\r\nX-Injected: 1"
 			return r
 		}, "control character"},
+		{"space in the query", func() *http.Request {
+			r := request("GET", "https://example.com/", nil)
+			r.URL.RawQuery = "q=a b"
+			return r
+		}, "space or control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
