@@ -358,13 +358,8 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintln(ew)
 	fmt.Fprintln(ew, "What each row measures:")
-	for _, name := range r.usedScenarios() {
-		fmt.Fprintf(ew, "  %-16s %s\n", name, Description(name))
-	}
-	if hasHTTP(r) {
-		for _, t := range httpTargets {
-			fmt.Fprintf(ew, "  %-16s %s\n", t, HTTPDescription(t))
-		}
+	for _, l := range r.legend() {
+		fmt.Fprintf(ew, "  %-16s %s\n", l.name, l.description)
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(ew, "Notes:")
@@ -402,13 +397,8 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 	}
 	fmt.Fprintf(ew, "\nWhat each row measures:\n\n")
-	for _, name := range r.usedScenarios() {
-		fmt.Fprintf(ew, "- **%s**: %s\n", name, Description(name))
-	}
-	if hasHTTP(r) {
-		for _, t := range httpTargets {
-			fmt.Fprintf(ew, "- **%s**: %s\n", t, HTTPDescription(t))
-		}
+	for _, l := range r.legend() {
+		fmt.Fprintf(ew, "- **%s**: %s\n", l.name, l.description)
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(ew, "\nNotes:\n\n")
@@ -442,4 +432,23 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// legendEntry is one row of the legend: a scenario or HTTP target and what
+// it measures.
+type legendEntry struct{ name, description string }
+
+// legend lists the scenarios the report used, then the HTTP targets if it
+// measured any: what WriteTable and WriteMarkdown explain under the tables.
+func (r *Report) legend() []legendEntry {
+	var out []legendEntry
+	for _, name := range r.usedScenarios() {
+		out = append(out, legendEntry{name, Description(name)})
+	}
+	if hasHTTP(r) {
+		for _, t := range httpTargets {
+			out = append(out, legendEntry{t, HTTPDescription(t)})
+		}
+	}
+	return out
 }
