@@ -3,6 +3,8 @@ package policy
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/flintfaas/flint/internal/ascii"
 )
 
 // A pattern's wildcards: '*' matches any run of characters (including none,
@@ -41,7 +43,7 @@ type glob struct {
 // (ASCII only) and matching ignores ASCII case.
 func compileGlob(p string, fold bool) glob {
 	if fold {
-		p = lowerASCII(p)
+		p = ascii.LowerString(p)
 	}
 	p = collapseStars(p)
 	g := glob{fold: fold}
@@ -241,20 +243,4 @@ func equalFoldLower(s, lower string) bool {
 		}
 	}
 	return true
-}
-
-// lowerASCII lowers the ASCII letters of s, leaving other bytes alone.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

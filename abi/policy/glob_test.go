@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/flintfaas/flint/internal/ascii"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -154,23 +155,10 @@ func TestGlobFold(t *testing.T) {
 	for range 3000 {
 		p := randString(rng.IntN(8))
 		g := compileGlob(p, true)
-		exact := compileGlob(lowerASCII(p), false)
+		exact := compileGlob(ascii.LowerString(p), false)
 		for range 20 {
 			s := strings.ReplaceAll(strings.ReplaceAll(randString(rng.IntN(10)), "*", "x"), "?", "y")
-			require.Equal(t, exact.match(lowerASCII(s)), g.match(s), "fold %q (kind %d) on %q", p, g.kind, s)
+			require.Equal(t, exact.match(ascii.LowerString(s)), g.match(s), "fold %q (kind %d) on %q", p, g.kind, s)
 		}
-	}
-}
-
-func TestLowerASCII(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{name: "already lower", in: "abc", want: "abc"},
-		{name: "upper", in: "AbC", want: "abc"},
-		{name: "non-ASCII untouched", in: "ÀB", want: "Àb"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, lowerASCII(tt.in))
-		})
 	}
 }

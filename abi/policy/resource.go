@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/flintfaas/flint/internal/ascii"
 )
 
 // Limits on resource patterns. They bound the work a single check can do and
@@ -372,7 +374,7 @@ func compileURL(r string) (*urlPattern, string) {
 	}
 	return &urlPattern{
 		https: https,
-		host:  compileGlob(trimDefaultPort(lowerASCII(host), https), true),
+		host:  compileGlob(trimDefaultPort(ascii.LowerString(host), https), true),
 		path:  compileGlob(p, false),
 		tail:  compileGlob(p[1:], false),
 	}, ""

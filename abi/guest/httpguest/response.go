@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/flintfaas/flint/internal/mediatype"
 )
 
 // recorder is the http.ResponseWriter a handler writes to: it keeps the
@@ -105,7 +106,7 @@ func (w *recorder) result() ([]byte, error) {
 		}
 		r.Headers[name] = cleanValue(strings.Join(values, ", "))
 	}
-	if len(body) == 0 || isText(w.sent.Get("Content-Type"), body) {
+	if len(body) == 0 || mediatype.IsText(w.sent.Get("Content-Type"), body) {
 		r.Body = string(body)
 	} else {
 		r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
@@ -141,54 +142,4 @@ func cleanValue(v string) string {
 		}
 	}
 	return string(b)
-}
-
-// isText reports whether a body of this Content-Type is sent as a JSON
-// string rather than base64: its media type is text and the body is valid
-// UTF-8. It is the rule of the gateway's package urlevent (IsText), kept
-// in step by a test there, since a guest package may not import the host
-// side.
-func isText(contentType string, body []byte) bool {
-	if !utf8.Valid(body) {
-		return false
-	}
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = asciiLower(strings.Trim(mt, " \t"))
-	typ, sub, ok := strings.Cut(mt, "/")
-	if !ok || typ == "" || sub == "" {
-		return false
-	}
-	if typ == "text" {
-		return true
-	}
-	if typ != "application" {
-		return false
-	}
-	if (strings.HasSuffix(sub, "+json") && len(sub) > len("+json")) || (strings.HasSuffix(sub, "+xml") && len(sub) > len("+xml")) {
-		return true
-	}
-	switch sub {
-	case "json", "javascript", "ecmascript", "xml", "x-www-form-urlencoded",
-		"graphql", "yaml", "x-yaml", "x-ndjson":
-		return true
-	}
-	return false
-}
-
-// asciiLower lowers ASCII letters only, as media types are compared (and
-// as the gateway compares them: strings.ToLower would also fold the Kelvin
-// sign to "k").
-func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

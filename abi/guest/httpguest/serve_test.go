@@ -211,30 +211,3 @@ func TestServeNilContext(t *testing.T) {
 	_, err := Serve(nil, h, []byte(`{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}}}`))
 	require.NoError(t, err)
 }
-
-func TestIsText(t *testing.T) {
-	tests := []struct {
-		contentType string
-		body        string
-		want        bool
-	}{
-		{"text/plain", "x", true},
-		{"Text/HTML; charset=utf-8", "<p>", true},
-		{" application/json ", "{}", true},
-		{"application/problem+json", "{}", true},
-		{"application/atom+XML", "<a/>", true},
-		{"application/x-www-form-urlencoded", "a=1", true},
-		{"application/+json", "{}", false},
-		{"image/svg+xml", "<svg/>", false},
-		{"application/octet-stream", "x", false},
-		{"", "x", false},
-		{"text/plain", "\xff", false},
-		{"text", "x", false},
-		{"application/\u212aml", "x", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.contentType, func(t *testing.T) {
-			assert.Equal(t, tt.want, isText(tt.contentType, []byte(tt.body)))
-		})
-	}
-}

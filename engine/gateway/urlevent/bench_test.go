@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/flintfaas/flint/internal/mediatype"
 )
 
 // browserGET is a request as a browser sends it: 13 headers, cookies and a
@@ -114,7 +116,7 @@ func eventViaMaps(r Request) ([]byte, error) {
 			"time": r.Time.UTC().Format(timeLayout), "timeEpoch": r.Time.UnixMilli(),
 		},
 	}
-	if IsText(contentType, r.Body) {
+	if mediatype.IsText(contentType, r.Body) {
 		ev["body"], ev["isBase64Encoded"] = string(r.Body), false
 	} else {
 		ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(r.Body), true

@@ -47,10 +47,11 @@
 //
 // # Text and binary bodies
 //
-// Lambda base64-encodes a body unless it is text. The rule here, shared
-// with the Go guest SDK's package httpguest for responses, is: a body is
-// sent as a JSON string when its Content-Type is text and the body is valid
-// UTF-8, and base64-encoded (isBase64Encoded true) otherwise. Text content
+// Lambda base64-encodes a body unless it is text. The rule here, which the
+// Go guest SDK's package httpguest applies to responses through the same
+// code (the module's internal/mediatype), is: a body is sent as a JSON
+// string when its Content-Type is text and the body is valid UTF-8, and
+// base64-encoded (isBase64Encoded true) otherwise. Text content
 // types are text/*, application/json, application/javascript,
 // application/ecmascript, application/xml, application/x-www-form-urlencoded,
 // application/graphql, application/yaml, application/x-yaml,

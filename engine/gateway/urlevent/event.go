@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/flintfaas/flint/internal/ascii"
+	"github.com/flintfaas/flint/internal/mediatype"
 )
 
 // Header is one HTTP header field. A request's or a response's headers are
@@ -107,24 +110,24 @@ func Event(r Request) ([]byte, error) {
 		switch {
 		case h.Name == "":
 			continue
-		case equalFold(h.Name, "cookie"):
+		case ascii.EqualFold(h.Name, "cookie"):
 			haveCookies = haveCookies || hasCookie(h.Value)
 			continue
-		case equalFold(h.Name, "content-type"):
+		case ascii.EqualFold(h.Name, "content-type"):
 			if !haveType {
 				contentType, haveType = h.Value, true
 			}
-		case equalFold(h.Name, "user-agent"):
+		case ascii.EqualFold(h.Name, "user-agent"):
 			if !haveUserAgent {
 				userAgent, haveUserAgent = h.Value, true
 			}
-		case equalFold(h.Name, "host"):
+		case ascii.EqualFold(h.Name, "host"):
 			haveHost = true
 		}
 		idx = append(idx, i)
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
-		return compareFold(r.Headers[a].Name, r.Headers[b].Name)
+		return ascii.CompareFold(r.Headers[a].Name, r.Headers[b].Name)
 	})
 	if r.UserAgent != "" {
 		userAgent = r.UserAgent
@@ -143,7 +146,7 @@ func Event(r Request) ([]byte, error) {
 		b = append(b, `,"cookies":[`...)
 		first := true
 		for _, h := range r.Headers {
-			if h.Name != "" && equalFold(h.Name, "cookie") {
+			if h.Name != "" && ascii.EqualFold(h.Name, "cookie") {
 				b, first = appendCookies(b, h.Value, first)
 			}
 		}
@@ -154,7 +157,7 @@ func Event(r Request) ([]byte, error) {
 	hostPending := !haveHost && r.Host != ""
 	for i := 0; i < len(idx); {
 		name := r.Headers[idx[i]].Name
-		if hostPending && compareFold(name, "host") > 0 {
+		if hostPending && ascii.CompareFold(name, "host") > 0 {
 			b = appendHostHeader(b, r.Host, i == 0)
 			hostPending = false
 		}
@@ -166,7 +169,7 @@ func Event(r Request) ([]byte, error) {
 		b = append(b, `":"`...)
 		b = appendStringContent(b, r.Headers[idx[i]].Value)
 		j := i + 1
-		for ; j < len(idx) && equalFold(r.Headers[idx[j]].Name, name); j++ {
+		for ; j < len(idx) && ascii.EqualFold(r.Headers[idx[j]].Name, name); j++ {
 			b = append(b, ',')
 			b = appendStringContent(b, r.Headers[idx[j]].Value)
 		}
@@ -224,7 +227,7 @@ func Event(r Request) ([]byte, error) {
 	switch {
 	case len(r.Body) == 0:
 		b = append(b, `,"isBase64Encoded":false}`...)
-	case haveType && IsText(contentType, r.Body):
+	case haveType && mediatype.IsText(contentType, r.Body):
 		b = append(b, `,"body":`...)
 		// A view, not a copy: appendString only reads it.
 		b = appendString(b, unsafe.String(unsafe.SliceData(r.Body), len(r.Body)))
@@ -265,7 +268,7 @@ func appendCookies(b []byte, v string, first bool) ([]byte, bool) {
 		} else {
 			c, v = v, ""
 		}
-		if c = trimOWS(c); c == "" {
+		if c = strings.Trim(c, " \t"); c == "" {
 			continue
 		}
 		if !first {

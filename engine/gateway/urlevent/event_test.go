@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flintfaas/flint/internal/ascii"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -140,7 +141,7 @@ func TestEventFields(t *testing.T) {
 			assert.Equal(t, tt.req.Body, ev.body(t), "body")
 			assert.NotContains(t, ev.Headers, "cookie")
 			for name := range ev.Headers {
-				assert.Equal(t, lowerString(name), name, "header names are lower case")
+				assert.Equal(t, ascii.LowerString(name), name, "header names are lower case")
 			}
 		})
 	}
@@ -179,14 +180,6 @@ func (ev *decodedEvent) body(t testing.TB) []byte {
 	var b []byte
 	require.NoError(t, json.Unmarshal([]byte(`"`+*ev.Body+`"`), &b), "base64")
 	return b
-}
-
-func lowerString(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		b[i] = lower(c)
-	}
-	return string(b)
 }
 
 func TestEventDetails(t *testing.T) {
@@ -290,44 +283,6 @@ func TestEventInvalid(t *testing.T) {
 			require.True(t, errors.As(err, &re))
 			assert.Equal(t, tt.wantField, re.Field)
 			assert.Contains(t, err.Error(), "urlevent: invalid request: "+tt.wantField+": ")
-		})
-	}
-}
-
-func TestIsText(t *testing.T) {
-	tests := []struct {
-		contentType string
-		body        string
-		want        bool
-	}{
-		{"text/plain", "x", true},
-		{"text/html; charset=utf-8", "<p>", true},
-		{"TEXT/CSV", "a,b", true},
-		{"application/json", "{}", true},
-		{"application/JSON;charset=UTF-8", "{}", true},
-		{"application/javascript", "f()", true},
-		{"application/xml", "<a/>", true},
-		{"application/atom+xml", "<a/>", true},
-		{"application/vnd.api+json", "{}", true},
-		{"application/x-www-form-urlencoded", "a=1", true},
-		{"application/graphql", "{ a }", true},
-		{"application/x-ndjson", "{}\n", true},
-		{"text/plain", "caf\xe9", false},
-		{"text/plain", "", true},
-		{"", "x", false},
-		{"application/octet-stream", "x", false},
-		{"image/png", "x", false},
-		{"image/svg+xml", "<svg/>", false},
-		{"application/+json", "{}", false},
-		{"multipart/form-data; boundary=x", "--x", false},
-		{"text", "x", false},
-		{"text/", "x", false},
-		{"/plain", "x", false},
-		{"application/jsonx", "{}", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.contentType+"|"+tt.body, func(t *testing.T) {
-			assert.Equal(t, tt.want, IsText(tt.contentType, []byte(tt.body)))
 		})
 	}
 }

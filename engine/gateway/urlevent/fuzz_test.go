@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/flintfaas/flint/internal/ascii"
 )
 
 // Whatever the request holds, Event returns a *RequestError or an event
@@ -52,7 +54,7 @@ func FuzzEvent(f *testing.F) {
 			t.Fatalf("a body that is not UTF-8 was sent as text")
 		}
 		for k := range ev.Headers {
-			if k == "cookie" || k != lowerString(k) {
+			if k == "cookie" || k != ascii.LowerString(k) {
 				t.Fatalf("header %q in the event", k)
 			}
 		}

@@ -3,6 +3,8 @@ package urlevent
 import (
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/flintfaas/flint/internal/ascii"
 )
 
 // The JSON string helpers below are hand-written because they run on every
@@ -76,13 +78,13 @@ func appendLowerContent(dst []byte, s string) []byte {
 			// Rare in a header name (it is not a token): lower a copy.
 			b := []byte(s)
 			for j, c := range b {
-				b[j] = lower(c)
+				b[j] = ascii.Lower(c)
 			}
 			return appendStringContent(dst, string(b))
 		}
 	}
 	for i := 0; i < len(s); i++ {
-		dst = append(dst, lower(s[i]))
+		dst = append(dst, ascii.Lower(s[i]))
 	}
 	return dst
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/guest/httpguest"
 	"github.com/flintfaas/flint/engine/gateway/urlevent"
+	"github.com/flintfaas/flint/internal/mediatype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -154,7 +155,7 @@ func TestRoundTripTextRule(t *testing.T) {
 
 			resp, raw := roundTrip(t, r, echo)
 			assert.Equal(t, event.IsBase64Encoded, raw["isBase64Encoded"], "Content-Type %q, body %q", ct, b)
-			assert.Equal(t, !urlevent.IsText(ct, []byte(b)), event.IsBase64Encoded, "Content-Type %q, body %q", ct, b)
+			assert.Equal(t, !mediatype.IsText(ct, []byte(b)), event.IsBase64Encoded, "Content-Type %q, body %q", ct, b)
 			assert.Equal(t, b, string(resp.Body))
 		}
 	}
