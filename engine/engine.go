@@ -17,6 +17,7 @@ import (
 	"github.com/flintfaas/flint/engine/pool"
 	"github.com/flintfaas/flint/engine/queue"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -336,7 +337,7 @@ func (e *Engine) install(ctx context.Context, f Function, code []byte, adjust fu
 	}
 	rev := revision{
 		Version: LatestVersion, CodeSHA256: digest, CodeSize: len(code), Config: configOf(f),
-		RevisionID: newRequestID(), LastModified: time.Now().UTC(),
+		RevisionID: uuid.New(), LastModified: time.Now().UTC(),
 	}
 
 	fn, created := e.functionForDeploy(f.Name, rev)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
 )
 
 // The store's bucket of function records, one JSON document per function.
@@ -329,7 +330,7 @@ func (e *Engine) SetAlias(ctx context.Context, function string, a Alias) (Alias,
 			return Alias{}, invalid("alias %s: the additional version must differ from the primary", a.Name)
 		}
 	}
-	a.RevisionID = newRequestID()
+	a.RevisionID = uuid.New()
 	_, err := e.updateRecord(ctx, function, func(rec *functionRecord) error {
 		for _, v := range []string{a.FunctionVersion, a.AdditionalVersion} {
 			if v == "" {

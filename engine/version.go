@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine/pool"
+	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -81,7 +82,7 @@ func (v *version) dropLogs(logs []byte) {
 // invoke runs one invocation on an instance of v.
 func (v *version) invoke(ctx context.Context, payload []byte, depth int, requestID string) (*Result, error) {
 	if requestID == "" {
-		requestID = newRequestID()
+		requestID = uuid.New()
 	}
 	in, start, err := v.pool.Get(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
 )
 
 // DeadLetter is a failed event kept in the dead-letter store: what was
@@ -225,7 +226,7 @@ func (q *Queue) Redrive(ctx context.Context, id string) (requestID string, err e
 	if d.Condition == ConditionMalformed || checkTarget(d.Function) != nil {
 		return "", fmt.Errorf("%w: %s has no function to invoke (%s)", ErrNotRedrivable, id, d.Condition)
 	}
-	ev := &event{RequestID: newRequestID(), Target: d.Function, Payload: d.Payload, Enqueued: q.cfg.Now()}
+	ev := &event{RequestID: uuid.New(), Target: d.Function, Payload: d.Payload, Enqueued: q.cfg.Now()}
 	if err := q.enqueue(ctx, ev); err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -171,7 +172,7 @@ func TestRedrive(t *testing.T) {
 func TestDeadLetterWrittenOnce(t *testing.T) {
 	clk := newClock(t0)
 	q := newQueue(t, Config{Invoke: newFakes(nil).Invoke, Now: clk.Now})
-	ev := &event{RequestID: newRequestID(), Target: "fn", Payload: []byte(`1`), Enqueued: t0}
+	ev := &event{RequestID: uuid.New(), Target: "fn", Payload: []byte(`1`), Enqueued: t0}
 	v := &verdict{Condition: ConditionRetriesExhausted, Time: t0, Attempts: 3, Error: newErrorInfo("E", "first")}
 	require.NoError(t, q.putDeadLetter(t.Context(), ev, v))
 	clk.Advance(time.Minute)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,7 +40,7 @@ func FuzzRecord(f *testing.F) {
 // FuzzDecodeEvent: a queue message body either decodes into an event that
 // encodes and decodes to itself, or is an error; never a panic.
 func FuzzDecodeEvent(f *testing.F) {
-	ev := &event{RequestID: newRequestID(), Target: "fn:1", Payload: []byte(`{}`), Enqueued: t0, Attempts: 1,
+	ev := &event{RequestID: uuid.New(), Target: "fn:1", Payload: []byte(`{}`), Enqueued: t0, Attempts: 1,
 		LastError: newErrorInfo("E", "m"), Pending: &verdict{Condition: ConditionSuccess, Time: t0}}
 	b, err := ev.encode()
 	require.NoError(f, err)

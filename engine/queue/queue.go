@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
 )
 
 // Queue runs asynchronous invocations: Enqueue stores an event, workers
@@ -130,7 +131,7 @@ func (q *Queue) Enqueue(ctx context.Context, target string, payload []byte) (req
 	if len(payload) > MaxPayloadBytes {
 		return "", fmt.Errorf("%w: %d bytes, over %d", ErrPayloadTooLarge, len(payload), MaxPayloadBytes)
 	}
-	ev := &event{RequestID: newRequestID(), Target: target, Payload: payload, Enqueued: q.cfg.Now()}
+	ev := &event{RequestID: uuid.New(), Target: target, Payload: payload, Enqueued: q.cfg.Now()}
 	if err := q.enqueue(ctx, ev); err != nil {
 		return "", err
 	}
@@ -407,7 +408,7 @@ func (q *Queue) deliver(ctx context.Context, ev *event, v *verdict) error {
 		why = fmt.Sprintf("its record is %d bytes, over %d", len(rec), MaxPayloadBytes)
 	default:
 		child := &event{
-			RequestID: newRequestID(),
+			RequestID: uuid.New(),
 			Target:    dest.Function,
 			Payload:   rec,
 			Enqueued:  q.cfg.Now(),
