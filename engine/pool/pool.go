@@ -301,25 +301,33 @@ func (p *Pool[T]) PutFresh(item T) {
 
 func (p *Pool[T]) put(item T, fresh bool) {
 	p.mu.Lock()
-	e := entry[T]{item: item, since: p.epoch, fresh: fresh}
 	p.busy--
+	destroy := p.settleLocked(entry[T]{item: item, since: p.epoch, fresh: fresh})
+	p.mu.Unlock()
+	if destroy {
+		p.factory.Destroy(item, false)
+	}
+}
+
+// settleLocked places an instance that has just become free: it goes to
+// the first waiter if there is one, or joins the idle list. In a closed
+// pool it is counted retired instead, and settleLocked reports that the
+// caller must destroy it once p.mu is unlocked. Callers hold p.mu.
+func (p *Pool[T]) settleLocked(e entry[T]) (destroy bool) {
 	if p.closed {
 		p.stats.Retired++
 		p.checkDrainedLocked()
-		p.mu.Unlock()
-		p.factory.Destroy(item, false)
-		return
+		return true
 	}
 	if len(p.waiters) > 0 {
 		w := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		p.busy++
-		p.mu.Unlock()
-		w <- grant[T]{e: e}
-		return
+		w <- grant[T]{e: e} // buffered: never blocks
+		return false
 	}
 	p.idle = append(p.idle, e)
-	p.mu.Unlock()
+	return false
 }
 
 // Discard destroys a broken instance (trapped, timed out, over its memory
@@ -501,24 +509,12 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 			return err
 		}
 		p.stats.Prewarmed++
-		if p.closed {
-			p.stats.Retired++
-			p.checkDrainedLocked()
-			p.mu.Unlock()
+		destroy := p.settleLocked(entry[T]{item: item, since: p.epoch, fresh: true})
+		p.mu.Unlock()
+		if destroy {
 			p.factory.Destroy(item, false)
 			return nil
 		}
-		e := entry[T]{item: item, since: p.epoch, fresh: true}
-		if len(p.waiters) > 0 {
-			w := p.waiters[0]
-			p.waiters = p.waiters[1:]
-			p.busy++
-			p.mu.Unlock()
-			w <- grant[T]{e: e}
-			continue
-		}
-		p.idle = append(p.idle, e)
-		p.mu.Unlock()
 	}
 }
 
