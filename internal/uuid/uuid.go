@@ -3,30 +3,30 @@
 // "1b3c2f4e-9a0d-4c1e-8f2a-3d5e6b7c8d9e".
 package uuid
 
-import "math/rand/v2"
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
+)
 
 // New returns a random (version 4, RFC 9562 variant) UUID in its 36-byte
 // text form. math/rand/v2's generator is seeded from the OS and safe for
 // concurrent use; ids need to be unique, not secret.
 func New() string {
-	const hexdigits = "0123456789abcdef"
 	var b [16]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		b[i] = byte(hi >> (8 * i))
-		b[8+i] = byte(lo >> (8 * i))
-	}
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // variant 10
 	var s [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
-		}
-		s[j], s[j+1] = hexdigits[c>>4], hexdigits[c&0xf]
-		j += 2
-	}
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], b[10:16])
 	return string(s[:])
 }
