@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -128,53 +127,6 @@ func BenchmarkWarmInvoke(b *testing.B) {
 			deploy(b, eng, g, engine.Function{MinIdle: 1})
 			invokeLoop(b, eng, g.payload)
 		})
-	}
-}
-
-// BenchmarkPreInitialized invokes an instance the pool filler prepared
-// ahead and that has never served: the first call of a single-use
-// function with MinIdle 1. Waiting for the filler (and the used instance's
-// destroy) is outside the timing; compare with BenchmarkWarmInvoke.
-func BenchmarkPreInitialized(b *testing.B) {
-	for _, g := range guests() {
-		b.Run(g.name, func(b *testing.B) {
-			eng := newEngine(b, engine.Config{NoRecycle: true})
-			deploy(b, eng, g, engine.Function{SingleUse: true, MinIdle: 1})
-			ctx := context.Background()
-			before, _ := eng.Stats("fn")
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				b.StopTimer()
-				waitIdle(b, eng)
-				b.StartTimer()
-				res, err := eng.Invoke(ctx, "fn", g.payload)
-				if err != nil || res.FunctionError != nil || res.Cold {
-					b.Fatal(err, res.Err(), res.Cold)
-				}
-			}
-			b.StopTimer()
-			if st, _ := eng.Stats("fn"); st.ColdStarts != before.ColdStarts {
-				b.Fatalf("%d invocations started cold", st.ColdStarts-before.ColdStarts)
-			}
-		})
-	}
-}
-
-// waitIdle waits until the filler has an idle instance of fn ready.
-func waitIdle(b *testing.B, eng *engine.Engine) {
-	for i := 0; ; i++ {
-		st, err := eng.Stats("fn")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if st.Idle > 0 {
-			return
-		}
-		if i > 1e6 {
-			b.Fatalf("no idle instance: %+v", st)
-		}
-		runtime.Gosched()
 	}
 }
 
