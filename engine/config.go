@@ -243,11 +243,6 @@ type Function struct {
 	// SingleUse runs every invocation on a fresh instance, retired after
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. MinIdle instances are still prepared ahead.
-	// A used instance is reset to its snapshot when it can be (see
-	// Config.NoRecycle); otherwise it is destroyed (its shutdown hook run,
-	// then closed) after Invoke has returned, as Lambda's Shutdown phase
-	// follows the response. Until then it holds its place under
-	// MaxInstances and counts as busy.
 	SingleUse bool
 }
 

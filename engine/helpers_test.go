@@ -78,19 +78,6 @@ func stats(t testing.TB, eng *engine.Engine, name string) engine.Stats {
 	return s
 }
 
-// settle waits until none of the function's instances is busy: a retired
-// single-use instance is destroyed after Invoke returns, so its shutdown
-// hook's logs and the Retired count come a moment later.
-func settle(t testing.TB, eng *engine.Engine, name string) engine.Stats {
-	t.Helper()
-	var s engine.Stats
-	require.Eventually(t, func() bool {
-		s = stats(t, eng, name)
-		return s.Busy == 0
-	}, 10*time.Second, time.Millisecond, "instances of %s still busy", name)
-	return s
-}
-
 // logLine is one parsed line of Result.Logs.
 type logLine struct {
 	Time      time.Time

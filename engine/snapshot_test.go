@@ -407,7 +407,7 @@ func TestSnapshotRecycle(t *testing.T) {
 				s.check(t, res, prev, true)
 				prev = append(prev, res)
 			}
-			st := settle(t, eng, "mc")
+			st := stats(t, eng, "mc")
 			assert.Regexp(t, "^ready: .* mapped", st.Snapshot)
 			assert.Equal(t, tt.recycled, st.Recycled, "recycled")
 			assert.Equal(t, tt.coldStarts, st.ColdStarts, "cold starts")
@@ -460,7 +460,6 @@ func TestSnapshotRecycleWAT(t *testing.T) {
 				} else {
 					assert.Equal(t, want, got, m.name)
 				}
-				settle(t, eng, "cell")
 				logs, err := eng.Logs("cell", 0)
 				require.NoError(t, err)
 				n := 0

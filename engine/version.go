@@ -113,10 +113,7 @@ func (v *version) invoke(ctx context.Context, payload []byte, depth int, request
 	case broken:
 		v.pool.Discard(in)
 	default:
-		// The caller has its result; the shutdown hook and closing the
-		// instance need not delay it. The instance keeps its pool slot
-		// until Retire is done, and the pool's Close waits for it.
-		go v.pool.Retire(in)
+		v.pool.Retire(in)
 	}
 	v.record(res)
 	return res, nil

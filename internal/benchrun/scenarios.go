@@ -41,15 +41,13 @@ var descriptions = map[string]string{
 	ScenarioRestart: "a new engine over a data directory that already holds the function, its compiled code " +
 		"and its snapshot (a process restart): engine start, then the first invocation",
 	ScenarioCold: "a new instance per request, created and initialized on the request path " +
-		"(instantiate, start function, _initialize, flint_init), invoked, then destroyed once the result is back " +
-		"(no snapshot, no recycling)",
+		"(instantiate, start function, _initialize, flint_init), invoked, discarded (no snapshot, no recycling)",
 	ScenarioSnapshotCold: "a new instance per request, started from the version's snapshot " +
-		"(memory image mapped copy-on-write, no initializer runs), invoked, then destroyed once the result is back " +
-		"(no recycling)",
+		"(memory image mapped copy-on-write, no initializer runs), invoked, discarded (no recycling)",
 	ScenarioRecycled: "a fresh instance per request by recycling: after each call the instance is reset " +
 		"to the snapshot on the request path, and the next request takes it",
 	ScenarioPreInitialized: "an instance the pool filler prepared ahead (MinIdle 1), taken and invoked " +
-		"for its first and only call; destroying it and the refill happen after the result, outside the timing",
+		"for its first and only call; the refill happens outside the timing",
 	ScenarioWarm:        "an instance that has served before, invoked again: Flint's steady state",
 	ScenarioNative:      "the same work as a plain Go function call: the floor",
 	ScenarioWazeroNaive: "a hand-rolled wazero host on the same module: compiled once, then per request instantiate, _initialize, flint_init, handler, close",
