@@ -136,12 +136,20 @@ func BenchmarkParseResponse(b *testing.B) {
 		"statusCode": 200, "headers": map[string]string{"Content-Type": "image/png"},
 		"body": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x89, 'P', 'N', 'G'}, 16<<10)), "isBase64Encoded": true,
 	})
+	// An object without statusCode, as an echo function returns the
+	// event: the whole of it is the body.
+	inferredObject, _ := json.Marshal(map[string]any{
+		"version": "2.0", "rawPath": "/echo",
+		"headers": map[string]string{"content-type": "text/html; charset=utf-8", "user-agent": "Mozilla/5.0", "accept": "*/*"},
+		"body":    strings.Repeat("Hello, world! ", 70), "isBase64Encoded": false,
+	})
 	for _, bb := range []struct {
 		name    string
 		payload []byte
 	}{
 		{"structured-HTML-1KB", structured},
 		{"inferred-JSON", []byte(`{"message":"Hello, world!","items":[1,2,3],"ok":true}`)},
+		{"inferred-object-1KB", inferredObject},
 		{"base64-64KB", binary},
 	} {
 		b.Run(bb.name, func(b *testing.B) {

@@ -1,6 +1,7 @@
 package urlevent
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strconv"
 )
@@ -27,6 +28,13 @@ type Response struct {
 // maxShown bounds how much of a bad value an error message quotes.
 const maxShown = 64
 
+// statusCodeName and unicodeEscape are what ParseResponse looks for before
+// reading the members of an object.
+var (
+	statusCodeName = []byte(`"statusCode"`)
+	unicodeEscape  = []byte(`\u`)
+)
+
 // ParseResponse returns the HTTP response that payload, a function's
 // response to a function URL event, describes, following Lambda's rules as
 // the package documentation sets them out. Its error is a *ResponseError.
@@ -40,6 +48,13 @@ func ParseResponse(payload []byte) (Response, error) {
 			`; return a JSON value, or an object such as {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "..."}`}
 	}
 	if p[0] != '{' {
+		return inferred(payload), nil
+	}
+	// A member named statusCode needs those bytes in the payload, or a \u
+	// escape to spell them. Without either the response is inferred, and
+	// the members need not be read: the common case of a function that
+	// returns a plain object.
+	if !bytes.Contains(p, statusCodeName) && !bytes.Contains(p, unicodeEscape) {
 		return inferred(payload), nil
 	}
 

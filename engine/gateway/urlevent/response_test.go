@@ -55,6 +55,8 @@ func TestParseResponse(t *testing.T) {
 			Response{Status: 200, Headers: jsonType(), Body: []byte(`{"message":"Hello, world!","body":"x","headers":{"a":"b"}}`)}},
 		{"statusCode only nested", `{"inner":{"statusCode":500}}`, Response{Status: 200, Headers: jsonType(), Body: []byte(`{"inner":{"statusCode":500}}`)}},
 		{"StatusCode is another member", `{"StatusCode":500}`, Response{Status: 200, Headers: jsonType(), Body: []byte(`{"StatusCode":500}`)}},
+		{"statusCode only as a string", `{"message":"statusCode"}`, Response{Status: 200, Headers: jsonType(), Body: []byte(`{"message":"statusCode"}`)}},
+		{"a \\u escape, no statusCode", `{"name":"Jos\u00e9"}`, Response{Status: 200, Headers: jsonType(), Body: []byte(`{"name":"Jos\u00e9"}`)}},
 		{"verbatim, white space included", " [1, 2]\n", Response{Status: 200, Headers: jsonType(), Body: []byte(" [1, 2]\n")}},
 		{"empty", ``, Response{Status: 200}},
 		{"only white space", " \n", Response{Status: 200}},
