@@ -220,9 +220,10 @@ func (g *Gateway) configuration(info engine.FunctionInfo) FunctionConfiguration 
 	if len(info.Env) > 0 {
 		c.Environment = &Environment{Variables: info.Env}
 	}
-	c.SnapStart = &snapStartOut{ApplyOn: "PublishedVersions", OptimizationStatus: "On"}
 	if info.NoSnapshot {
 		c.SnapStart = &snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"}
+	} else {
+		c.SnapStart = &snapStartOut{ApplyOn: "PublishedVersions", OptimizationStatus: "On"}
 	}
 	return c
 }

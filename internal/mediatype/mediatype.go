@@ -7,17 +7,11 @@
 package mediatype
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/flintfaas/flint/internal/ascii"
 )
-
-// textSubtypes are the application/* subtypes that are text, besides any
-// ending in +json or +xml.
-var textSubtypes = [...]string{
-	"json", "javascript", "ecmascript", "xml", "x-www-form-urlencoded",
-	"graphql", "yaml", "x-yaml", "x-ndjson",
-}
 
 // IsText reports whether a body of this Content-Type is sent as a JSON
 // string rather than base64: its media type is text and the body is valid
@@ -36,26 +30,13 @@ func IsText(contentType string, body []byte) bool {
 // isTextType reports whether contentType (a Content-Type header value)
 // names a text media type. It does not allocate.
 func isTextType(contentType string) bool {
-	// The media type is everything before ";", without surrounding space.
-	end := len(contentType)
-	for i := 0; i < len(contentType); i++ {
-		if contentType[i] == ';' {
-			end = i
-			break
-		}
-	}
-	mt := trimOWS(contentType[:end])
-	slash := -1
-	for i := 0; i < len(mt); i++ {
-		if mt[i] == '/' {
-			slash = i
-			break
-		}
-	}
-	if slash <= 0 || slash == len(mt)-1 {
+	// The media type is everything before ";", without surrounding white
+	// space (HTTP's SP and HTAB).
+	mt, _, _ := strings.Cut(contentType, ";")
+	typ, sub, ok := strings.Cut(strings.Trim(mt, " \t"), "/")
+	if !ok || typ == "" || sub == "" {
 		return false
 	}
-	typ, sub := mt[:slash], mt[slash+1:]
 	if ascii.EqualFold(typ, "text") {
 		return true
 	}
@@ -65,21 +46,14 @@ func isTextType(contentType string) bool {
 	if ascii.HasSuffixFold(sub, "+json") || ascii.HasSuffixFold(sub, "+xml") {
 		return true
 	}
-	for _, s := range textSubtypes {
+	// The other application/* subtypes that are text.
+	for _, s := range [...]string{
+		"json", "javascript", "ecmascript", "xml", "x-www-form-urlencoded",
+		"graphql", "yaml", "x-yaml", "x-ndjson",
+	} {
 		if ascii.EqualFold(sub, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// trimOWS trims HTTP optional white space (SP, HTAB) from both ends.
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -239,7 +240,7 @@ func (v *Verifier) Verify(r Request) (Key, error) {
 // other than newlines (a request's method or header may hold a CR) and
 // non-ASCII bytes replaced by '?'.
 func printableLines(b []byte) string {
-	out := []byte(string(b))
+	out := bytes.Clone(b)
 	for i, c := range out {
 		if (c < ' ' && c != '\n') || c > '~' {
 			out[i] = '?'

@@ -28,13 +28,6 @@ type Response struct {
 // maxShown bounds how much of a bad value an error message quotes.
 const maxShown = 64
 
-// statusCodeName and unicodeEscape are what ParseResponse looks for before
-// reading the members of an object.
-var (
-	statusCodeName = []byte(`"statusCode"`)
-	unicodeEscape  = []byte(`\u`)
-)
-
 // ParseResponse returns the HTTP response that payload, a function's
 // response to a function URL event, describes, following Lambda's rules as
 // the package documentation sets them out. Its error is a *ResponseError.
@@ -54,7 +47,7 @@ func ParseResponse(payload []byte) (Response, error) {
 	// escape to spell them. Without either the response is inferred, and
 	// the members need not be read: the common case of a function that
 	// returns a plain object.
-	if !bytes.Contains(p, statusCodeName) && !bytes.Contains(p, unicodeEscape) {
+	if !bytes.Contains(p, []byte(`"statusCode"`)) && !bytes.Contains(p, []byte(`\u`)) {
 		return inferred(payload), nil
 	}
 
