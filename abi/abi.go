@@ -1,9 +1,11 @@
-// Package abi is Flint's host ABI: the "flint" host module that is a
-// function's only door out of its sandbox, the names and codes both sides
-// agree on, and the per-instance state the host functions act on.
+// Package abi is the contract of Flint's host ABI: the "flint" host
+// module's name and version, the exports a guest must and may have, and
+// the codes, fields, levels and limits both sides agree on. It holds no
+// implementation: the host side is the engine's (engine/internal/abihost)
+// and the Go guest side is abi/guest.
 //
-// SPEC.md in this folder is the contract; this package implements the host
-// side of it and abi/guest the Go guest side.
+// SPEC.md in this folder is the contract in full, from which a guest in
+// any language can be written; POLICY.md describes execution policies.
 package abi
 
 // Module and export names fixed by ABI v1.
@@ -123,3 +125,23 @@ func (l Level) String() string {
 	}
 	return "LEVEL?"
 }
+
+// Size limits the host enforces on single ABI calls, checked before
+// anything else: a longer argument fails with ErrnoTooLarge (error_set's)
+// or ErrnoInvalid (a capability call's).
+const (
+	// MaxErrorType caps error_set's type argument.
+	MaxErrorType = 256
+	// MaxErrorMessage caps error_set's message argument.
+	MaxErrorMessage = 64 << 10
+	// MaxStoreName caps a kv_* store name.
+	MaxStoreName = 64
+	// MaxKey caps a kv_* key (and kv_list's prefix and after).
+	MaxKey = 1024
+	// MaxTargetName caps fn_invoke's target.
+	MaxTargetName = 256
+	// MaxConfigName caps config_get's name.
+	MaxConfigName = 256
+	// MaxListLimit caps kv_list's limit.
+	MaxListLimit = 1000
+)

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/engine/gateway"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/gateway"
 	"github.com/valyala/fasthttp"
 )
 

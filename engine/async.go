@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/engine/internal/queue"
 )
 
 // DeadLetter is an asynchronous event that failed (or expired) with the

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -310,7 +310,7 @@ func TestAsyncDeadLettersAndRedrive(t *testing.T) {
 // An event older than its MaximumEventAge is not run again but sent to its
 // failure destination as EventAgeExceeded. The shortest age allowed is 60
 // seconds and the engine's clock cannot be moved, so that is tested in
-// engine/queue (TestEventAgeExceeded, with an injected clock); here, the
+// engine/internal/queue (TestEventAgeExceeded, with an injected clock); here, the
 // engine's checks of the settings.
 func TestEventInvokeConfigValidation(t *testing.T) {
 	ctx := context.Background()

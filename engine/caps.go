@@ -10,10 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flintfaas/flint/engine/internal/abihost"
+
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/policy"
-	"github.com/flintfaas/flint/engine/egress"
-	"github.com/flintfaas/flint/engine/sandboxfs"
+	"github.com/flintfaas/flint/engine/internal/egress"
+	"github.com/flintfaas/flint/engine/internal/sandboxfs"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
@@ -22,7 +24,7 @@ import (
 // kvBucketPrefix keeps guest stores apart from the engine's own buckets.
 const kvBucketPrefix = "kv/"
 
-// caps is one instance's abi.Capabilities: where the calls its policy
+// caps is one instance's abihost.Capabilities: where the calls its policy
 // allowed go. The abi package has checked the policy before any of these
 // runs.
 type caps struct {
@@ -30,7 +32,7 @@ type caps struct {
 	depth int // the running invocation's depth of nested fn_invoke calls
 }
 
-var _ abi.Capabilities = (*caps)(nil)
+var _ abihost.Capabilities = (*caps)(nil)
 
 func (c *caps) engine() *Engine { return c.in.v.engine }
 
@@ -69,16 +71,16 @@ func (c *caps) bucket(name string) (store.Bucket, error) {
 func storeError(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return abi.Errorf(abi.ErrnoNotFound, "not found")
+		return abihost.Errorf(abi.ErrnoNotFound, "not found")
 	case errors.Is(err, store.ErrTooLarge):
-		return abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+		return abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
 	case errors.Is(err, store.ErrInvalidName), errors.Is(err, store.ErrInvalidKey), errors.Is(err, store.ErrInvalidArgument):
-		return abi.Errorf(abi.ErrnoInvalid, "%v", err)
+		return abihost.Errorf(abi.ErrnoInvalid, "%v", err)
 	}
 	return err
 }
 
-// KVGet implements abi.Capabilities.
+// KVGet implements abihost.Capabilities.
 func (c *caps) KVGet(ctx context.Context, name, key string) ([]byte, error) {
 	b, err := c.bucket(name)
 	if err != nil {
@@ -91,7 +93,7 @@ func (c *caps) KVGet(ctx context.Context, name, key string) ([]byte, error) {
 	return v, nil
 }
 
-// KVPut implements abi.Capabilities.
+// KVPut implements abihost.Capabilities.
 func (c *caps) KVPut(ctx context.Context, name, key string, value []byte) error {
 	b, err := c.bucket(name)
 	if err != nil {
@@ -100,7 +102,7 @@ func (c *caps) KVPut(ctx context.Context, name, key string, value []byte) error 
 	return storeError(b.Put(ctx, key, value))
 }
 
-// KVDelete implements abi.Capabilities.
+// KVDelete implements abihost.Capabilities.
 func (c *caps) KVDelete(ctx context.Context, name, key string) error {
 	b, err := c.bucket(name)
 	if err != nil {
@@ -109,7 +111,7 @@ func (c *caps) KVDelete(ctx context.Context, name, key string) error {
 	return storeError(b.Delete(ctx, key))
 }
 
-// KVList implements abi.Capabilities.
+// KVList implements abihost.Capabilities.
 func (c *caps) KVList(ctx context.Context, name, prefix, after string, limit int) ([]string, bool, error) {
 	b, err := c.bucket(name)
 	if err != nil {
@@ -122,7 +124,7 @@ func (c *caps) KVList(ctx context.Context, name, prefix, after string, limit int
 	return keys, more, nil
 }
 
-// Fetch implements abi.Capabilities. A private or loopback address is
+// Fetch implements abihost.Capabilities. A private or loopback address is
 // reachable only when the engine allows private networks and the policy
 // names the host literally.
 func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL) error) (*http.Response, error) {
@@ -147,7 +149,7 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 			return e.cfg.AllowPrivateNetworks && strings.EqualFold(hop.Hostname(), host) && pol.NamesHost(policyHost(hop))
 		},
 	})
-	var he *abi.HostError
+	var he *abihost.HostError
 	switch {
 	case err == nil:
 		return resp, nil
@@ -160,13 +162,13 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 		}
 		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": denied: "+reason))
 		c.Denied(policy.HTTPFetch, hop.String())
-		return nil, abi.Errorf(abi.ErrnoDenied, "%v", err)
+		return nil, abihost.Errorf(abi.ErrnoDenied, "%v", err)
 	case errors.Is(err, egress.ErrResponseTooLarge):
-		return nil, abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+		return nil, abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
 	case errors.Is(err, egress.ErrInvalidRequest):
-		return nil, abi.Errorf(abi.ErrnoInvalid, "%v", err)
+		return nil, abihost.Errorf(abi.ErrnoInvalid, "%v", err)
 	}
-	return nil, abi.Errorf(abi.ErrnoUnavailable, "%v", err)
+	return nil, abihost.Errorf(abi.ErrnoUnavailable, "%v", err)
 }
 
 // policyHost is u's host as a policy's http patterns name it (see
@@ -180,12 +182,12 @@ func policyHost(u *url.URL) string {
 	return host
 }
 
-// Invoke implements abi.Capabilities: a synchronous invocation one level
+// Invoke implements abihost.Capabilities: a synchronous invocation one level
 // deeper, within the caller's deadline.
-func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abi.InvokeResult, error) {
+func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abihost.InvokeResult, error) {
 	e := c.engine()
 	if c.depth+1 > e.cfg.MaxInvokeDepth {
-		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoLimit,
+		return abihost.InvokeResult{}, abihost.Errorf(abi.ErrnoLimit,
 			"invocation depth limit (%d) reached invoking %s: a recursive loop?", e.cfg.MaxInvokeDepth, target)
 	}
 	ctx, cancel := c.withDeadline(ctx)
@@ -194,30 +196,30 @@ func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abi.I
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrFunctionNotFound):
-		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoNotFound, "%v", err)
+		return abihost.InvokeResult{}, abihost.Errorf(abi.ErrnoNotFound, "%v", err)
 	case errors.Is(err, ErrPayloadTooLarge):
-		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoTooLarge, "%v", err)
+		return abihost.InvokeResult{}, abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
 	case errors.Is(err, ErrThrottled), errors.Is(err, ErrClosed):
-		return abi.InvokeResult{}, abi.Errorf(abi.ErrnoUnavailable, "%v", err)
+		return abihost.InvokeResult{}, abihost.Errorf(abi.ErrnoUnavailable, "%v", err)
 	default:
-		return abi.InvokeResult{}, err
+		return abihost.InvokeResult{}, err
 	}
 	if fe := res.FunctionError; fe != nil {
-		return abi.InvokeResult{Failed: true, ErrorType: fe.Type, ErrorMessage: fe.Message}, nil
+		return abihost.InvokeResult{Failed: true, ErrorType: fe.Type, ErrorMessage: fe.Message}, nil
 	}
-	return abi.InvokeResult{Payload: res.Payload}, nil
+	return abihost.InvokeResult{Payload: res.Payload}, nil
 }
 
-// Config implements abi.Capabilities.
+// Config implements abihost.Capabilities.
 func (c *caps) Config(_ context.Context, name string) (string, error) {
 	v, ok := c.engine().cfg.Parameters[name]
 	if !ok {
-		return "", abi.Errorf(abi.ErrnoNotFound, "no configuration value %q", name)
+		return "", abihost.Errorf(abi.ErrnoNotFound, "no configuration value %q", name)
 	}
 	return v, nil
 }
 
-// Denied implements abi.Capabilities.
+// Denied implements abihost.Capabilities.
 func (c *caps) Denied(policy.Action, string) { c.in.v.denials.Add(1) }
 
 // mounts returns the instance's file system configuration: the engine's

@@ -10,7 +10,7 @@ import (
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/policy"
-	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/tetratelabs/wazero"
 )

@@ -12,10 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flintfaas/flint/engine/internal/abihost"
+
 	"github.com/flintfaas/flint/abi"
-	"github.com/flintfaas/flint/engine/egress"
-	"github.com/flintfaas/flint/engine/pool"
-	"github.com/flintfaas/flint/engine/queue"
+	"github.com/flintfaas/flint/engine/internal/egress"
+	"github.com/flintfaas/flint/engine/internal/pool"
+	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
@@ -146,7 +148,7 @@ func (e *Engine) defineHost(ctx context.Context) error {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
 		return fmt.Errorf("engine: define WASI: %w", err)
 	}
-	if err := abi.Instantiate(ctx, e.runtime); err != nil {
+	if err := abihost.Instantiate(ctx, e.runtime); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.hostFuncs = map[string]map[string]api.FunctionDefinition{}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/internal/wasmbin"
 	"github.com/flintfaas/flint/internal/testguest"
-	"github.com/flintfaas/flint/internal/wasmbin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

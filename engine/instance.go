@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flintfaas/flint/engine/internal/abihost"
+
 	"github.com/flintfaas/flint/abi"
-	"github.com/flintfaas/flint/internal/wasmbin"
+	"github.com/flintfaas/flint/engine/internal/wasmbin"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
@@ -26,7 +28,7 @@ type instance struct {
 	handler   api.Function
 	shutdown  api.Function
 	stack     [1]uint64 // reused for every call: no per-call allocation
-	state     abi.State
+	state     abihost.State
 	logs      *logBuffer
 	alloc     allocator
 	call      *callContext
@@ -148,7 +150,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 	e := v.engine
 	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes), snap: snap, snapshotting: snapshotting}
 	in.caps = caps{in: in}
-	in.state = abi.State{
+	in.state = abihost.State{
 		FunctionName:    v.name,
 		FunctionVersion: v.version,
 		MaxOutput:       e.cfg.MaxResponseBytes,
@@ -167,13 +169,13 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 		in.alloc.initial = v.mod.image
 	}
 	// The state goes outermost: host functions look it up on every call.
-	parent := abi.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
+	parent := abihost.WithState(experimental.WithMemoryAllocator(context.Background(), &in.alloc), &in.state)
 	in.call = &callContext{parent: parent, done: make(chan struct{})}
 	timedOut := func() { in.call.kill(context.DeadlineExceeded) }
 	in.watch = newWatchdog(e.start, in.call.killer(context.DeadlineExceeded))
 
 	start := time.Now()
-	in.state.Phase = abi.PhaseInit
+	in.state.Phase = abihost.PhaseInit
 	in.phase = time.AfterFunc(e.cfg.InitTimeout, timedOut)
 	in.watchContext(ctx)
 	fe := in.init(v)
@@ -181,7 +183,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 	if killed := in.endCall(); killed && fe == nil {
 		fe = in.failure(context.DeadlineExceeded)
 	}
-	in.state.Phase = abi.PhaseIdle
+	in.state.Phase = abihost.PhaseIdle
 	in.initDuration = time.Since(start)
 	if fe != nil {
 		ie := &initError{
@@ -318,11 +320,11 @@ func (in *instance) resettable() bool {
 // runInitHook runs flint_init on a reset instance, under the init
 // timeout; false when it fails (the instance is then discarded).
 func (in *instance) runInitHook() bool {
-	in.state.Phase = abi.PhaseInit
+	in.state.Phase = abihost.PhaseInit
 	in.phase.Reset(in.v.engine.cfg.InitTimeout)
 	err := in.mod.ExportedFunction(abi.InitExport).CallWithStack(in.call, in.stack[:])
 	in.phase.Stop()
-	in.state.Phase = abi.PhaseIdle
+	in.state.Phase = abihost.PhaseIdle
 	ok := err == nil && int32(in.stack[0]) == abi.StatusOK && in.call.Err() == nil
 	in.state.Reset()
 	return ok
@@ -390,7 +392,7 @@ func (in *instance) endCall() (killed bool) {
 // instance is broken and must be discarded.
 func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *Result) (broken bool) {
 	s := &in.state
-	s.Phase = abi.PhaseInvoke
+	s.Phase = abihost.PhaseInvoke
 	in.caps.depth = depth
 	s.Input = payload
 	s.RequestID = res.RequestID
@@ -443,7 +445,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 	res.Logs = in.logs.take()
 	in.logs.reqID = ""
 	s.Reset()
-	s.Phase = abi.PhaseIdle
+	s.Phase = abihost.PhaseIdle
 	return broken || killed
 }
 
@@ -465,7 +467,7 @@ func (in *instance) errorMessage(def string) string {
 // killed (timeout or cancellation), over the memory cap, exited, trapped.
 func (in *instance) failure(err error) *FunctionError {
 	phase := "invocation"
-	if in.state.Phase == abi.PhaseInit {
+	if in.state.Phase == abihost.PhaseInit {
 		phase = "init"
 	}
 	if killErr := in.call.Err(); killErr != nil {
@@ -473,7 +475,7 @@ func (in *instance) failure(err error) *FunctionError {
 			return unhandled(ErrCanceled, ErrorTypeCanceled, "%s canceled by the caller", phase)
 		}
 		limit := in.v.cfg.Timeout
-		if in.state.Phase == abi.PhaseInit {
+		if in.state.Phase == abihost.PhaseInit {
 			limit = in.v.engine.cfg.InitTimeout
 		}
 		return unhandled(ErrTimeout, ErrorTypeTimeout, "%s timed out after %.2f seconds", phase, limit.Seconds())
@@ -516,11 +518,11 @@ func (in *instance) destroy(broken bool) {
 		return
 	}
 	if !broken && in.shutdown != nil && !in.skipShutdown && !in.mod.IsClosed() {
-		in.state.Phase = abi.PhaseShutdown
+		in.state.Phase = abihost.PhaseShutdown
 		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
 		_ = in.shutdown.CallWithStack(in.call, in.stack[:])
 		in.phase.Stop()
-		in.state.Phase = abi.PhaseIdle
+		in.state.Phase = abihost.PhaseIdle
 	}
 	in.v.dropLogs(in.logs.take())
 	_ = in.mod.Close(context.Background())
@@ -538,11 +540,11 @@ func (in *instance) recycle(broken bool) bool {
 		return false
 	}
 	if !broken && in.shutdown != nil {
-		in.state.Phase = abi.PhaseShutdown
+		in.state.Phase = abihost.PhaseShutdown
 		in.phase.Reset(in.v.engine.cfg.ShutdownTimeout)
 		err := in.shutdown.CallWithStack(in.call, in.stack[:])
 		in.phase.Stop()
-		in.state.Phase = abi.PhaseIdle
+		in.state.Phase = abihost.PhaseIdle
 		in.skipShutdown = true
 		in.v.dropLogs(in.logs.take())
 		if err != nil || in.call.Err() != nil {

@@ -39,7 +39,7 @@ func newLogBuffer(limit int) *logBuffer {
 	return l
 }
 
-// Log implements abi.Logger.
+// Log implements abihost.Logger.
 func (l *logBuffer) Log(level abi.Level, msg []byte) {
 	l.line(level.String(), msg, true)
 }

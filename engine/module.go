@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/flintfaas/flint/abi"
-	"github.com/flintfaas/flint/internal/wasmbin"
+	"github.com/flintfaas/flint/engine/internal/wasmbin"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/flintfaas/flint/engine/pool"
+	"github.com/flintfaas/flint/engine/internal/pool"
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 )

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/abi"
+	"github.com/flintfaas/flint/bench/runner"
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/internal/benchrun"
 	"github.com/urfave/cli/v2"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -34,7 +34,7 @@ func benchCommand() *cli.Command {
 			"compile, restart, cold, snapshot-cold, recycled, pre-initialized and warm, beside\n" +
 			"the same work as native Go (examples) and on other hosts: a hand-rolled wazero\n" +
 			"host and Extism's Go SDK. The output says what each row means.\n\n" +
-			"Examples (need a Flint source checkout): " + strings.Join(benchrun.Examples(), ", ") + ".\n\n" +
+			"Examples (need a Flint source checkout): " + strings.Join(runner.Examples(), ", ") + ".\n\n" +
 			"--concurrency adds throughput and tail latency with that many concurrent callers;\n" +
 			"--http adds the gateway (Invoke API, function URL) and a bare server, driven by wrk.\n" +
 			"-o json writes the report in the schema of bench/schema.json; --compare tells\n" +
@@ -45,7 +45,7 @@ func benchCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "example", Usage: "measure the built-in example `NAME` (repeatable)"},
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"},
 				Usage: "the event: inline `JSON`, @FILE to read a file, or - to read stdin (default: {\"name\":\"ana\"} for examples, {} for files)"},
-			&cli.DurationFlag{Name: "duration", Value: benchrun.DefaultDuration, Usage: "measure each scenario for `DURATION`"},
+			&cli.DurationFlag{Name: "duration", Value: runner.DefaultDuration, Usage: "measure each scenario for `DURATION`"},
 			&cli.IntFlag{Name: "iterations", Usage: "time each scenario for `N` operations instead of a duration"},
 			&cli.StringFlag{Name: "concurrency", Usage: "measure throughput with these numbers of concurrent callers, a `LIST` such as 1,8,64"},
 			&cli.BoolFlag{Name: "http", Usage: "also measure over HTTP with wrk at each --concurrency level (1 when not given)"},
@@ -54,7 +54,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "save", Usage: "also write the JSON report to `FILE`, for --compare later"},
 			&cli.BoolFlag{Name: "compare", Usage: "compare two JSON reports (each side: a file or a comma-separated list of runs)"},
 			&cli.DurationFlag{Name: "timeout", Value: engine.DefaultTimeout, Usage: "the longest one invocation may run, a `DURATION`"},
-			&cli.IntFlag{Name: "instances", Value: benchrun.DefaultInstances, Usage: "measure an idle instance's memory over `N` instances (0: skip)"},
+			&cli.IntFlag{Name: "instances", Value: runner.DefaultInstances, Usage: "measure an idle instance's memory over `N` instances (0: skip)"},
 			&cli.StringFlag{Name: "handler", Value: abi.DefaultHandler, Usage: "the `NAME` of the export to call (FILE.wasm only)"},
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` for FILE.wasm guests (repeatable)"},
 		},
@@ -65,7 +65,7 @@ func benchCommand() *cli.Command {
 
 // benchOptions is a validated "flint bench" command line.
 type benchOptions struct {
-	run       benchrun.Options
+	run       runner.Options
 	files     []string
 	examples  []string
 	handler   string
@@ -98,7 +98,7 @@ func parseBenchOptions(c *cli.Context) (*benchOptions, error) {
 	o.files = c.Args().Slice()
 	o.examples = c.StringSlice("example")
 	if len(o.files) == 0 && len(o.examples) == 0 {
-		return nil, benchUsage("give FILE.wasm or --example NAME (%s); see 'flint bench --help'", strings.Join(benchrun.Examples(), ", "))
+		return nil, benchUsage("give FILE.wasm or --example NAME (%s); see 'flint bench --help'", strings.Join(runner.Examples(), ", "))
 	}
 	if c.IsSet("duration") && c.IsSet("iterations") {
 		return nil, benchUsage("--duration and --iterations: give one")
@@ -127,7 +127,7 @@ func parseBenchOptions(c *cli.Context) (*benchOptions, error) {
 		return nil, err
 	}
 	o.env = env
-	o.run = benchrun.Options{
+	o.run = runner.Options{
 		Duration: c.Duration("duration"), Iterations: c.Int("iterations"), Concurrency: levels,
 		HTTP: c.Bool("http"), Timeout: c.Duration("timeout"), Instances: c.Int("instances"),
 	}
@@ -225,11 +225,11 @@ func benchAction(c *cli.Context) error {
 	}
 	v := buildVersions()
 	o.run.Guests = specs
-	o.run.Build = benchrun.Build{Version: v.flint, Commit: benchrun.Commit(), GoVersion: v.goVersion, Wazero: v.wazero}
+	o.run.Build = runner.Build{Version: v.flint, Commit: runner.Commit(), GoVersion: v.goVersion, Wazero: v.wazero}
 	o.run.Progress = bar.update
-	rep, err := benchrun.Run(ctx, o.run)
+	rep, err := runner.Run(ctx, o.run)
 	bar.stop()
-	var ge *benchrun.GuestError
+	var ge *runner.GuestError
 	switch {
 	case errors.As(err, &ge):
 		return benchUsage("%s", benchDeployReason(ge))
@@ -242,7 +242,7 @@ func benchAction(c *cli.Context) error {
 	if err := writeBench(c.App.Writer, o.format, rep); err != nil {
 		return internalErrorf("flint bench: write the report: %v", err)
 	}
-	if err := writeBenchFile(o.chart, func(w io.Writer) error { return benchrun.WriteChart(w, rep) }); err != nil {
+	if err := writeBenchFile(o.chart, func(w io.Writer) error { return runner.WriteChart(w, rep) }); err != nil {
 		return internalErrorf("flint bench: --chart: %v", err)
 	}
 	if err := writeBenchFile(o.save, func(w io.Writer) error { return benchJSON(w, rep) }); err != nil {
@@ -256,10 +256,10 @@ func benchAction(c *cli.Context) error {
 
 // benchGuests loads the modules to measure: files first, then examples
 // (building the Go ones).
-func benchGuests(ctx context.Context, o *benchOptions, bar *benchProgress) ([]benchrun.GuestSpec, error) {
-	var specs []benchrun.GuestSpec
+func benchGuests(ctx context.Context, o *benchOptions, bar *benchProgress) ([]runner.GuestSpec, error) {
+	var specs []runner.GuestSpec
 	for _, path := range o.files {
-		spec, err := benchrun.File(path)
+		spec, err := runner.File(path)
 		if err != nil {
 			return nil, benchUsage("%v", benchFileError(err))
 		}
@@ -268,9 +268,9 @@ func benchGuests(ctx context.Context, o *benchOptions, bar *benchProgress) ([]be
 	}
 	for _, name := range o.examples {
 		bar.update(0, "building "+name)
-		spec, err := benchrun.Example(ctx, name)
+		spec, err := runner.Example(ctx, name)
 		switch {
-		case errors.Is(err, benchrun.ErrUnknownExample), errors.Is(err, benchrun.ErrNoCheckout):
+		case errors.Is(err, runner.ErrUnknownExample), errors.Is(err, runner.ErrNoCheckout):
 			return nil, benchUsage("%v", err)
 		case ctx.Err() != nil:
 			return nil, internalErrorf("flint bench: interrupted")
@@ -300,7 +300,7 @@ func benchFileError(err error) error {
 }
 
 // benchDeployReason says why the engine refused a guest.
-func benchDeployReason(ge *benchrun.GuestError) string {
+func benchDeployReason(ge *runner.GuestError) string {
 	var me *engine.ModuleError
 	if !errors.As(ge.Err, &me) {
 		return ge.Error()
@@ -312,21 +312,21 @@ func benchDeployReason(ge *benchrun.GuestError) string {
 }
 
 // benchFailures lists what failed in the run, one phrase each.
-func benchFailures(rep *benchrun.Report) []string {
+func benchFailures(rep *runner.Report) []string {
 	var out []string
 	for _, g := range rep.Guests {
 		for _, s := range g.Scenarios {
-			if s.Status == benchrun.StatusFailed {
+			if s.Status == runner.StatusFailed {
 				out = append(out, fmt.Sprintf("%s/%s (%s)", g.Name, s.Name, s.Reason))
 			}
 		}
 		for _, l := range g.Concurrency {
-			if l.Status == benchrun.StatusFailed {
+			if l.Status == runner.StatusFailed {
 				out = append(out, fmt.Sprintf("%s at %d callers (%s)", g.Name, l.Concurrency, l.Reason))
 			}
 		}
 		for _, h := range g.HTTP {
-			if h.Status == benchrun.StatusFailed {
+			if h.Status == runner.StatusFailed {
 				out = append(out, fmt.Sprintf("%s %s at %d connections (%s)", g.Name, h.Target, h.Concurrency, h.Reason))
 			}
 		}
@@ -337,18 +337,18 @@ func benchFailures(rep *benchrun.Report) []string {
 	return out
 }
 
-func writeBench(w io.Writer, format string, rep *benchrun.Report) error {
+func writeBench(w io.Writer, format string, rep *runner.Report) error {
 	switch format {
 	case "json":
 		return benchJSON(w, rep)
 	case "markdown":
-		return benchrun.WriteMarkdown(w, rep)
+		return runner.WriteMarkdown(w, rep)
 	default:
-		return benchrun.WriteTable(w, rep)
+		return runner.WriteTable(w, rep)
 	}
 }
 
-func benchJSON(w io.Writer, rep *benchrun.Report) error {
+func benchJSON(w io.Writer, rep *runner.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -371,16 +371,16 @@ func writeBenchFile(f *os.File, write func(io.Writer) error) error {
 
 // benchCompare prints the change of every scenario between two reports.
 func benchCompare(c *cli.Context, o *benchOptions) error {
-	var sides [2]*benchrun.Report
+	var sides [2]*runner.Report
 	for i, arg := range o.compare {
-		r, err := benchrun.ReadReports(strings.Split(arg, ",")...)
+		r, err := runner.ReadReports(strings.Split(arg, ",")...)
 		if err != nil {
 			return benchUsage("--compare: %v", benchFileError(err))
 		}
 		sides[i] = r
 	}
-	changes := benchrun.Compare(sides[0], sides[1])
-	if err := benchrun.WriteCompare(c.App.Writer, changes); err != nil {
+	changes := runner.Compare(sides[0], sides[1])
+	if err := runner.WriteCompare(c.App.Writer, changes); err != nil {
 		return internalErrorf("flint bench: write: %v", err)
 	}
 	return nil

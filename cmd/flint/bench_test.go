@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flintfaas/flint/internal/benchrun"
+	"github.com/flintfaas/flint/bench/runner"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
@@ -107,7 +107,7 @@ func TestBenchJSONChartAndSave(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sch.Validate(inst), "-o json follows bench/schema.json")
 
-	var rep benchrun.Report
+	var rep runner.Report
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
 	require.Len(t, rep.Guests, 1)
 	g := rep.Guests[0]
@@ -184,7 +184,7 @@ func TestBenchCompare(t *testing.T) {
 // medians spread ±5% around the given centers.
 func benchSynthetic(t *testing.T, name string, seed int, centers map[string]float64) string {
 	t.Helper()
-	g := benchrun.Guest{Name: "g"}
+	g := runner.Guest{Name: "g"}
 	for _, sc := range []string{"cold", "warm", "native"} {
 		c, ok := centers[sc]
 		if !ok {
@@ -196,10 +196,10 @@ func benchSynthetic(t *testing.T, name string, seed int, centers map[string]floa
 			k := (i*7 + seed*5) % 24
 			medians = append(medians, c*(0.95+0.1*float64(k)/23))
 		}
-		g.Scenarios = append(g.Scenarios, benchrun.Scenario{Name: sc, Status: benchrun.StatusOK,
+		g.Scenarios = append(g.Scenarios, runner.Scenario{Name: sc, Status: runner.StatusOK,
 			Iterations: 24, BatchMediansNs: medians})
 	}
-	b, err := json.Marshal(benchrun.Report{Schema: benchrun.SchemaID, Guests: []benchrun.Guest{g}})
+	b, err := json.Marshal(runner.Report{Schema: runner.SchemaID, Guests: []runner.Guest{g}})
 	require.NoError(t, err)
 	return benchTemp(t, name, b)
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/engine/gateway"
+	"github.com/flintfaas/flint/gateway"
 	"github.com/urfave/cli/v2"
 )
 

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/engine/gateway"
-	"github.com/flintfaas/flint/engine/gateway/auth"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/gateway"
+	"github.com/flintfaas/flint/gateway/auth"
 	"github.com/urfave/cli/v2"
 )
 

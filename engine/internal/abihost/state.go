@@ -1,0 +1,102 @@
+package abihost
+
+import (
+	"context"
+	"time"
+
+	"github.com/flintfaas/flint/abi"
+
+	"github.com/flintfaas/flint/abi/policy"
+)
+
+// Phase is what an instance is doing, which decides the host calls it may
+// make: input_read, output_write and error_set only make sense in PhaseInvoke.
+type Phase uint8
+
+// Instance phases.
+const (
+	PhaseIdle Phase = iota
+	PhaseInit
+	PhaseInvoke
+	PhaseShutdown
+)
+
+// Logger receives the lines a guest logs through the ABI. The message is
+// only valid during the call.
+type Logger interface {
+	Log(level abi.Level, msg []byte)
+}
+
+// State is one instance's side of the ABI: what the host functions read and
+// write while that instance runs. The engine owns one per instance and
+// reuses it across invocations; host functions find it in the call's
+// context (see WithState).
+type State struct {
+	Phase Phase
+
+	// Input is the current invocation's payload.
+	Input []byte
+	// Output collects what the guest writes with output_write, at most
+	// MaxOutput bytes; OutputTooLarge records an attempt to exceed it.
+	Output         []byte
+	MaxOutput      int
+	OutputTooLarge bool
+
+	// ErrorType and ErrorMessage are what the guest reported with error_set.
+	ErrorSet     bool
+	ErrorType    string
+	ErrorMessage string
+
+	// Invocation context, readable with context_get and deadline_ms.
+	RequestID       string
+	FunctionName    string
+	FunctionVersion string
+	InvokedARN      string
+	Deadline        time.Time
+
+	// Log receives ABI log lines.
+	Log Logger
+
+	// Policy is the function's execution policy; nil denies every
+	// capability call. Caps performs the calls the policy allows; nil makes
+	// them fail with ErrnoInternal.
+	Policy *policy.Policy
+	Caps   Capabilities
+	// Pending is the result of the last capability call, for result_read.
+	Pending []byte
+
+	// Snapshotting marks an init whose state will be captured in a
+	// snapshot: capability calls then fail (ErrnoState) and set
+	// CalledCapability, and the engine discards the snapshot, since what
+	// they did would be frozen into every instance.
+	Snapshotting     bool
+	CalledCapability bool
+}
+
+// Reset clears what one invocation left behind, keeping buffers.
+func (s *State) Reset() {
+	s.Input = nil
+	s.Output = s.Output[:0]
+	s.OutputTooLarge = false
+	s.ErrorSet = false
+	s.ErrorType = ""
+	s.ErrorMessage = ""
+	s.RequestID = ""
+	s.InvokedARN = ""
+	s.Deadline = time.Time{}
+	s.Pending = nil
+}
+
+type stateKey struct{}
+
+// WithState returns a context carrying s, for calls into the instance s
+// belongs to.
+func WithState(parent context.Context, s *State) context.Context {
+	return context.WithValue(parent, stateKey{}, s)
+}
+
+// StateFrom returns the State carried by ctx, or nil.
+func StateFrom(ctx context.Context) *State {
+	s, _ := ctx.Value(stateKey{}).(*State)
+	return s
+}

@@ -1,0 +1,426 @@
+// Package gateway is Flint's HTTP front door: the AWS Lambda REST API (so
+// the official AWS CLI and SDKs manage and invoke functions), function URLs
+// (API Gateway payload format 2.0), Flint's own API under /flint/v1/
+// (roles, logs, dead letters, usage), and /healthz, /readyz and Prometheus
+// /metrics. It serves with fasthttp; Handler mounts it in another fasthttp
+// server.
+//
+// Requests to the APIs are authenticated with AWS Signature Version 4
+// against the configured access keys (see gateway/auth). Admin keys
+// may use everything; other keys may only invoke what a function's invoke
+// policy (AddPermission) grants them.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/gateway/auth"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Defaults of Config's zero fields.
+const (
+	DefaultRegion       = "us-east-1"
+	DefaultAccountID    = "000000000000"
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 16 * time.Minute // a synchronous invocation may take 15
+	DefaultIdleTimeout  = 2 * time.Minute
+	// DefaultMaxBodyBytes admits a 50 MB zipped module, base64-encoded in
+	// a CreateFunction request.
+	DefaultMaxBodyBytes   = 70 << 20
+	DefaultMaxHeaderBytes = 16 << 10
+	DefaultShutdownGrace  = 30 * time.Second
+)
+
+// Config configures a Gateway. Zero fields take the defaults above.
+type Config struct {
+	// Engine runs the functions. Required.
+	Engine *engine.Engine
+	// Store keeps the gateway's roles; usually the engine's store. Required.
+	Store store.Store
+	// Keys are the access keys requests may be signed with. Empty: no
+	// authentication (the flint command allows that only on loopback).
+	Keys []auth.Key
+	// Region and AccountID appear in ARNs.
+	Region, AccountID string
+	// PublicURL is the base of function URLs ("http://127.0.0.1:8080");
+	// empty: derived from each request's Host.
+	PublicURL string
+	// Server limits: ReadTimeout, WriteTimeout, IdleTimeout,
+	// MaxBodyBytes (whole request) and MaxHeaderBytes.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxBodyBytes, MaxHeaderBytes           int
+	// Logger receives lifecycle logs and, with AccessLog, a line per
+	// request. Nil discards them.
+	Logger *slog.Logger
+	// AccessLog logs every request at Info level (method, path, status,
+	// duration, remote address, request id). Off, requests are logged only
+	// when Logger is enabled at Debug.
+	AccessLog bool
+}
+
+// Gateway serves the APIs and function URLs of one engine.
+type Gateway struct {
+	cfg      Config
+	eng      *engine.Engine
+	verifier *auth.Verifier
+	open     bool // no keys: every request is an admin's
+	roles    *roles
+	metrics  *prometheus.Registry
+	server   *fasthttp.Server
+	draining atomic.Bool
+	inflight sync.WaitGroup
+	closed   atomic.Bool
+	stopping chan struct{} // closed when Shutdown starts: ends log streams
+	stopOnce sync.Once
+	creating sync.Map // names CreateFunction is deploying: a second create conflicts
+
+	perms          extCache[[]permission]
+	permMu         sync.Mutex
+	urls           extCache[map[string]urlConfig]
+	urlMu          sync.Mutex
+	metricsHandler fasthttp.RequestHandler
+}
+
+// New returns a gateway for cfg.Engine.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Engine == nil || cfg.Store == nil {
+		return nil, errors.New("gateway: Config.Engine and Config.Store are required")
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.ReadTimeout, DefaultReadTimeout)
+	def(&cfg.WriteTimeout, DefaultWriteTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = DefaultAccountID
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{cfg: cfg, eng: cfg.Engine, open: len(cfg.Keys) == 0, stopping: make(chan struct{})}
+	if !g.open {
+		keys, err := auth.NewKeys(cfg.Keys)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		g.verifier = &auth.Verifier{Keys: keys}
+	}
+	r, err := newRoles(cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.roles = r
+	g.metrics = newMetrics(g)
+	g.metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(g.metrics, promhttp.HandlerOpts{}))
+	g.server = &fasthttp.Server{
+		Handler:                       g.Handler(),
+		Name:                          "flint",
+		ReadTimeout:                   cfg.ReadTimeout,
+		WriteTimeout:                  cfg.WriteTimeout,
+		IdleTimeout:                   cfg.IdleTimeout,
+		MaxRequestBodySize:            cfg.MaxBodyBytes,
+		ReadBufferSize:                cfg.MaxHeaderBytes,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultServerHeader:         false,
+		NoDefaultContentType:          true,
+		CloseOnShutdown:               true,
+		Logger:                        fasthttpLogger{cfg.Logger},
+		ErrorHandler:                  g.readError,
+	}
+	return g, nil
+}
+
+// readError answers a request the server could not read (a body over
+// MaxBodyBytes, headers over MaxHeaderBytes, a client too slow for
+// ReadTimeout, bad framing) as the API answers every error, so that a
+// client sees a Lambda error type rather than fasthttp's plain text.
+func (g *Gateway) readError(ctx *fasthttp.RequestCtx, err error) {
+	c := &call{ctx: ctx, id: engine.NewRequestID(), start: time.Now()}
+	ctx.Response.Header.Set("X-Amzn-Requestid", c.id)
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		err = apiErr("RequestTooLargeException", "the request body is over the gateway's %d-byte limit", g.cfg.MaxBodyBytes)
+	case errors.As(err, &small):
+		err = apiErr("RequestHeaderFieldsTooLargeException", "the request's headers are over the gateway's %d-byte limit", g.cfg.MaxHeaderBytes)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		err = apiErr("RequestTimeoutException", "the request was not received within %s", g.cfg.ReadTimeout)
+	default:
+		err = apiErr("InvalidRequestContentException", "could not read the HTTP request: %v", err)
+	}
+	g.fail(c, err)
+}
+
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug(fmt.Sprintf(format, args...), "component", "fasthttp")
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (g *Gateway) Serve(ln net.Listener) error {
+	err := g.server.Serve(ln)
+	if g.closed.Load() {
+		return http.ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, lets requests in flight finish
+// (until ctx is done) and returns. It does not close the engine.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.closed.Store(true)
+	g.draining.Store(true)
+	// Streams (logs?follow=1) never end by themselves, and the server
+	// waits for every response to end.
+	g.stopOnce.Do(func() { close(g.stopping) })
+	err := g.server.ShutdownWithContext(ctx)
+	done := make(chan struct{})
+	go func() { g.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, ctx.Err())
+	}
+	return err
+}
+
+// Handler returns the gateway as a fasthttp handler, to mount in another
+// server.
+func (g *Gateway) Handler() fasthttp.RequestHandler {
+	return g.serve
+}
+
+// call is one request being served.
+type call struct {
+	ctx   *fasthttp.RequestCtx
+	id    string // x-amzn-RequestId, made when first needed
+	key   auth.Key
+	start time.Time
+}
+
+// requestID returns the request's id, making it if needed, and sets the
+// x-amzn-RequestId header.
+func (c *call) requestID() string {
+	if c.id == "" {
+		c.setRequestID(engine.NewRequestID())
+	}
+	return c.id
+}
+
+// setRequestID makes id the request's id (an invocation's, so that the
+// header and the function's logs agree).
+func (c *call) setRequestID(id string) {
+	c.id = id
+	c.ctx.Response.Header.Set("X-Amzn-Requestid", id)
+}
+
+func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
+	g.inflight.Add(1)
+	defer g.inflight.Done()
+	c := &call{ctx: ctx, start: time.Now()}
+	path := string(ctx.Path())
+	defer g.accessLog(c, path)
+
+	switch {
+	case path == "/healthz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return
+	case path == "/readyz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		if g.draining.Load() {
+			ctx.SetStatusCode(http.StatusServiceUnavailable)
+			ctx.SetBodyString("shutting down\n")
+			return
+		}
+		ctx.SetBodyString("ready\n")
+		return
+	case path == "/metrics":
+		g.serveMetrics(ctx)
+		return
+	case strings.HasPrefix(path, "/fn/"):
+		g.serveFunctionURL(c, path)
+		return
+	}
+
+	if err := g.authenticate(c); err != nil {
+		g.fail(c, err)
+		return
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(path, "/flint/v1/"):
+		err = g.flintAPI(c, strings.TrimPrefix(path, "/flint/v1/"))
+	default:
+		err = g.lambdaAPI(c)
+	}
+	if err != nil {
+		g.fail(c, err)
+	}
+	// Every API response carries one, as Lambda's do: the SDKs report it.
+	c.requestID()
+}
+
+// accessLog logs a served request, when configured to.
+func (g *Gateway) accessLog(c *call, path string) {
+	level := slog.LevelDebug
+	if g.cfg.AccessLog {
+		level = slog.LevelInfo
+	}
+	if !g.cfg.Logger.Enabled(context.Background(), level) {
+		return
+	}
+	ctx := c.ctx
+	if c.id == "" {
+		c.id = string(ctx.Response.Header.Peek("X-Amzn-Requestid"))
+	}
+	g.cfg.Logger.LogAttrs(context.Background(), level, "request",
+		slog.String("id", c.id), slog.String("method", string(ctx.Method())), slog.String("path", path),
+		slog.Int("status", ctx.Response.StatusCode()), slog.String("remote", ctx.RemoteIP().String()),
+		slog.Duration("duration", time.Since(c.start)))
+}
+
+// authenticate verifies the request's signature and records its key.
+func (g *Gateway) authenticate(c *call) error {
+	if g.open {
+		c.key = auth.Key{AccessKeyID: "anonymous", Admin: true}
+		return nil
+	}
+	key, err := g.verifier.Verify(authRequest(c.ctx))
+	if err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			return &apiError{Status: ae.Status, Code: ae.Code, Message: ae.Message}
+		}
+		return apiErr("AccessDeniedException", "%v", err)
+	}
+	c.key = key
+	return nil
+}
+
+func authRequest(ctx *fasthttp.RequestCtx) auth.Request {
+	return auth.Request{
+		Method:   string(ctx.Method()),
+		Path:     string(ctx.Request.URI().PathOriginal()),
+		RawQuery: string(ctx.URI().QueryString()),
+		Host:     string(ctx.Host()),
+		Header: auth.HeaderFunc(func(name string) []string {
+			var vs []string
+			for _, v := range ctx.Request.Header.PeekAll(name) {
+				vs = append(vs, string(v))
+			}
+			return vs
+		}),
+		Body: ctx.PostBody(),
+	}
+}
+
+// requireAdmin refuses a key that is not an admin's.
+func (c *call) requireAdmin() error {
+	if c.key.Admin {
+		return nil
+	}
+	return apiErr("AccessDeniedException", "access key %s may only invoke functions that grant it", c.key.AccessKeyID)
+}
+
+// fail sends err as Lambda sends errors.
+func (g *Gateway) fail(c *call, err error) {
+	ae := fromEngine(err)
+	if ae.Status >= 500 {
+		g.cfg.Logger.Error("request failed", "id", c.requestID(), "err", err)
+	} else {
+		c.requestID()
+	}
+	ctx := c.ctx
+	ctx.Response.ResetBody()
+	ctx.SetStatusCode(ae.Status)
+	ctx.Response.Header.Set("X-Amzn-Errortype", ae.Code)
+	body := map[string]string{"Type": "User", "message": ae.Message}
+	if ae.Status >= 500 {
+		body["Type"] = "Service"
+	}
+	if ae.Reason != "" {
+		body["Reason"] = ae.Reason
+	}
+	writeJSON(ctx, ae.Status, body)
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"Type":"Service","message":"encoding the response failed"}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+// readJSON decodes the request body strictly into v.
+func readJSON(ctx *fasthttp.RequestCtx, v any) error {
+	body := ctx.PostBody()
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	if ct := string(ctx.Request.Header.ContentType()); ct != "" && !strings.Contains(ct, "json") {
+		return apiErr("UnsupportedMediaTypeException", "content type %q: send application/json", ct)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apiErr("InvalidRequestContentException", "could not parse request body into json: %v", err)
+	}
+	if dec.More() {
+		return apiErr("InvalidRequestContentException", "could not parse request body into json: data after the JSON value")
+	}
+	return nil
+}
+
+// query returns a query parameter.
+func query(ctx *fasthttp.RequestCtx, name string) string {
+	return string(ctx.QueryArgs().Peek(name))
+}
+
+// queryInt parses an optional integer query parameter in [min, max].
+func queryInt(ctx *fasthttp.RequestCtx, name string, def, min, max int) (int, error) {
+	s := query(ctx, name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		return 0, invalidParam("%s %q: must be an integer between %d and %d", name, s, min, max)
+	}
+	return n, nil
+}
