@@ -47,7 +47,9 @@ lint: tools ## check formatting, go vet and staticcheck (host and wasip1)
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags extism ./bench/...
 	$(STATICCHECK) $$($(GO) list ./... | grep -v -e '/abi/guest' -e '/guest-examples/')
+	$(STATICCHECK) -tags extism ./bench/...
 	$(STATICCHECK) -checks inherit,-U1000 $(GUEST_PKGS)
 	$(WASI) $(GO) vet $(GUEST_PKGS)
 	$(WASI) $(STATICCHECK) -checks inherit,-U1000 $(GUEST_PKGS)
@@ -60,9 +62,13 @@ cc: ## install gcc if missing (go test -race needs a C compiler)
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends gcc libc6-dev; \
 	fi
 
+# The benchmark runner's Extism rows are built only with the extism tag
+# (the flint binary does not link Extism's SDK otherwise): its packages
+# are tested both ways.
 .PHONY: test
 test: lint cc ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
 
 .PHONY: guests
 guests: ## build every Go example to build/guests/NAME.wasm
@@ -132,8 +138,8 @@ bench: ## run flint bench (refreshing bench/RESULTS.md and bench/chart.svg), the
 		echo "installing wrk for flint bench's HTTP scenarios"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wrk; \
 	fi
-	@if command -v wat2wasm >/dev/null; then $(GO) generate ./bench/peers ./internal/benchrun; fi
-	$(GO) build -o bin/flint ./cmd/flint
+	@if command -v wat2wasm >/dev/null; then $(GO) generate ./bench/peers ./bench/runner; fi
+	$(GO) build -tags extism -o bin/flint ./cmd/flint
 	@mkdir -p bench/results
 	bin/flint bench $(BENCH_FLAGS) -o markdown --chart bench/chart.svg \
 		--save bench/results/flint-bench.json > bench/results/flint-bench.md

@@ -39,7 +39,7 @@ func capResult(out []byte) int32 {
 // capDeploy deploys cap_call as name, with one warm instance.
 func capDeploy(b *testing.B, eng *engine.Engine, name, doc string) {
 	b.Helper()
-	f := engine.Function{Name: name, Code: testguest.File(b, "engine/testdata/cap_call.wasm"), MinIdle: 1,
+	f := engine.Function{Name: name, Code: testguest.File(b, "engine/testdata/cap_call.wasm"),
 		Policy: policy.MustParse(doc)}
 	if _, err := eng.Deploy(context.Background(), f); err != nil {
 		b.Fatal(err)
@@ -108,7 +108,7 @@ func BenchmarkFnInvoke(b *testing.B) {
 	echoPayload := `{"name":"ana"}`
 	setup := func(b *testing.B) *engine.Engine {
 		eng := newEngine(b, engine.Config{})
-		if _, err := eng.Deploy(context.Background(), engine.Function{Name: "echo", Code: testguest.WATEcho(b), MinIdle: 1}); err != nil {
+		if _, err := eng.Deploy(context.Background(), engine.Function{Name: "echo", Code: testguest.WATEcho(b)}); err != nil {
 			b.Fatal(err)
 		}
 		capDeploy(b, eng, "caller", `{"Statement": [{"Effect": "Allow", "Action": "fn:Invoke", "Resource": "fn:echo"}]}`)

@@ -124,7 +124,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	for _, g := range guests() {
 		b.Run(g.name, func(b *testing.B) {
 			eng := newEngine(b, engine.Config{})
-			deploy(b, eng, g, engine.Function{MinIdle: 1})
+			deploy(b, eng, g, engine.Function{})
 			invokeLoop(b, eng, g.payload)
 		})
 	}

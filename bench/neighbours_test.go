@@ -47,7 +47,7 @@ type neighbour struct {
 func BenchmarkNoisyNeighbours(b *testing.B) {
 	eng := newEngine(b, engine.Config{})
 	payload := []byte(`{"name":"ana"}`)
-	if _, err := eng.Deploy(context.Background(), engine.Function{Name: "good", Code: testguest.WATEcho(b), MinIdle: 1}); err != nil {
+	if _, err := eng.Deploy(context.Background(), engine.Function{Name: "good", Code: testguest.WATEcho(b)}); err != nil {
 		b.Fatal(err)
 	}
 	neighbours := []neighbour{

@@ -2,19 +2,86 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flintfaas/flint/engine/internal/queue"
 )
 
 // DeadLetter is an asynchronous event that failed (or expired) with the
 // dead-letter store as its failure destination.
-type DeadLetter = queue.DeadLetter
+type DeadLetter struct {
+	// Key is its place in the dead-letter store, in the order events were
+	// dead-lettered: pass the last Key of a page as DeadLetters' after to
+	// get the next.
+	Key string
+	// ID is the event's request id ("malformed-N" for a queue message that
+	// was not an event).
+	ID string
+	// Function is the event's target, "name" or "name:qualifier".
+	Function string
+	// Payload is the event's payload, as it was enqueued.
+	Payload []byte
+	// Record is the invocation record, as a failure destination function
+	// would have received it (Lambda's shape; nil for a malformed message).
+	Record json.RawMessage
+	// Condition is why the event failed: "RetriesExhausted",
+	// "EventAgeExceeded", "InvocationFailed" or "Malformed".
+	Condition string
+	// Attempts counts the attempts that ran the function (or may have).
+	Attempts int
+	// FirstEnqueued is when the event was enqueued, Time when it was
+	// dead-lettered.
+	FirstEnqueued, Time time.Time
+	// LastErrorType and LastErrorMessage are the last attempt's error
+	// (empty when there was none).
+	LastErrorType, LastErrorMessage string
+}
 
-// AsyncStats are the async queue's gauges and counters.
-type AsyncStats = queue.Stats
+func deadLetterOf(d queue.DeadLetter) DeadLetter {
+	return DeadLetter{Key: d.Key, ID: d.ID, Function: d.Function, Payload: d.Payload, Record: d.Record,
+		Condition: d.Condition, Attempts: d.Attempts, FirstEnqueued: d.FirstEnqueued, Time: d.Time,
+		LastErrorType: d.LastError.Type, LastErrorMessage: d.LastError.Message}
+}
+
+// AsyncStats describe the asynchronous invocation queue and count what its
+// workers did since the engine started.
+type AsyncStats struct {
+	// Depth counts the events in the queue: due, waiting for a retry, and
+	// in flight (InFlight of them). Destination deliveries are events too.
+	Depth, InFlight int
+	// OldestAge is the age of the oldest event in the queue (zero when it
+	// is empty): how far behind the workers are.
+	OldestAge time.Duration
+	// DeadLetters counts the dead letters stored.
+	DeadLetters int
+
+	// Enqueued counts events stored: by InvokeAsync, Redrive and
+	// destination deliveries.
+	Enqueued uint64
+	// Delivered counts events received by workers (each attempt, throttle
+	// and redelivery is one).
+	Delivered uint64
+	// Succeeded counts attempts that succeeded.
+	Succeeded uint64
+	// Retried counts failed attempts scheduled to run again.
+	Retried uint64
+	// Failed counts events given up on: retries exhausted, too old (of
+	// which Expired), not invocable, or malformed.
+	Failed, Expired uint64
+	// Throttled counts attempts throttled and scheduled to run again.
+	Throttled uint64
+	// DeadLettered counts records written to the dead-letter store.
+	DeadLettered uint64
+	// Redriven counts dead letters re-driven.
+	Redriven uint64
+	// DestinationErrors counts failed deliveries of records to their
+	// destinations (store errors), each retried later.
+	DestinationErrors uint64
+}
 
 // Destination names for EventInvokeConfig.OnSuccess and OnFailure.
 const (
@@ -59,11 +126,18 @@ func (e *Engine) asyncInvoke(ctx context.Context, target string, payload []byte,
 
 // queueEventConfig gives the queue a function's async settings.
 func (e *Engine) queueEventConfig(function string) queue.EventConfig {
-	c, err := e.EventInvokeConfig(function)
+	f, err := e.function(function)
 	if err != nil {
 		return queue.EventConfig{}
 	}
-	qc, _ := toQueueConfig(c)
+	f.mu.RLock()
+	c := f.rec.EventConfig
+	f.mu.RUnlock()
+	if c == nil {
+		return queue.EventConfig{}
+	}
+	qc, _ := toQueueConfig(EventInvokeConfig{MaximumRetryAttempts: c.MaximumRetryAttempts,
+		MaximumEventAge: c.MaximumEventAge, OnSuccess: c.OnSuccess, OnFailure: c.OnFailure})
 	return qc
 }
 
@@ -119,7 +193,7 @@ func (e *Engine) validateEventConfig(c EventInvokeConfig) error {
 // InvokeAsync queues an asynchronous invocation of target (Lambda's Event
 // invocation type) and returns its request id once the event is stored
 // durably. Workers invoke it, retry failures and deliver the outcome to
-// the function's destinations (see SetEventInvokeConfig); async
+// the function's destinations (Settings.EventInvokeConfig); async
 // invocations wait for free concurrency rather than being dropped.
 func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte) (string, error) {
 	if e.closed.Load() {
@@ -129,7 +203,7 @@ func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte)
 		return "", fmt.Errorf("%w: %d bytes, over the %d-byte limit for asynchronous invocations",
 			ErrPayloadTooLarge, len(payload), e.cfg.MaxAsyncPayloadBytes)
 	}
-	if err := e.CheckInvoke(target); err != nil {
+	if _, err := e.Function(target); err != nil {
 		return "", err
 	}
 	return e.async.Enqueue(ctx, target, payload)
@@ -138,29 +212,65 @@ func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte)
 // DeadLetters lists the dead-letter store, oldest first, after the id
 // after (empty: from the start), at most limit, and whether more follow.
 func (e *Engine) DeadLetters(ctx context.Context, after string, limit int) ([]DeadLetter, bool, error) {
-	return e.async.DeadLetters(ctx, after, limit)
+	dls, more, err := e.async.DeadLetters(ctx, after, limit)
+	if err != nil {
+		return nil, false, asyncErr(err)
+	}
+	out := make([]DeadLetter, len(dls))
+	for i, d := range dls {
+		out[i] = deadLetterOf(d)
+	}
+	return out, more, nil
 }
 
 // DeadLetter returns one dead letter by its request id.
 func (e *Engine) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
-	return e.async.DeadLetter(ctx, id)
+	d, err := e.async.DeadLetter(ctx, id)
+	if err != nil {
+		return DeadLetter{}, asyncErr(err)
+	}
+	return deadLetterOf(d), nil
 }
 
 // Redrive queues a dead letter's event again, with its attempts reset, and
 // removes it from the dead-letter store.
 func (e *Engine) Redrive(ctx context.Context, id string) (string, error) {
-	return e.async.Redrive(ctx, id)
+	newID, err := e.async.Redrive(ctx, id)
+	return newID, asyncErr(err)
 }
 
 // DeleteDeadLetter removes a dead letter.
 func (e *Engine) DeleteDeadLetter(ctx context.Context, id string) error {
-	return e.async.DeleteDeadLetter(ctx, id)
+	return asyncErr(e.async.DeleteDeadLetter(ctx, id))
 }
+
+// asyncErr gives an error of the async queue the engine's sentinel, keeping
+// its message.
+func asyncErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, queue.ErrNotFound):
+		return &wrapped{sentinel: ErrDeadLetterNotFound, err: err}
+	case errors.Is(err, queue.ErrNotRedrivable):
+		return &wrapped{sentinel: ErrConflict, err: err}
+	case errors.Is(err, queue.ErrClosed):
+		return &wrapped{sentinel: ErrClosed, err: err}
+	}
+	return err
+}
+
+// wrapped is an error that matches an engine sentinel as well as the error
+// it wraps, and says what the latter says.
+type wrapped struct{ sentinel, err error }
+
+func (w *wrapped) Error() string   { return w.err.Error() }
+func (w *wrapped) Unwrap() []error { return []error{w.sentinel, w.err} }
 
 func (e *Engine) asyncStats(ctx context.Context) AsyncStats {
 	if e.async == nil {
 		return AsyncStats{}
 	}
 	st, _ := e.async.Stats(ctx)
-	return st
+	return AsyncStats(st)
 }

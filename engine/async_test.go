@@ -24,7 +24,7 @@ func retries(n int) *int { return &n }
 // setEventConfig sets function name's asynchronous invocation settings.
 func setEventConfig(t testing.TB, eng *engine.Engine, name string, c engine.EventInvokeConfig) {
 	t.Helper()
-	require.NoError(t, eng.SetEventInvokeConfig(context.Background(), name, c))
+	require.NoError(t, putEventConfig(context.Background(), eng, name, c))
 }
 
 // invokeAsync queues an event for target and returns its request id.
@@ -129,8 +129,8 @@ func TestAsyncRetries(t *testing.T) {
 			assert.JSONEq(t, `{"n":1}`, string(d.Payload))
 			assert.Equal(t, queue.ConditionRetriesExhausted, d.Condition)
 			assert.Equal(t, tt.attempts, d.Attempts)
-			assert.Equal(t, "Boom", d.LastError.Type)
-			assert.Equal(t, "failed on purpose", d.LastError.Message)
+			assert.Equal(t, "Boom", d.LastErrorType)
+			assert.Equal(t, "failed on purpose", d.LastErrorMessage)
 
 			var rec invocationRecord
 			require.NoError(t, json.Unmarshal(d.Record, &rec), "%s", d.Record)
@@ -274,7 +274,7 @@ func TestAsyncDeadLettersAndRedrive(t *testing.T) {
 	}
 
 	// Fix the function, then re-drive the first event.
-	_, err = eng.UpdateCode(ctx, "fn", testguest.WATEcho(t))
+	_, err = eng.Update(ctx, "fn", withCode(testguest.WATEcho(t)))
 	require.NoError(t, err)
 	newID, err := eng.Redrive(ctx, ids[0])
 	require.NoError(t, err)
@@ -337,10 +337,10 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := eng.SetEventInvokeConfig(ctx, "fn", tt.config)
+			err := putEventConfig(ctx, eng, "fn", tt.config)
 			require.ErrorIs(t, err, tt.want)
 			assert.Contains(t, err.Error(), tt.msg)
-			c, err := eng.EventInvokeConfig("fn")
+			c, err := eventConfig(eng, "fn")
 			require.NoError(t, err)
 			assert.Equal(t, engine.EventInvokeConfig{}, c, "a refused configuration is not kept")
 		})
@@ -353,15 +353,15 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 			{OnSuccess: "function:dest", OnFailure: "dead-letter"},
 			{OnSuccess: "function:dest:$LATEST", OnFailure: "function:dest"},
 		} {
-			require.NoError(t, eng.SetEventInvokeConfig(ctx, "fn", c), "%+v", c)
-			got, err := eng.EventInvokeConfig("fn")
+			require.NoError(t, putEventConfig(ctx, eng, "fn", c), "%+v", c)
+			got, err := eventConfig(eng, "fn")
 			require.NoError(t, err)
 			assert.Equal(t, c, got)
 		}
 	})
 	t.Run("unknown function", func(t *testing.T) {
-		assert.ErrorIs(t, eng.SetEventInvokeConfig(ctx, "nope", engine.EventInvokeConfig{}), engine.ErrFunctionNotFound)
-		_, err := eng.EventInvokeConfig("nope")
+		assert.ErrorIs(t, putEventConfig(ctx, eng, "nope", engine.EventInvokeConfig{}), engine.ErrFunctionNotFound)
+		_, err := eventConfig(eng, "nope")
 		assert.ErrorIs(t, err, engine.ErrFunctionNotFound)
 	})
 }

@@ -712,8 +712,9 @@ func TestCapFetchSSRF(t *testing.T) {
 		t.Cleanup(func() { close(release) }) // runs before the server's Close
 		eng := newEngine(t, engine.Config{AllowPrivateNetworks: true})
 		const timeout = 500 * time.Millisecond
-		deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "cap_call"), Timeout: timeout, MinIdle: 1,
+		deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "cap_call"), Timeout: timeout,
 			Policy: capPolicy(t, capAllow("http:Fetch", srv.URL+"/*"))})
+		provision(t, eng, "fn", engine.LatestVersion, 1)
 		start := time.Now()
 		res := invoke(t, eng, "fn", capPayload(capFetch, capFetchRequest(srv.URL+"/slow")))
 		elapsed := time.Since(start)
@@ -913,10 +914,12 @@ func TestCapInvokeDepth(t *testing.T) {
 // caller has left.
 func TestCapInvokeTimeout(t *testing.T) {
 	eng := newEngine(t, engine.Config{})
-	deploy(t, eng, engine.Function{Name: "loop", Code: wat(t, "loop"), Timeout: time.Minute, MinIdle: 1})
+	deploy(t, eng, engine.Function{Name: "loop", Code: wat(t, "loop"), Timeout: time.Minute})
+	provision(t, eng, "loop", engine.LatestVersion, 1)
 	const timeout = 300 * time.Millisecond
-	deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "cap_call"), Timeout: timeout, MinIdle: 1,
+	deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "cap_call"), Timeout: timeout,
 		Policy: capPolicy(t, capAllow("fn:Invoke", "fn:loop"))})
+	provision(t, eng, "fn", engine.LatestVersion, 1)
 	start := time.Now()
 	res := invoke(t, eng, "fn", capPayload(capInvoke, "loop", ""))
 	elapsed := time.Since(start)

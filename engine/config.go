@@ -12,6 +12,7 @@ import (
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -73,9 +74,10 @@ type Config struct {
 	// keep none.
 	MemoryCacheBytes int
 
-	// AcquireTimeout is how long an invocation waits for an instance when
-	// its function's MaxInstances are busy, before ErrThrottled
-	// (DefaultAcquireTimeout). Negative: throttle at once.
+	// AcquireTimeout is how long an invocation waits for a free slot when
+	// its function's reserved concurrency (or MaxConcurrency) is in use,
+	// before ErrThrottled (DefaultAcquireTimeout). Negative: throttle at
+	// once.
 	AcquireTimeout time.Duration
 	// IdleTTL retires instances idle for longer (DefaultIdleTTL).
 	// Negative: never.
@@ -218,12 +220,6 @@ type Function struct {
 	// (os.Getenv in Go). Keys are letters, digits and underscores, starting
 	// with a letter; keys starting with AWS_ or FLINT_ are reserved.
 	Env map[string]string
-	// MinIdle instances are kept initialized ahead of demand (provisioned
-	// concurrency). Deploy waits until they are ready.
-	MinIdle int
-	// MaxInstances caps the function's concurrent instances (reserved
-	// concurrency). Zero: no cap of its own.
-	MaxInstances int
 	// Policy is the function's execution policy: what it may reach through
 	// the ABI's capabilities. Nil denies everything.
 	Policy *policy.Policy
@@ -242,12 +238,11 @@ type Function struct {
 	SnapshotInit bool
 	// SingleUse runs every invocation on a fresh instance, retired after
 	// the call: no state survives between invocations, at the price of a
-	// cold start each time. MinIdle instances are still prepared ahead.
+	// cold start each time. Provisioned instances are still prepared ahead.
 	SingleUse bool
 }
 
 var (
-	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	envKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	exportRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.$-]{0,127}$`)
 )
@@ -256,12 +251,9 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidFunction, fmt.Sprintf(format, args...))
 }
 
-// ValidName reports whether name can name a function.
-func ValidName(name string) bool { return nameRE.MatchString(name) }
-
 // normalize checks f and fills its defaults.
 func (f Function) normalize() (Function, error) {
-	if !ValidName(f.Name) {
+	if !names.Function(f.Name) {
 		return f, invalid("name %q: use 1 to 64 letters, digits, hyphens or underscores", f.Name)
 	}
 	if f.Handler == "" {
@@ -280,12 +272,6 @@ func (f Function) normalize() (Function, error) {
 		f.MemoryMB = DefaultMemoryMB
 	case f.MemoryMB < 1 || f.MemoryMB > MaxMemoryMB:
 		return f, invalid("memory %d MB: must be between 1 and %d", f.MemoryMB, MaxMemoryMB)
-	}
-	if f.MinIdle < 0 || f.MaxInstances < 0 {
-		return f, invalid("MinIdle and MaxInstances must not be negative")
-	}
-	if f.MaxInstances > 0 && f.MinIdle > f.MaxInstances {
-		return f, invalid("MinIdle %d is over MaxInstances %d", f.MinIdle, f.MaxInstances)
 	}
 	size := 0
 	for k, v := range f.Env {

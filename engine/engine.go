@@ -19,6 +19,7 @@ import (
 	"github.com/flintfaas/flint/engine/internal/pool"
 	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -86,8 +87,12 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		images: map[string]*imageFile{}}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
 	e.limit = newLimiter(e.cfg.MaxConcurrency)
+	// A step that fails undoes every one before it: the runtimes (and
+	// their pools' fillers) load made, the store, the caches.
 	defer func() {
 		if err != nil {
+			e.closed.Store(true)
+			_ = e.closeFunctions(ctx)
 			_ = e.closeRuntime(ctx)
 		}
 	}()
@@ -170,7 +175,9 @@ func (e *Engine) load(ctx context.Context) error {
 		e.functions[rec.Name] = e.newFunction(rec)
 	}
 	for _, rec := range recs {
-		e.refreshProvisioned(rec.Name)
+		if err := e.refreshProvisioned(ctx, rec.Name, false); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -179,7 +186,7 @@ func (e *Engine) newFunction(rec *functionRecord) *function {
 	return &function{
 		name:     rec.Name,
 		rec:      rec,
-		limit:    newLimiter(rec.Reserved),
+		limit:    newLimiter(reservedCap(rec.Reserved)),
 		runtimes: map[string]*version{},
 		logs:     newLogRing(e.cfg.LogRingSize),
 	}
@@ -215,6 +222,23 @@ func (e *Engine) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("async queue: %w", err))
 		}
 	}
+	if err := e.closeFunctions(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	done := make(chan struct{})
+	go func() { e.retiring.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	errs = append(errs, e.closeRuntime(ctx))
+	return errors.Join(errs...)
+}
+
+// closeFunctions forgets every function and closes their runtimes, in
+// parallel, letting calls in flight finish (until ctx is done).
+func (e *Engine) closeFunctions(ctx context.Context) error {
 	e.mu.Lock()
 	functions := slices.Collect(maps.Values(e.functions))
 	e.functions = map[string]*function{}
@@ -222,6 +246,7 @@ func (e *Engine) Close(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	var errs []error
 	for _, f := range functions {
 		for _, v := range f.allRuntimes() {
 			wg.Go(func() {
@@ -234,14 +259,6 @@ func (e *Engine) Close(ctx context.Context) error {
 		}
 	}
 	wg.Wait()
-	done := make(chan struct{})
-	go func() { e.retiring.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		errs = append(errs, ctx.Err())
-	}
-	errs = append(errs, e.closeRuntime(ctx))
 	return errors.Join(errs...)
 }
 
@@ -260,118 +277,127 @@ func (f *function) allRuntimes() []*version {
 // Deploy validates and compiles f's module and makes it, with f's
 // configuration, the function's $LATEST version, creating the function if
 // needed. Invocations in flight finish on the old $LATEST, whose instances
-// are then retired; new ones get the new code and configuration. f's
-// MaxInstances sets the function's reserved concurrency and MinIdle the
-// instances of $LATEST kept initialized; Deploy returns once those are
-// ready, and fails if one cannot be. Errors: ErrInvalidFunction,
-// ErrInvalidModule (a *ModuleError saying why), ErrInitFailed, ErrClosed.
+// are then retired; new ones get the new code and configuration. The
+// function's settings are kept; Deploy returns once $LATEST's provisioned
+// instances (Settings.ProvisionedConcurrency) are ready, and fails if one
+// cannot be made. Errors: ErrInvalidFunction, ErrInvalidModule (a
+// *ModuleError saying why), ErrInitFailed, ErrClosed.
 func (e *Engine) Deploy(ctx context.Context, f Function) (*FunctionInfo, error) {
-	return e.install(ctx, f, f.Code, func(rec *functionRecord) {
-		rec.Reserved = f.MaxInstances
-		setProvisioned(rec, LatestVersion, f.MinIdle)
-	})
-}
-
-// UpdateCode replaces the code of a function's $LATEST, keeping its
-// configuration.
-func (e *Engine) UpdateCode(ctx context.Context, name string, code []byte) (*FunctionInfo, error) {
-	cur, err := e.Function(name)
+	p, err := e.prepare(ctx, f, f.Code)
 	if err != nil {
 		return nil, err
 	}
-	return e.install(ctx, cur.function(), code, nil)
+	fn, created := e.functionForDeploy(p.f.Name, p.rev)
+	fn.deploy.Lock()
+	defer fn.deploy.Unlock()
+	info, err := e.install(ctx, fn, p)
+	if err != nil && created {
+		e.forget(fn)
+	}
+	return info, err
 }
 
-// UpdateConfig changes the configuration of a function's $LATEST, keeping
-// its code: update receives the current configuration (Code is nil) and
-// edits it. Reserved (MaxInstances) and provisioned (MinIdle) concurrency
-// change with it.
-func (e *Engine) UpdateConfig(ctx context.Context, name string, update func(*Function) error) (*FunctionInfo, error) {
-	cur, err := e.Function(name)
+// Update changes a function's $LATEST: change receives its current
+// configuration, with Code nil, and edits it; setting Code replaces the
+// code, leaving it nil keeps it. The change is installed as Deploy
+// installs, and updates of one function are serialized, so none is lost.
+// An error change returns aborts the update and is returned as it is.
+func (e *Engine) Update(ctx context.Context, name string, change func(*Function) error) (*FunctionInfo, error) {
+	fn, err := e.function(name)
 	if err != nil {
 		return nil, err
 	}
-	f := cur.function()
-	if err := update(&f); err != nil {
+	fn.deploy.Lock()
+	defer fn.deploy.Unlock()
+	fn.mu.RLock()
+	rev := fn.rec.Latest
+	fn.mu.RUnlock()
+	f := rev.function(name)
+	if err := change(&f); err != nil {
 		return nil, err
 	}
 	f.Name = name
-	code, err := e.store.Blobs().Get(ctx, cur.CodeSHA256)
+	code := f.Code
+	if code == nil {
+		if code, err = e.store.Blobs().Get(ctx, rev.CodeSHA256); err != nil {
+			return nil, fmt.Errorf("engine: code of %s: %w", name, err)
+		}
+	}
+	p, err := e.prepare(ctx, f, code)
 	if err != nil {
-		return nil, fmt.Errorf("engine: code of %s: %w", name, err)
+		return nil, err
 	}
-	return e.install(ctx, f, code, func(rec *functionRecord) {
-		rec.Reserved = f.MaxInstances
-		setProvisioned(rec, LatestVersion, f.MinIdle)
-	})
+	return e.install(ctx, fn, p)
 }
 
-func setProvisioned(rec *functionRecord, qualifier string, n int) {
-	if n == 0 {
-		delete(rec.Provisioned, qualifier)
-		return
+// Code returns the module of a function version ("name", "name:VERSION"
+// or "name:ALIAS", which names the alias's primary version), as deployed.
+func (e *Engine) Code(ctx context.Context, target string) ([]byte, error) {
+	info, err := e.Function(target)
+	if err != nil {
+		return nil, err
 	}
-	if rec.Provisioned == nil {
-		rec.Provisioned = map[string]int{}
+	code, err := e.store.Blobs().Get(ctx, info.CodeSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("engine: code of %s: %w", target, err)
 	}
-	rec.Provisioned[qualifier] = n
+	return code, nil
 }
 
-// install makes code with f's configuration the $LATEST of f.Name; adjust,
-// if set, changes function-wide settings in the same update.
-func (e *Engine) install(ctx context.Context, f Function, code []byte, adjust func(*functionRecord)) (*FunctionInfo, error) {
+// prepared is a function's new $LATEST, checked, compiled and stored,
+// ready to install.
+type prepared struct {
+	f   Function
+	mod *module
+	rev revision
+}
+
+// prepare checks f, compiles code and stores it.
+func (e *Engine) prepare(ctx context.Context, f Function, code []byte) (prepared, error) {
 	if e.closed.Load() {
-		return nil, ErrClosed
+		return prepared{}, ErrClosed
 	}
 	f.Code = code
 	f, err := f.normalize()
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	mod, err := e.compile(ctx, f)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	digest, err := e.store.Blobs().Put(ctx, code)
 	if err != nil {
 		_ = mod.compiled.Close(ctx)
-		return nil, fmt.Errorf("engine: store code of %s: %w", f.Name, err)
+		return prepared{}, fmt.Errorf("engine: store code of %s: %w", f.Name, err)
 	}
 	rev := revision{
 		Version: LatestVersion, CodeSHA256: digest, CodeSize: len(code), Config: configOf(f),
 		RevisionID: uuid.New(), LastModified: time.Now().UTC(),
 	}
+	return prepared{f: f, mod: mod, rev: rev}, nil
+}
 
-	fn, created := e.functionForDeploy(f.Name, rev)
-	fn.deploy.Lock()
-	defer fn.deploy.Unlock()
-
+// install makes a prepared revision the $LATEST of fn: its provisioned
+// instances made, its record saved, the old $LATEST retired. Callers hold
+// fn.deploy.
+func (e *Engine) install(ctx context.Context, fn *function, p prepared) (*FunctionInfo, error) {
 	fn.mu.RLock()
 	rec := fn.rec.clone()
 	fn.mu.RUnlock()
-	rec.Latest = rev
-	if adjust != nil {
-		adjust(rec)
-	}
-	v := e.newVersion(ctx, fn, rev, mod, provisionedFor(rec, LatestVersion))
+	rec.Latest = p.rev
+	v := e.newVersion(ctx, fn, p.rev, p.mod, provisionedFor(rec, LatestVersion))
 	if err := v.pool.Prefill(ctx); err != nil {
-		_ = v.close(context.Background())
-		if created {
-			e.forget(fn)
-		}
-		return nil, fmt.Errorf("deploy %s: %w", f.Name, err)
+		_ = v.close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("deploy %s: %w", p.f.Name, err)
 	}
 	if err := e.saveRecord(ctx, rec); err != nil {
-		_ = v.close(context.Background())
-		if created {
-			e.forget(fn)
-		}
-		return nil, fmt.Errorf("engine: save %s: %w", f.Name, err)
+		_ = v.close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("engine: save %s: %w", p.f.Name, err)
 	}
 	fn.mu.Lock()
 	fn.rec = rec
 	fn.mu.Unlock()
-	fn.limit.setCap(rec.Reserved)
 	if old := fn.latest.Swap(v); old != nil {
 		e.retire(old)
 	}
@@ -379,8 +405,7 @@ func (e *Engine) install(ctx context.Context, f Function, code []byte, adjust fu
 		e.retire(v)
 		return nil, ErrClosed
 	}
-	e.refreshProvisioned(f.Name)
-	info := infoOf(rec, rev)
+	info := infoOf(rec, p.rev)
 	return &info, nil
 }
 
@@ -550,7 +575,7 @@ func (e *Engine) resolve(ctx context.Context, f *function, q string) (*version, 
 		}
 		return e.makeRuntime(ctx, f, LatestVersion)
 	}
-	if !isVersionNumber(q) {
+	if !names.Version(q) {
 		f.mu.RLock()
 		a, ok := f.rec.Aliases[q]
 		f.mu.RUnlock()
@@ -639,11 +664,13 @@ func provisionedFor(rec *functionRecord, version string) int {
 }
 
 // refreshProvisioned applies a function's provisioned concurrency to its
-// runtimes, making those that should have idle instances.
-func (e *Engine) refreshProvisioned(name string) {
+// runtimes, making those that should have idle instances. With wait, it
+// returns once they are ready, or with the first error making one;
+// without, the pools fill in the background.
+func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool) error {
 	f, err := e.function(name)
 	if err != nil {
-		return
+		return err
 	}
 	f.mu.RLock()
 	rec := f.rec
@@ -652,20 +679,36 @@ func (e *Engine) refreshProvisioned(name string) {
 	for _, r := range rec.Versions {
 		versions = append(versions, r.Version)
 	}
+	var errs []error
 	for _, ver := range versions {
 		n := provisionedFor(rec, ver)
 		v := f.runtimeIfAny(ver)
 		if v == nil && n > 0 {
-			v, err = e.makeRuntime(context.Background(), f, ver)
+			v, err = e.makeRuntime(ctx, f, ver)
 			if err != nil {
-				e.cfg.Logger.Warn("provisioning instances", "function", name, "version", ver, "err", err)
+				errs = append(errs, fmt.Errorf("provisioning %s:%s: %w", name, ver, err))
 				continue
 			}
 		}
-		if v != nil {
-			v.pool.SetMinIdle(n)
+		if v == nil {
+			continue
+		}
+		v.pool.SetMinIdle(n)
+		if wait && n > 0 {
+			if err := v.pool.Prefill(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("provisioning %s:%s: %w", name, ver, err))
+			}
 		}
 	}
+	err = errors.Join(errs...)
+	if err != nil && !wait {
+		e.cfg.Logger.Warn("provisioning instances", "function", name, "err", err)
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return err
+		}
+		return nil
+	}
+	return err
 }
 
 // Invoke runs a function on payload and waits for its result. target is
@@ -739,11 +782,4 @@ func (e *Engine) throttled(ctx context.Context, f *function, what string, limit 
 		f.throttles.Add(1)
 	}
 	return fmt.Errorf("%w: %s: %s (%d)", ErrThrottled, f.name, what, limit)
-}
-
-// CheckInvoke reports whether target ("name[:qualifier]") exists and can
-// be invoked, running nothing (Lambda's DryRun).
-func (e *Engine) CheckInvoke(target string) error {
-	_, err := e.Function(target)
-	return err
 }

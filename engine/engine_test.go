@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 func TestDeployRejectsModules(t *testing.T) {
@@ -203,9 +205,6 @@ func TestDeployRejectsConfig(t *testing.T) {
 		{"env key starting with a digit", func(f *engine.Function) { f.Env = map[string]string{"1KEY": "x"} }, `environment key "1KEY"`},
 		{"empty env key", func(f *engine.Function) { f.Env = map[string]string{"": "x"} }, `environment key ""`},
 		{"env too large", func(f *engine.Function) { f.Env = map[string]string{"BIG": strings.Repeat("x", engine.MaxEnvBytes)} }, "over the 4096-byte limit"},
-		{"negative MinIdle", func(f *engine.Function) { f.MinIdle = -1 }, "must not be negative"},
-		{"negative MaxInstances", func(f *engine.Function) { f.MaxInstances = -1 }, "must not be negative"},
-		{"MinIdle over MaxInstances", func(f *engine.Function) { f.MinIdle, f.MaxInstances = 3, 2 }, "MinIdle 3 is over MaxInstances 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +221,7 @@ func TestDeployRejectsConfig(t *testing.T) {
 	t.Run("limits at their bounds are valid", func(t *testing.T) {
 		deploy(t, eng, engine.Function{
 			Name: strings.Repeat("n", 64), Code: echo,
-			Timeout: engine.MaxTimeout, MemoryMB: 1, MinIdle: 1, MaxInstances: 1,
+			Timeout: engine.MaxTimeout, MemoryMB: 1,
 			Env: map[string]string{"KEY_1": strings.Repeat("x", engine.MaxEnvBytes-len("KEY_1"))},
 		})
 	})
@@ -566,12 +565,15 @@ func TestInitTimeout(t *testing.T) {
 			assert.Equal(t, uint64(1), s.InitErrors)
 			assert.Zero(t, s.Idle+s.Busy)
 
-			_, err := eng.Deploy(context.Background(), engine.Function{Name: mod + "_warm", Code: wat(t, mod), MinIdle: 1})
-			require.Error(t, err, "Deploy fails when its MinIdle instances cannot init")
+			ctx := context.Background()
+			deploy(t, eng, engine.Function{Name: mod + "_warm", Code: wat(t, mod)})
+			err := setProvisioned(ctx, eng, mod+"_warm", engine.LatestVersion, 1)
+			require.Error(t, err, "UpdateSettings fails when its provisioned instances cannot init")
 			assert.ErrorIs(t, err, engine.ErrInitFailed)
 			assert.ErrorIs(t, err, engine.ErrTimeout)
-			_, err = eng.Function(mod + "_warm")
-			assert.ErrorIs(t, err, engine.ErrFunctionNotFound)
+			_, err = eng.Deploy(ctx, engine.Function{Name: mod + "_warm", Code: wat(t, mod)})
+			require.Error(t, err, "Deploy fails when $LATEST's provisioned instances cannot init")
+			assert.ErrorIs(t, err, engine.ErrInitFailed)
 		})
 	}
 }
@@ -594,7 +596,8 @@ func TestInitHookFailure(t *testing.T) {
 	assert.Equal(t, "checking config", lines[0].Message)
 	assert.Equal(t, uint64(1), stats(t, eng, "initfail").InitErrors)
 
-	_, err := eng.Deploy(context.Background(), engine.Function{Name: "initfail_warm", Code: wat(t, "init_fail"), MinIdle: 1})
+	deploy(t, eng, engine.Function{Name: "initfail_warm", Code: wat(t, "init_fail")})
+	err := setProvisioned(context.Background(), eng, "initfail_warm", engine.LatestVersion, 1)
 	assert.ErrorIs(t, err, engine.ErrInitFailed)
 	assert.ErrorContains(t, err, "DATABASE_URL is not set")
 }
@@ -629,9 +632,10 @@ func TestMemoryLimit(t *testing.T) {
 	})
 }
 
-func TestMinIdle(t *testing.T) {
+func TestProvisionedLatest(t *testing.T) {
 	eng := newEngine(t, engine.Config{})
-	deploy(t, eng, engine.Function{Name: "warm", Code: testguest.WATEcho(t), MinIdle: 2})
+	deploy(t, eng, engine.Function{Name: "warm", Code: testguest.WATEcho(t)})
+	provision(t, eng, "warm", engine.LatestVersion, 2)
 
 	s := stats(t, eng, "warm")
 	assert.GreaterOrEqual(t, s.Prewarmed, uint64(2))
@@ -643,7 +647,14 @@ func TestMinIdle(t *testing.T) {
 	assert.Zero(t, res.InitDuration)
 	assert.Zero(t, stats(t, eng, "warm").ColdStarts)
 	require.Eventually(t, func() bool { return stats(t, eng, "warm").Idle >= 2 },
-		5*time.Second, time.Millisecond, "the filler keeps MinIdle instances ready")
+		5*time.Second, time.Millisecond, "the filler keeps the provisioned instances ready")
+
+	t.Run("survives a redeploy", func(t *testing.T) {
+		deploy(t, eng, engine.Function{Name: "warm", Code: testguest.WATEcho(t), Description: "v2"})
+		s := stats(t, eng, "warm")
+		assert.GreaterOrEqual(t, s.Idle, 2, "Deploy returns once $LATEST's provisioned instances are ready")
+		assert.Zero(t, s.ColdStarts)
+	})
 }
 
 func TestThrottle(t *testing.T) {
@@ -659,7 +670,8 @@ func TestThrottle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := newEngine(t, engine.Config{AcquireTimeout: tt.acquire})
-			deploy(t, eng, engine.Function{Name: "one", Code: wat(t, "sleep"), MaxInstances: 1})
+			deploy(t, eng, engine.Function{Name: "one", Code: wat(t, "sleep")})
+			reserve(t, eng, "one", 1)
 
 			done := make(chan *engine.Result, 1)
 			go func() {
@@ -698,10 +710,13 @@ func TestThrottle(t *testing.T) {
 func TestConcurrentInvokesNeverShareAnInstance(t *testing.T) {
 	const goroutines, calls = 8, 50
 	eng := newEngine(t, engine.Config{AcquireTimeout: time.Minute})
-	for _, maxInstances := range []int{0, 3} {
-		t.Run(fmt.Sprintf("MaxInstances %d", maxInstances), func(t *testing.T) {
-			name := fmt.Sprintf("busy%d", maxInstances)
-			deploy(t, eng, engine.Function{Name: name, Code: wat(t, "busy"), MaxInstances: maxInstances})
+	for _, reserved := range []int{0, 3} {
+		t.Run(fmt.Sprintf("reserved concurrency %d", reserved), func(t *testing.T) {
+			name := fmt.Sprintf("busy%d", reserved)
+			deploy(t, eng, engine.Function{Name: name, Code: wat(t, "busy")})
+			if reserved > 0 {
+				reserve(t, eng, name, reserved)
+			}
 			var wg sync.WaitGroup
 			for range goroutines {
 				wg.Go(func() {
@@ -724,8 +739,8 @@ func TestConcurrentInvokesNeverShareAnInstance(t *testing.T) {
 			assert.Zero(t, s.Discarded)
 			assert.Zero(t, s.Busy)
 			assert.LessOrEqual(t, s.ColdStarts, uint64(goroutines))
-			if maxInstances > 0 {
-				assert.LessOrEqual(t, s.ColdStarts, uint64(maxInstances))
+			if reserved > 0 {
+				assert.LessOrEqual(t, s.ColdStarts, uint64(reserved))
 			}
 		})
 	}
@@ -824,7 +839,10 @@ func TestLifecycleHooks(t *testing.T) {
 	t.Run("init logs come with the first invocation", func(t *testing.T) {
 		for _, minIdle := range []int{0, 1} {
 			name := fmt.Sprintf("life%d", minIdle)
-			deploy(t, eng, engine.Function{Name: name, Code: wat(t, "lifecycle"), MinIdle: minIdle})
+			deploy(t, eng, engine.Function{Name: name, Code: wat(t, "lifecycle")})
+			if minIdle > 0 {
+				provision(t, eng, name, engine.LatestVersion, minIdle)
+			}
 
 			first := mustSucceed(t, eng, name, "")
 			assert.Equal(t, minIdle == 0, first.Cold)
@@ -863,7 +881,8 @@ func TestLifecycleHooks(t *testing.T) {
 	t.Run("shutdown hook runs on Close", func(t *testing.T) {
 		logger, engineLog := debugLogger()
 		eng := newEngine(t, engine.Config{Logger: logger})
-		deploy(t, eng, engine.Function{Name: "closed", Code: wat(t, "lifecycle"), MinIdle: 2})
+		deploy(t, eng, engine.Function{Name: "closed", Code: wat(t, "lifecycle")})
+		provision(t, eng, "closed", engine.LatestVersion, 2)
 		require.NoError(t, eng.Close(context.Background()))
 		assert.Equal(t, 2, strings.Count(engineLog.String(), "shutdown hook ran"), "each instance runs its hook")
 	})
@@ -939,7 +958,7 @@ func TestEngineLifecycle(t *testing.T) {
 	t.Run("function info", func(t *testing.T) {
 		eng := newEngine(t, engine.Config{})
 		env := map[string]string{"KEY": "value"}
-		deploy(t, eng, engine.Function{Name: "b", Code: echo, Env: env, MemoryMB: 16, Timeout: time.Second, MaxInstances: 4})
+		deploy(t, eng, engine.Function{Name: "b", Code: echo, Env: env, MemoryMB: 16, Timeout: time.Second})
 		deploy(t, eng, engine.Function{Name: "a", Code: echo})
 		env["KEY"] = "changed after deploy"
 
@@ -951,7 +970,6 @@ func TestEngineLifecycle(t *testing.T) {
 		assert.Equal(t, "handle", b.Handler)
 		assert.Equal(t, 16, b.MemoryMB)
 		assert.Equal(t, time.Second, b.Timeout)
-		assert.Equal(t, 4, b.MaxInstances)
 		assert.Len(t, b.CodeSHA256, 64)
 		assert.Equal(t, len(echo), b.CodeSize)
 		assert.Equal(t, "$LATEST", b.Version)
@@ -979,7 +997,8 @@ func TestEngineLifecycle(t *testing.T) {
 
 	t.Run("close", func(t *testing.T) {
 		eng := newEngine(t, engine.Config{})
-		deploy(t, eng, engine.Function{Name: "echo", Code: echo, MinIdle: 1})
+		deploy(t, eng, engine.Function{Name: "echo", Code: echo})
+		provision(t, eng, "echo", engine.LatestVersion, 1)
 		mustSucceed(t, eng, "echo", "x")
 		require.NoError(t, eng.Close(ctx))
 		require.NoError(t, eng.Close(ctx), "Close is idempotent")
@@ -1022,4 +1041,31 @@ func TestMemoryNotReusedDirty(t *testing.T) {
 		require.Equal(t, "clean", string(mustSucceed(t, eng, "reader", "read").Payload), "round %d", i)
 		require.Equal(t, "clean", string(mustSucceed(t, eng, "writer", "read").Payload), "round %d", i)
 	}
+}
+
+// failingQueueStore is a store whose queues cannot be opened: New fails at
+// its last step, starting the async workers, after loading functions.
+type failingQueueStore struct{ store.Store }
+
+func (failingQueueStore) Queue(string) (store.Queue, error) {
+	return nil, errors.New("injected: the queue cannot be opened")
+}
+
+// TestNewUndoesWhatItDidOnFailure checks that a New that fails after
+// loading functions leaves nothing behind: provisioned instances' fillers
+// were started by then, and must be stopped.
+func TestNewUndoesWhatItDidOnFailure(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := newEngine(t, engine.Config{DataDir: dir})
+	deploy(t, eng, engine.Function{Name: "warm", Code: wat(t, "lifecycle")})
+	provision(t, eng, "warm", engine.LatestVersion, 2)
+	require.NoError(t, eng.Close(ctx))
+
+	st, err := store.Open(dir, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	_, err = engine.New(ctx, engine.Config{Store: failingQueueStore{st}, CompilationCacheDir: testguest.CacheDir(t)})
+	require.ErrorContains(t, err, "injected: the queue cannot be opened")
 }

@@ -24,6 +24,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrPayloadTooLarge: a request payload is over the configured limit.
 	ErrPayloadTooLarge = errors.New("request payload too large")
+	// ErrDeadLetterNotFound: no dead letter by that request id.
+	ErrDeadLetterNotFound = errors.New("dead letter not found")
 
 	// The causes of unhandled function errors; FunctionError unwraps to one.
 

@@ -105,3 +105,51 @@ func ExampleEngine_Deploy_invalidModule() {
 	// true
 	// built for Flint ABI v2; this host speaks v1
 }
+
+// Settings live beside a function's versions: here, a reserved concurrency
+// of 0 switches the function off, as on Lambda, and provisioned
+// concurrency keeps an instance initialized so that the next invocation is
+// not a cold start.
+func ExampleEngine_UpdateSettings() {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+	code, err := os.ReadFile("../guest-examples/wat-echo/echo.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := eng.Deploy(ctx, engine.Function{Name: "echo", Code: code}); err != nil {
+		log.Fatal(err)
+	}
+
+	off := 0
+	if _, err := eng.UpdateSettings(ctx, "echo", func(s *engine.Settings) error {
+		s.ReservedConcurrency = &off
+		return nil
+	}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Invoke(ctx, "echo", []byte("hello"))
+	fmt.Println(errors.Is(err, engine.ErrThrottled))
+
+	// On again, with one instance kept ready: UpdateSettings returns once
+	// it is.
+	if _, err := eng.UpdateSettings(ctx, "echo", func(s *engine.Settings) error {
+		s.ReservedConcurrency = nil
+		s.ProvisionedConcurrency = map[string]int{engine.LatestVersion: 1}
+		return nil
+	}); err != nil {
+		log.Fatal(err)
+	}
+	res, err := eng.Invoke(ctx, "echo", []byte("hello"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s, cold start: %v\n", res.Payload, res.Cold)
+	// Output:
+	// true
+	// hello, cold start: false
+}

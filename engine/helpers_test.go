@@ -134,3 +134,80 @@ func debugLogger() (*slog.Logger, *syncBuffer) {
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// updateSettings changes function name's settings and fails the test if
+// that fails.
+func updateSettings(t testing.TB, eng *engine.Engine, name string, change func(*engine.Settings)) engine.Settings {
+	t.Helper()
+	s, err := eng.UpdateSettings(context.Background(), name, func(s *engine.Settings) error {
+		change(s)
+		return nil
+	})
+	require.NoError(t, err, "update the settings of %s", name)
+	return s
+}
+
+// reserve sets function name's reserved concurrency.
+func reserve(t testing.TB, eng *engine.Engine, name string, n int) {
+	t.Helper()
+	updateSettings(t, eng, name, func(s *engine.Settings) { s.ReservedConcurrency = &n })
+}
+
+// provision sets the provisioned concurrency of a version or alias of
+// function name (or $LATEST) and returns once the instances are ready.
+func provision(t testing.TB, eng *engine.Engine, name, qualifier string, n int) {
+	t.Helper()
+	updateSettings(t, eng, name, func(s *engine.Settings) {
+		if s.ProvisionedConcurrency == nil {
+			s.ProvisionedConcurrency = map[string]int{}
+		}
+		s.ProvisionedConcurrency[qualifier] = n
+	})
+}
+
+// withCode is an Update change that replaces the code.
+func withCode(code []byte) func(*engine.Function) error {
+	return func(f *engine.Function) error {
+		f.Code = code
+		return nil
+	}
+}
+
+// setReserved sets function name's reserved concurrency (nil: none).
+func setReserved(ctx context.Context, eng *engine.Engine, name string, n *int) error {
+	_, err := eng.UpdateSettings(ctx, name, func(s *engine.Settings) error {
+		s.ReservedConcurrency = n
+		return nil
+	})
+	return err
+}
+
+// setProvisioned sets the provisioned concurrency of a version or alias.
+func setProvisioned(ctx context.Context, eng *engine.Engine, name, qualifier string, n int) error {
+	_, err := eng.UpdateSettings(ctx, name, func(s *engine.Settings) error {
+		if s.ProvisionedConcurrency == nil {
+			s.ProvisionedConcurrency = map[string]int{}
+		}
+		s.ProvisionedConcurrency[qualifier] = n
+		return nil
+	})
+	return err
+}
+
+// putEventConfig sets function name's asynchronous invocation settings.
+func putEventConfig(ctx context.Context, eng *engine.Engine, name string, c engine.EventInvokeConfig) error {
+	_, err := eng.UpdateSettings(ctx, name, func(s *engine.Settings) error {
+		s.EventInvokeConfig = c
+		return nil
+	})
+	return err
+}
+
+// eventConfig returns function name's asynchronous invocation settings.
+func eventConfig(eng *engine.Engine, name string) (engine.EventInvokeConfig, error) {
+	s, err := eng.Settings(name)
+	return s.EventInvokeConfig, err
+}
+
+// ptr returns a pointer to n.
+func ptr(n int) *int { return &n }

@@ -271,7 +271,7 @@ func TestIsolationEnv(t *testing.T) {
 				assert.Equal(t, "a-secret-greeting, ana!", greet("a"))
 			}
 			// A new configuration of a takes its old environment away too.
-			_, err := eng.UpdateConfig(context.Background(), "a", func(f *engine.Function) error {
+			_, err := eng.Update(context.Background(), "a", func(f *engine.Function) error {
 				f.Env = nil
 				return nil
 			})
@@ -573,8 +573,10 @@ func TestIsolationFiles(t *testing.T) {
 // one.
 func TestIsolationCancelStaysWithItsCaller(t *testing.T) {
 	eng := newEngine(t, engine.Config{})
-	deploy(t, eng, engine.Function{Name: "echo", Code: testguest.WATEcho(t), MaxInstances: 1, Timeout: 10 * time.Second})
-	deploy(t, eng, engine.Function{Name: "env", Code: wat(t, "env"), MaxInstances: 1, Timeout: 10 * time.Second})
+	deploy(t, eng, engine.Function{Name: "echo", Code: testguest.WATEcho(t), Timeout: 10 * time.Second})
+	deploy(t, eng, engine.Function{Name: "env", Code: wat(t, "env"), Timeout: 10 * time.Second})
+	reserve(t, eng, "echo", 1)
+	reserve(t, eng, "env", 1)
 	tests := []struct {
 		name, fn, payload string
 		cancelAfter       func(i int) time.Duration

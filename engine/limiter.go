@@ -7,28 +7,33 @@ import (
 	"time"
 )
 
-// limiter caps concurrent invocations (an engine's MaxConcurrency, a
-// function's reserved concurrency). Acquiring below the cap is one atomic
-// add; past it a caller waits, up to a bound, for a release.
+// limiter caps concurrent invocations: an engine's MaxConcurrency, a
+// function's reserved concurrency. It is Flint's one concurrency-limit
+// mechanism (docs/RATIONALE.md says why it is not the pool). Acquiring
+// below the cap is one atomic add; past it a caller waits, up to a bound,
+// for a release.
 //
 // No lost wakeups: a waiter counts itself in nwait before it tries again
 // under mu, and a releaser decrements n before it reads nwait, so either the
 // waiter sees the freed slot or the releaser sees the waiter (and takes mu,
 // which the waiter holds until it is queued).
 type limiter struct {
-	max   atomic.Int64 // 0: no cap
+	max   atomic.Int64 // negative: no cap; 0: nothing passes
 	n     atomic.Int64 // in use (counted even without a cap: a gauge)
 	nwait atomic.Int64
 	mu    sync.Mutex
 	queue []chan struct{}
 }
 
+// newLimiter returns a limiter with cap max (negative: none).
 func newLimiter(max int) *limiter {
 	l := &limiter{}
 	l.max.Store(int64(max))
 	return l
 }
 
+// setCap changes the cap (negative: none) and wakes the waiters, which
+// try again under the new cap.
 func (l *limiter) setCap(max int) {
 	l.max.Store(int64(max))
 	l.wakeAll()
@@ -38,8 +43,8 @@ func (l *limiter) setCap(max int) {
 func (l *limiter) inUse() int { return int(l.n.Load()) }
 
 func (l *limiter) try() bool {
-	max := l.max.Load()
-	if l.n.Add(1) <= max || max == 0 {
+	n := l.n.Add(1)
+	if max := l.max.Load(); max < 0 || n <= max {
 		return true
 	}
 	l.n.Add(-1)
@@ -52,7 +57,7 @@ func (l *limiter) acquire(ctx context.Context, wait time.Duration) bool {
 	if l.try() {
 		return true
 	}
-	if wait <= 0 {
+	if wait <= 0 || l.max.Load() == 0 { // a cap of 0 never frees a slot
 		return false
 	}
 	timer := time.NewTimer(wait)

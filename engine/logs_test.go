@@ -257,7 +257,7 @@ func TestShutdownLogRecord(t *testing.T) {
 	assert.Contains(t, string(res.Logs), "init hook ran", "init lines go into the first invocation's log")
 
 	// Replacing the code retires the instance, which runs its shutdown hook.
-	_, err := eng.UpdateCode(context.Background(), "fn", testguest.WATEcho(t))
+	_, err := eng.Update(context.Background(), "fn", withCode(testguest.WATEcho(t)))
 	require.NoError(t, err)
 	var recs []engine.LogRecord
 	require.Eventually(t, func() bool {

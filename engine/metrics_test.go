@@ -68,7 +68,8 @@ func TestMetrics(t *testing.T) {
 	deploy(t, eng, engine.Function{Name: "fails", Code: wat(t, "fail")})
 	deploy(t, eng, engine.Function{Name: "loop", Code: wat(t, "loop"), Timeout: 50 * time.Millisecond})
 	deploy(t, eng, engine.Function{Name: "denied", Code: wat(t, "markdone")}) // no policy: kv:Put is denied
-	deploy(t, eng, engine.Function{Name: "slow", Code: wat(t, "sleep"), MaxInstances: 1})
+	deploy(t, eng, engine.Function{Name: "slow", Code: wat(t, "sleep")})
+	reserve(t, eng, "slow", 1)
 
 	for _, p := range []string{"a", "b", "c"} {
 		mustSucceed(t, eng, "echo", p)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,20 +70,20 @@ type engineState struct {
 	Functions []engine.FunctionInfo
 	Versions  map[string][]engine.FunctionInfo
 	Aliases   map[string][]engine.Alias
-	Events    map[string]engine.EventInvokeConfig
+	Settings  map[string]engine.Settings
 }
 
 func stateOf(t testing.TB, eng *engine.Engine) engineState {
 	t.Helper()
 	s := engineState{Functions: eng.Functions(), Versions: map[string][]engine.FunctionInfo{},
-		Aliases: map[string][]engine.Alias{}, Events: map[string]engine.EventInvokeConfig{}}
+		Aliases: map[string][]engine.Alias{}, Settings: map[string]engine.Settings{}}
 	for _, f := range s.Functions {
 		var err error
 		s.Versions[f.Name], err = eng.Versions(f.Name)
 		require.NoError(t, err)
 		s.Aliases[f.Name], err = eng.Aliases(f.Name)
 		require.NoError(t, err)
-		s.Events[f.Name], err = eng.EventInvokeConfig(f.Name)
+		s.Settings[f.Name], err = eng.Settings(f.Name)
 		require.NoError(t, err)
 	}
 	return s
@@ -102,15 +103,19 @@ func TestRestart(t *testing.T) {
 	require.Equal(t, "1", publish(t, eng, "greet"))
 	setEnv(t, eng, "greet", map[string]string{"V": "two"})
 	require.Equal(t, "2", publish(t, eng, "greet"))
-	_, err := eng.UpdateCode(ctx, "greet", testguest.WATEcho(t))
+	_, err := eng.Update(ctx, "greet", withCode(testguest.WATEcho(t)))
 	require.NoError(t, err)
 	_, err = eng.SetAlias(ctx, "greet", engine.Alias{Name: "live", FunctionVersion: "1", AdditionalVersion: "2", AdditionalWeight: 0.3})
 	require.NoError(t, err)
 	_, err = eng.SetAlias(ctx, "greet", engine.Alias{Name: "stable", FunctionVersion: "2", Description: "the one"})
 	require.NoError(t, err)
-	require.NoError(t, eng.SetReservedConcurrency(ctx, "greet", 1))
-	require.NoError(t, eng.SetProvisionedConcurrency(ctx, "greet", "2", 1))
-	require.NoError(t, eng.SetExtension(ctx, "greet", "gateway", json.RawMessage(`{"url":true}`)))
+	require.NoError(t, setReserved(ctx, eng, "greet", ptr(1)))
+	require.NoError(t, setProvisioned(ctx, eng, "greet", "2", 1))
+	updateSettings(t, eng, "greet", func(s *engine.Settings) {
+		s.InvokePolicy = engine.InvokePolicy{{Sid: "ci", Action: engine.ActionInvokeFunction, Principal: "AKIACI", Qualifier: "live"}}
+		s.URLs = map[string]engine.URLConfig{"": {AuthType: engine.AuthIAM,
+			CORS: &engine.CORS{AllowOrigins: []string{"https://example.com"}, MaxAge: 60}}}
+	})
 	deploy(t, eng, engine.Function{Name: "mark", Code: wat(t, "markdone"), Policy: markDonePolicy})
 	setEventConfig(t, eng, "greet", engine.EventInvokeConfig{
 		MaximumRetryAttempts: retries(1), MaximumEventAge: time.Hour,
@@ -137,9 +142,8 @@ func TestRestart(t *testing.T) {
 	eng = openDataDir(t, dir, cfg)
 	after := stateOf(t, eng)
 	assert.Equal(t, before, after, "functions, versions, aliases and settings are as they were")
-	ext, err := eng.Extension("greet", "gateway")
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"url":true}`, string(ext))
+	assert.Equal(t, "AKIACI", after.Settings["greet"].InvokePolicy[0].Principal)
+	assert.Equal(t, 60, after.Settings["greet"].URLs[""].CORS.MaxAge)
 
 	t.Run("provisioned instances are prepared again", func(t *testing.T) {
 		require.Eventually(t, func() bool {
@@ -316,4 +320,59 @@ func crashChild(t *testing.T, dir string, events int) {
 	require.NoError(t, errors.Join(<-errs))
 	fmt.Printf("enqueued %d\n", eng.Metrics(ctx).Async.Depth)
 	select {} // until killed
+}
+
+// TestRestartUpgradesOldRecords opens a data directory whose function
+// record is in the format Flint wrote before function settings were typed:
+// the gateway's invoke permissions and URL settings as opaque extensions,
+// and a reserved concurrency in which 0 meant none.
+func TestRestartUpgradesOldRecords(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := openDataDir(t, dir, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "old", Code: testguest.WATEcho(t)})
+	deploy(t, eng, engine.Function{Name: "unreserved", Code: testguest.WATEcho(t)})
+	require.NoError(t, eng.Close(ctx))
+
+	st, err := store.Open(dir, store.Options{})
+	require.NoError(t, err)
+	b, err := st.Bucket("functions")
+	require.NoError(t, err)
+	rewrite := func(name string, old map[string]any) {
+		raw, err := b.Get(ctx, name)
+		require.NoError(t, err)
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal(raw, &rec))
+		maps.Copy(rec, old)
+		raw, err = json.Marshal(rec)
+		require.NoError(t, err)
+		require.NoError(t, b.Put(ctx, name, raw))
+	}
+	rewrite("old", map[string]any{
+		"reservedConcurrency": 3,
+		"extensions": map[string]any{
+			"gateway.permissions": []any{map[string]any{"sid": "url", "action": "lambda:InvokeFunctionUrl", "principal": "*", "authType": "NONE"}},
+			"gateway.urls": map[string]any{"": map[string]any{"authType": "NONE", "cors": map[string]any{"AllowOrigins": []string{"*"}, "MaxAge": 5},
+				"created": "2026-11-01T10:00:00Z", "lastModified": "2026-11-02T10:00:00Z"}},
+		},
+	})
+	rewrite("unreserved", map[string]any{"reservedConcurrency": 0})
+	require.NoError(t, st.Close())
+
+	eng = openDataDir(t, dir, engine.Config{})
+	s, err := eng.Settings("old")
+	require.NoError(t, err)
+	assert.Equal(t, ptr(3), s.ReservedConcurrency)
+	assert.Equal(t, engine.InvokePolicy{{Sid: "url", Action: engine.ActionInvokeFunctionURL, Principal: "*", FunctionURLAuthType: engine.AuthNone}}, s.InvokePolicy)
+	require.Contains(t, s.URLs, "")
+	u := s.URLs[""]
+	assert.Equal(t, engine.AuthNone, u.AuthType)
+	assert.Equal(t, &engine.CORS{AllowOrigins: []string{"*"}, MaxAge: 5}, u.CORS)
+	assert.Equal(t, time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), u.Created)
+	assert.True(t, s.InvokePolicy.Allows(engine.ActionInvokeFunctionURL, "", engine.AuthNone), "an anonymous URL caller is let in")
+
+	s, err = eng.Settings("unreserved")
+	require.NoError(t, err)
+	assert.Nil(t, s.ReservedConcurrency, "0 meant no reservation")
+	mustSucceed(t, eng, "unreserved", "still runs")
 }

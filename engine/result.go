@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"maps"
 	"time"
 
 	"github.com/flintfaas/flint/abi/policy"
@@ -83,23 +82,11 @@ type FunctionInfo struct {
 	Policy       *policy.Policy
 	Description  string
 	Role         string
-	MinIdle      int // provisioned instances of this version
-	MaxInstances int // the function's reserved concurrency
 	SingleUse    bool
 	NoSnapshot   bool // see Function.NoSnapshot
 	SnapshotInit bool // see Function.SnapshotInit
 	RevisionID   string
 	LastModified time.Time
-}
-
-// function returns the configuration as a Function (without code).
-func (i FunctionInfo) function() Function {
-	return Function{
-		Name: i.Name, Handler: i.Handler, Timeout: i.Timeout, MemoryMB: i.MemoryMB,
-		Env: maps.Clone(i.Env), Policy: i.Policy, Description: i.Description, Role: i.Role,
-		MinIdle: i.MinIdle, MaxInstances: i.MaxInstances, SingleUse: i.SingleUse,
-		NoSnapshot: i.NoSnapshot, SnapshotInit: i.SnapshotInit,
-	}
 }
 
 // Stats are a function version's counters since it was deployed.

@@ -207,7 +207,8 @@ func TestSnapshotInstancesAreIsolated(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			eng := snapEngine(t, m.mode)
-			deploy(t, eng, engine.Function{Name: "mc", Code: code, MaxInstances: 8, Timeout: 10 * time.Second})
+			deploy(t, eng, engine.Function{Name: "mc", Code: code, Timeout: 10 * time.Second})
+			reserve(t, eng, "mc", 8)
 
 			var mu sync.Mutex
 			var all []counted
@@ -742,7 +743,7 @@ func TestSnapshotFootprint(t *testing.T) {
 			debug.FreeOSMemory()
 			before := memUse(t)
 			start := time.Now()
-			require.NoError(t, eng.SetProvisionedConcurrency(context.Background(), "hello", engine.LatestVersion, n))
+			require.NoError(t, setProvisioned(context.Background(), eng, "hello", engine.LatestVersion, n))
 			require.Eventually(t, func() bool { return stats(t, eng, "hello").Idle >= n }, 5*time.Minute, 10*time.Millisecond)
 			took := time.Since(start)
 			debug.FreeOSMemory()
@@ -801,7 +802,7 @@ func TestNoSnapshotSurvivesConfigUpdates(t *testing.T) {
 	deploy(t, eng, engine.Function{Name: "fn", Code: memcounter(t), NoSnapshot: true, SnapshotInit: true})
 	assert.Regexp(t, `^off: `, stats(t, eng, "fn").Snapshot)
 
-	info, err := eng.UpdateConfig(context.Background(), "fn", func(f *engine.Function) error {
+	info, err := eng.Update(context.Background(), "fn", func(f *engine.Function) error {
 		f.Timeout = 2 * time.Second
 		return nil
 	})
@@ -815,7 +816,7 @@ func TestNoSnapshotSurvivesConfigUpdates(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, v.NoSnapshot)
 
-	_, err = eng.UpdateConfig(context.Background(), "fn", func(f *engine.Function) error {
+	_, err = eng.Update(context.Background(), "fn", func(f *engine.Function) error {
 		f.NoSnapshot = false
 		return nil
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -56,11 +55,7 @@ func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod
 	v.modCfg = mc
 	// Before the pool, whose filler starts at once.
 	v.prepareSnapshot(ctx)
-	v.pool = pool.New(pool.Config{
-		MinIdle:        minIdle,
-		AcquireTimeout: e.cfg.AcquireTimeout,
-		IdleTTL:        e.cfg.IdleTTL,
-	}, v)
+	v.pool = pool.New(pool.Config{MinIdle: minIdle, IdleTTL: e.cfg.IdleTTL}, v)
 	return v
 }
 
@@ -95,9 +90,6 @@ func (v *version) invoke(ctx context.Context, payload []byte, depth int, request
 				Cold: true, InitDuration: ie.duration, Logs: ie.logs, MemoryMB: v.cfg.MemoryMB}
 			v.record(res)
 			return res, nil
-		case errors.Is(err, pool.ErrThrottled):
-			v.throttles.Add(1)
-			return nil, fmt.Errorf("%w: function %s has no free instance", ErrThrottled, v.name)
 		}
 		return nil, err
 	}

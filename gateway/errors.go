@@ -21,36 +21,40 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-// statusOf gives the HTTP status Lambda sends each error code with: one
-// table, as the SDKs expect them.
+// errorCodes is every error type the gateway answers with: the HTTP status
+// Lambda sends it with, and when Flint sends it. One table, so that a code
+// cannot be sent with two statuses. A code not in it is a 500.
+var errorCodes = map[string]struct {
+	status int
+	when   string
+}{
+	"InvalidParameterValueException":                {http.StatusBadRequest, "a parameter is missing, malformed or out of range"},
+	"InvalidRequestContentException":                {http.StatusBadRequest, "the body is not the JSON the operation takes"},
+	"IncompleteSignatureException":                  {http.StatusBadRequest, "the Authorization header lacks a part of a signature"},
+	"CodeStorageExceededException":                  {http.StatusBadRequest, "the code is over the store's limit"},
+	"AccessDeniedException":                         {http.StatusForbidden, "the key may not perform the operation"},
+	"UnrecognizedClientException":                   {http.StatusForbidden, "the access key is not one of the server's"},
+	"InvalidSignatureException":                     {http.StatusForbidden, "the signature does not match the request"},
+	"MissingAuthenticationTokenException":           {http.StatusForbidden, "the request is not signed"},
+	"ResourceNotFoundException":                     {http.StatusNotFound, "no function, version, alias, policy, URL or dead letter by that name"},
+	"UnknownOperationException":                     {http.StatusNotFound, "no operation has that path"},
+	"ProvisionedConcurrencyConfigNotFoundException": {http.StatusNotFound, "the qualifier has no provisioned concurrency"},
+	"MethodNotAllowedException":                     {http.StatusMethodNotAllowed, "the path's operations take another method"},
+	"ResourceConflictException":                     {http.StatusConflict, "the resource exists, or is in use"},
+	"PreconditionFailedException":                   {http.StatusPreconditionFailed, "the RevisionId is not the current one"},
+	"RequestTooLargeException":                      {http.StatusRequestEntityTooLarge, "a body or payload is over its limit"},
+	"UnsupportedMediaTypeException":                 {http.StatusUnsupportedMediaType, "the body is not JSON"},
+	"RequestHeaderFieldsTooLargeException":          {http.StatusRequestHeaderFieldsTooLarge, "Flint's: the headers are over the server's limit"},
+	"RequestTimeoutException":                       {http.StatusRequestTimeout, "Flint's: the request did not arrive within ReadTimeout"},
+	"TooManyRequestsException":                      {http.StatusTooManyRequests, "a concurrency limit was reached"},
+	"ServiceUnavailableException":                   {http.StatusServiceUnavailable, "the server is shutting down"},
+	"ServiceException":                              {http.StatusInternalServerError, "Flint failed"},
+}
+
+// statusOf gives the HTTP status Lambda sends an error code with.
 func statusOf(code string) int {
-	switch code {
-	case "InvalidParameterValueException", "InvalidRequestContentException",
-		"IncompleteSignatureException", "CodeStorageExceededException":
-		return http.StatusBadRequest
-	case "AccessDeniedException", "UnrecognizedClientException",
-		"InvalidSignatureException", "MissingAuthenticationTokenException":
-		return http.StatusForbidden
-	case "ResourceNotFoundException", "UnknownOperationException", "ProvisionedConcurrencyConfigNotFoundException":
-		return http.StatusNotFound
-	case "MethodNotAllowedException":
-		return http.StatusMethodNotAllowed
-	case "ResourceConflictException":
-		return http.StatusConflict
-	case "PreconditionFailedException":
-		return http.StatusPreconditionFailed
-	case "RequestTooLargeException":
-		return http.StatusRequestEntityTooLarge
-	case "UnsupportedMediaTypeException":
-		return http.StatusUnsupportedMediaType
-	case "RequestHeaderFieldsTooLargeException": // Flint's: the server's header limit
-		return http.StatusRequestHeaderFieldsTooLarge
-	case "RequestTimeoutException": // Flint's: the server's ReadTimeout
-		return http.StatusRequestTimeout
-	case "TooManyRequestsException":
-		return http.StatusTooManyRequests
-	case "ServiceUnavailableException":
-		return http.StatusServiceUnavailable
+	if e, ok := errorCodes[code]; ok {
+		return e.status
 	}
 	return http.StatusInternalServerError
 }
@@ -63,28 +67,46 @@ func invalidParam(format string, args ...any) *apiError {
 	return apiErr("InvalidParameterValueException", format, args...)
 }
 
-// fromEngine maps an engine error to Lambda's error type.
+// engineErrors maps the engine's sentinel errors to Lambda's error codes,
+// first match first.
+var engineErrors = [...]struct {
+	err  error
+	code string
+}{
+	{engine.ErrFunctionNotFound, "ResourceNotFoundException"},
+	{engine.ErrDeadLetterNotFound, "ResourceNotFoundException"},
+	{engine.ErrConflict, "ResourceConflictException"},
+	{engine.ErrInvalidFunction, "InvalidParameterValueException"},
+	{engine.ErrInvalidModule, "InvalidParameterValueException"},
+	{engine.ErrInitFailed, "InvalidParameterValueException"},
+	{engine.ErrPayloadTooLarge, "RequestTooLargeException"},
+	{engine.ErrThrottled, "TooManyRequestsException"},
+	{engine.ErrClosed, "ServiceUnavailableException"},
+}
+
+// fromEngine maps an error to the apiError the gateway answers with.
 func fromEngine(err error) *apiError {
 	var ae *apiError
-	var ve *policy.ValidationError
-	switch {
-	case errors.As(err, &ae):
+	if errors.As(err, &ae) {
 		return ae
-	case errors.Is(err, engine.ErrFunctionNotFound):
-		return apiErr("ResourceNotFoundException", "%v", err)
-	case errors.Is(err, engine.ErrConflict):
-		return apiErr("ResourceConflictException", "%v", err)
-	case errors.Is(err, engine.ErrInvalidFunction), errors.Is(err, engine.ErrInvalidModule),
-		errors.Is(err, engine.ErrInitFailed), errors.As(err, &ve):
+	}
+	var ve *policy.ValidationError
+	if errors.As(err, &ve) {
 		return apiErr("InvalidParameterValueException", "%v", err)
-	case errors.Is(err, engine.ErrPayloadTooLarge):
-		return apiErr("RequestTooLargeException", "%v", err)
-	case errors.Is(err, engine.ErrThrottled):
-		e := apiErr("TooManyRequestsException", "Rate Exceeded. %v", err)
-		e.Reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
-		return e
-	case errors.Is(err, engine.ErrClosed):
-		return apiErr("ServiceUnavailableException", "the server is shutting down")
+	}
+	for _, m := range engineErrors {
+		if !errors.Is(err, m.err) {
+			continue
+		}
+		switch m.code {
+		case "TooManyRequestsException":
+			e := apiErr(m.code, "Rate Exceeded. %v", err)
+			e.Reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+			return e
+		case "ServiceUnavailableException":
+			return apiErr(m.code, "the server is shutting down")
+		}
+		return apiErr(m.code, "%v", err)
 	}
 	return apiErr("ServiceException", "%v", err)
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,86 +17,89 @@ import (
 // jsonRaw embeds a stored JSON document in a response.
 func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
 
-// flintAPI serves Flint's own API under /flint/v1/: what Lambda has no API
-// for. Every call needs an admin's key.
-func (g *Gateway) flintAPI(c *call, path string) error {
-	if err := c.requireAdmin(); err != nil {
+// usage serves Flint's usage meter: requests and GB-seconds per function.
+func (g *Gateway) usage(c *call) error {
+	writeJSON(c.ctx, http.StatusOK, map[string]any{"Usage": g.eng.Usage()})
+	return nil
+}
+
+// deadLetterJSON is a dead letter as /flint/v1/dead-letters shows it.
+type deadLetterJSON struct {
+	Key           string
+	ID            string
+	Function      string
+	Payload       []byte
+	Record        json.RawMessage
+	Condition     string
+	Attempts      int
+	FirstEnqueued time.Time
+	LastError     struct {
+		Type    string `json:"errorType"`
+		Message string `json:"errorMessage"`
+	}
+	Time time.Time
+}
+
+func deadLetterOut(d engine.DeadLetter) deadLetterJSON {
+	out := deadLetterJSON{Key: d.Key, ID: d.ID, Function: d.Function, Payload: d.Payload, Record: d.Record,
+		Condition: d.Condition, Attempts: d.Attempts, FirstEnqueued: d.FirstEnqueued, Time: d.Time}
+	out.LastError.Type, out.LastError.Message = d.LastErrorType, d.LastErrorMessage
+	return out
+}
+
+func (g *Gateway) listDeadLetters(c *call) error {
+	ctx := c.ctx
+	limit, err := queryInt(ctx, "limit", 50, 1, 1000)
+	if err != nil {
 		return err
 	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	ctx := c.ctx
-	method := string(ctx.Method())
-	switch {
-	case segs[0] == "roles":
-		return g.serveRoles(c, segs[1:])
-	case segs[0] == "usage" && len(segs) == 1 && method == http.MethodGet:
-		writeJSON(ctx, http.StatusOK, map[string]any{"Usage": g.eng.Usage()})
-		return nil
-	case segs[0] == "dead-letters":
-		return g.serveDeadLetters(c, segs[1:])
-	case segs[0] == "functions" && len(segs) == 3 && segs[2] == "logs" && method == http.MethodGet:
-		return g.serveLogs(c, segs[1])
-	case segs[0] == "functions" && len(segs) == 3 && segs[2] == "code" && method == http.MethodGet:
-		return g.serveCode(c, segs[1])
+	dls, more, err := g.eng.DeadLetters(ctx, query(ctx, "after"), limit)
+	if err != nil {
+		return err
 	}
-	return unknownOp(c)
+	page := make([]deadLetterJSON, len(dls))
+	for i, d := range dls {
+		page[i] = deadLetterOut(d)
+	}
+	out := map[string]any{"DeadLetters": page}
+	if more && len(dls) > 0 {
+		out["NextAfter"] = dls[len(dls)-1].Key
+	}
+	writeJSON(ctx, http.StatusOK, out)
+	return nil
 }
 
-func (g *Gateway) serveDeadLetters(c *call, rest []string) error {
-	ctx := c.ctx
-	method := string(ctx.Method())
-	switch {
-	case len(rest) == 0 && method == http.MethodGet:
-		limit, err := queryInt(ctx, "limit", 50, 1, 1000)
-		if err != nil {
-			return err
-		}
-		dls, more, err := g.eng.DeadLetters(ctx, query(ctx, "after"), limit)
-		if err != nil {
-			return err
-		}
-		out := map[string]any{"DeadLetters": dls}
-		if more && len(dls) > 0 {
-			out["NextAfter"] = dls[len(dls)-1].Key
-		}
-		writeJSON(ctx, http.StatusOK, out)
-		return nil
-	case len(rest) == 1 && method == http.MethodGet:
-		dl, err := g.eng.DeadLetter(ctx, rest[0])
-		if err != nil {
-			return deadLetterErr(err)
-		}
-		writeJSON(ctx, http.StatusOK, dl)
-		return nil
-	case len(rest) == 1 && method == http.MethodDelete:
-		if err := g.eng.DeleteDeadLetter(ctx, rest[0]); err != nil {
-			return deadLetterErr(err)
-		}
-		ctx.SetStatusCode(http.StatusNoContent)
-		return nil
-	case len(rest) == 2 && rest[1] == "redrive" && method == http.MethodPost:
-		id, err := g.eng.Redrive(ctx, rest[0])
-		if err != nil {
-			return deadLetterErr(err)
-		}
-		writeJSON(ctx, http.StatusAccepted, map[string]string{"RequestId": id})
-		return nil
+func (g *Gateway) getDeadLetter(c *call) error {
+	dl, err := g.eng.DeadLetter(c.ctx, c.params.get("id"))
+	if err != nil {
+		return err
 	}
-	return unknownOp(c)
+	writeJSON(c.ctx, http.StatusOK, deadLetterOut(dl))
+	return nil
 }
 
-func deadLetterErr(err error) error {
-	if strings.Contains(err.Error(), "not found") {
-		return apiErr("ResourceNotFoundException", "%v", err)
+func (g *Gateway) deleteDeadLetter(c *call) error {
+	if err := g.eng.DeleteDeadLetter(c.ctx, c.params.get("id")); err != nil {
+		return err
 	}
-	return err
+	c.ctx.SetStatusCode(http.StatusNoContent)
+	return nil
+}
+
+func (g *Gateway) redriveDeadLetter(c *call) error {
+	id, err := g.eng.Redrive(c.ctx, c.params.get("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(c.ctx, http.StatusAccepted, map[string]string{"RequestId": id})
+	return nil
 }
 
 // serveLogs writes a function's kept log records, and with follow=1 keeps
 // the response open, streaming new ones until the client goes away or
 // Shutdown starts.
-func (g *Gateway) serveLogs(c *call, name string) error {
-	ctx := c.ctx
+func (g *Gateway) serveLogs(c *call) error {
+	ctx, name := c.ctx, c.fn.name
 	since := uint64(0)
 	if s := query(ctx, "since"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -117,11 +119,9 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 		}
 		return nil
 	}
-	// The stream ends the connection: nothing is read after the request,
-	// so a read ending says the client went away (as net/http notices it).
-	conn := ctx.Conn()
+	// The stream ends the connection, and starts with the headers: a quiet
+	// function may log nothing for a while.
 	ctx.SetConnectionClose()
-	// Send the headers now: a quiet function may log nothing for a while.
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		for _, r := range records {
@@ -130,34 +130,13 @@ func (g *Gateway) serveLogs(c *call, name string) error {
 		if w.Flush() != nil {
 			return
 		}
-		fctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-fctx.Done():
-			case <-g.stopping:
-				cancel()
-			}
-		}()
-		go func() {
-			if conn == nil {
-				return
-			}
-			// The request's read deadline would end the stream.
-			_ = conn.SetReadDeadline(time.Time{})
-			var b [1]byte
-			for {
-				if _, err := conn.Read(b[:]); err != nil {
-					cancel()
-					return
+		g.streamUntil(ctx, w, func(sctx context.Context, w *bufio.Writer) {
+			_ = g.eng.FollowLogs(sctx, name, func(r engine.LogRecord) bool {
+				if _, err := w.Write(r.Text); err != nil {
+					return false
 				}
-			}
-		}()
-		_ = g.eng.FollowLogs(fctx, name, func(r engine.LogRecord) bool {
-			if _, err := w.Write(r.Text); err != nil {
-				return false
-			}
-			return w.Flush() == nil
+				return w.Flush() == nil
+			})
 		})
 	})
 	return nil
@@ -174,7 +153,7 @@ const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 // Lambda's presigned S3 URL it works without credentials: with keys
 // configured it is presigned (SigV4 in the query) with the caller's key.
 func (g *Gateway) codeLocation(c *call, name, version string) string {
-	u := g.baseURL(c.ctx) + "/flint/v1/functions/" + name + "/code?qualifier=" + url.QueryEscape(version)
+	u := g.baseURL(c) + "/flint/v1/functions/" + name + "/code?qualifier=" + url.QueryEscape(version)
 	if g.open {
 		return u
 	}
@@ -195,17 +174,12 @@ func (g *Gateway) codeLocation(c *call, name, version string) string {
 	return signed
 }
 
-func (g *Gateway) serveCode(c *call, name string) error {
-	q := query(c.ctx, "qualifier")
-	target := name
-	if q != "" && q != engine.LatestVersion {
+func (g *Gateway) serveCode(c *call) error {
+	target := c.fn.name
+	if q := query(c.ctx, "qualifier"); q != "" && q != engine.LatestVersion {
 		target += ":" + q
 	}
-	info, err := g.eng.Function(target)
-	if err != nil {
-		return err
-	}
-	code, err := g.cfg.Store.Blobs().Get(c.ctx, info.CodeSHA256)
+	code, err := g.eng.Code(c.ctx, target)
 	if err != nil {
 		return err
 	}

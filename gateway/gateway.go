@@ -1,9 +1,13 @@
-// Package gateway is Flint's HTTP front door: the AWS Lambda REST API (so
-// the official AWS CLI and SDKs manage and invoke functions), function URLs
-// (API Gateway payload format 2.0), Flint's own API under /flint/v1/
-// (roles, logs, dead letters, usage), and /healthz, /readyz and Prometheus
-// /metrics. It serves with fasthttp; Handler mounts it in another fasthttp
-// server.
+// Package gateway is Flint's HTTP front door, the server around the engine:
+// the AWS Lambda REST API (so the official AWS CLI and SDKs manage and
+// invoke functions), function URLs (API Gateway payload format 2.0),
+// Flint's own API under /flint/v1/ (roles, logs, dead letters, usage), and
+// /healthz, /readyz and Prometheus /metrics. Every operation is a row of
+// one route table (router.go), and every error it answers a row of one
+// error table (errors.go).
+//
+// It serves with fasthttp (Serve); Handler mounts it in another fasthttp
+// server and ServeHTTP in a net/http one.
 //
 // Requests to the APIs are authenticated with AWS Signature Version 4
 // against the configured access keys (see gateway/auth). Admin keys
@@ -25,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flintfaas/flint/internal/uuid"
 
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
@@ -91,13 +97,13 @@ type Gateway struct {
 	stopping chan struct{} // closed when Shutdown starts: ends log streams
 	stopOnce sync.Once
 	creating sync.Map // names CreateFunction is deploying: a second create conflicts
+	router   *router
 
-	perms          extCache[[]permission]
-	permMu         sync.Mutex
-	urls           extCache[map[string]urlConfig]
-	urlMu          sync.Mutex
 	metricsHandler fasthttp.RequestHandler
 }
+
+// Compile-time check: a Gateway mounts in a net/http server.
+var _ http.Handler = (*Gateway)(nil)
 
 // New returns a gateway for cfg.Engine.
 func New(cfg Config) (*Gateway, error) {
@@ -127,7 +133,8 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: cfg, eng: cfg.Engine, open: len(cfg.Keys) == 0, stopping: make(chan struct{})}
+	g := &Gateway{cfg: cfg, eng: cfg.Engine, open: len(cfg.Keys) == 0, stopping: make(chan struct{}),
+		router: newRouter(routes[:])}
 	if !g.open {
 		keys, err := auth.NewKeys(cfg.Keys)
 		if err != nil {
@@ -165,7 +172,7 @@ func New(cfg Config) (*Gateway, error) {
 // ReadTimeout, bad framing) as the API answers every error, so that a
 // client sees a Lambda error type rather than fasthttp's plain text.
 func (g *Gateway) readError(ctx *fasthttp.RequestCtx, err error) {
-	c := &call{ctx: ctx, id: engine.NewRequestID(), start: time.Now()}
+	c := &call{ctx: ctx, id: uuid.New(), start: time.Now()}
 	ctx.Response.Header.Set("X-Amzn-Requestid", c.id)
 	var small *fasthttp.ErrSmallBuffer
 	var netErr net.Error
@@ -224,17 +231,20 @@ func (g *Gateway) Handler() fasthttp.RequestHandler {
 
 // call is one request being served.
 type call struct {
-	ctx   *fasthttp.RequestCtx
-	id    string // x-amzn-RequestId, made when first needed
-	key   auth.Key
-	start time.Time
+	ctx    *fasthttp.RequestCtx
+	id     string // x-amzn-RequestId, made when first needed
+	key    auth.Key
+	start  time.Time
+	route  *route
+	params params
+	fn     fnRef // the function the route's {fn} names
 }
 
 // requestID returns the request's id, making it if needed, and sets the
 // x-amzn-RequestId header.
 func (c *call) requestID() string {
 	if c.id == "" {
-		c.setRequestID(engine.NewRequestID())
+		c.setRequestID(uuid.New())
 	}
 	return c.id
 }
@@ -246,6 +256,8 @@ func (c *call) setRequestID(id string) {
 	c.ctx.Response.Header.Set("X-Amzn-Requestid", id)
 }
 
+// serve is the gateway's one entry point: it finds the request's route,
+// checks who may call it, and runs it.
 func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
 	g.inflight.Add(1)
 	defer g.inflight.Done()
@@ -253,44 +265,74 @@ func (g *Gateway) serve(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	defer g.accessLog(c, path)
 
-	switch {
-	case path == "/healthz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		ctx.SetBodyString("ok\n")
-		return
-	case path == "/readyz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		if g.draining.Load() {
-			ctx.SetStatusCode(http.StatusServiceUnavailable)
-			ctx.SetBodyString("shutting down\n")
-			return
+	rt, status := g.router.match(string(ctx.Method()), path, &c.params)
+	c.route = rt
+	if rt != nil && rt.access == public {
+		if err := rt.handle(g, c); err != nil {
+			g.fail(c, err)
 		}
-		ctx.SetBodyString("ready\n")
-		return
-	case path == "/metrics":
-		g.serveMetrics(ctx)
-		return
-	case strings.HasPrefix(path, "/fn/"):
-		g.serveFunctionURL(c, path)
 		return
 	}
-
-	if err := g.authenticate(c); err != nil {
-		g.fail(c, err)
-		return
-	}
-	var err error
-	switch {
-	case strings.HasPrefix(path, "/flint/v1/"):
-		err = g.flintAPI(c, strings.TrimPrefix(path, "/flint/v1/"))
-	default:
-		err = g.lambdaAPI(c)
+	// Everything else is signed, including what matches no route: an
+	// unauthenticated caller learns nothing of the API.
+	err := g.authenticate(c)
+	if err == nil {
+		err = g.dispatch(c, status)
 	}
 	if err != nil {
 		g.fail(c, err)
 	}
 	// Every API response carries one, as Lambda's do: the SDKs report it.
 	c.requestID()
+}
+
+// dispatch runs a signed request's route: it refuses what matched none,
+// checks the key's access, and parses the function the path names.
+func (g *Gateway) dispatch(c *call, status int) error {
+	switch status {
+	case http.StatusNotFound:
+		return unknownOp(c)
+	case http.StatusMethodNotAllowed:
+		return notAllowed(c)
+	}
+	if c.route.access == admin {
+		if err := c.requireAdmin(); err != nil {
+			return err
+		}
+	}
+	if s := c.params.get("fn"); s != "" {
+		name, qualifier, err := parseFunctionName(s)
+		if err != nil {
+			return err
+		}
+		if q := query(c.ctx, "Qualifier"); q != "" {
+			if qualifier != "" && qualifier != q {
+				return invalidParam("the qualifier in the function name (%s) and the Qualifier parameter (%s) differ", qualifier, q)
+			}
+			qualifier = q
+		}
+		c.fn = fnRef{name: name, qualifier: qualifier}
+	}
+	return c.route.handle(g, c)
+}
+
+func (g *Gateway) healthz(c *call) error {
+	c.ctx.SetContentType("text/plain; charset=utf-8")
+	c.ctx.SetBodyString("ok\n")
+	return nil
+}
+
+// readyz answers 503 once Shutdown has started, so that a load balancer
+// stops sending requests.
+func (g *Gateway) readyz(c *call) error {
+	c.ctx.SetContentType("text/plain; charset=utf-8")
+	if g.draining.Load() {
+		c.ctx.SetStatusCode(http.StatusServiceUnavailable)
+		c.ctx.SetBodyString("shutting down\n")
+		return nil
+	}
+	c.ctx.SetBodyString("ready\n")
+	return nil
 }
 
 // accessLog logs a served request, when configured to.
@@ -306,8 +348,12 @@ func (g *Gateway) accessLog(c *call, path string) {
 	if c.id == "" {
 		c.id = string(ctx.Response.Header.Peek("X-Amzn-Requestid"))
 	}
+	op := "Unknown"
+	if c.route != nil {
+		op = c.route.op
+	}
 	g.cfg.Logger.LogAttrs(context.Background(), level, "request",
-		slog.String("id", c.id), slog.String("method", string(ctx.Method())), slog.String("path", path),
+		slog.String("id", c.id), slog.String("op", op), slog.String("method", string(ctx.Method())), slog.String("path", path),
 		slog.Int("status", ctx.Response.StatusCode()), slog.String("remote", ctx.RemoteIP().String()),
 		slog.Duration("duration", time.Since(c.start)))
 }

@@ -14,9 +14,10 @@ import (
 const maxLogTail = 4 << 10
 
 // invoke serves Invoke: RequestResponse, Event (202) and DryRun (204).
-func (g *Gateway) invoke(c *call, f fnRef) error {
+func (g *Gateway) invoke(c *call) error {
+	f := c.fn
 	ctx := c.ctx
-	if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, actionInvoke, "") {
+	if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, engine.ActionInvokeFunction, "") {
 		return apiErr("AccessDeniedException", "User: %s is not authorized to perform: lambda:InvokeFunction on resource: %s because no resource-based policy allows it",
 			c.key.AccessKeyID, g.functionArn(f.name, f.qualifier))
 	}
@@ -36,7 +37,7 @@ func (g *Gateway) invoke(c *call, f fnRef) error {
 		ctx.SetStatusCode(http.StatusAccepted)
 		return nil
 	case "DryRun":
-		if err := g.eng.CheckInvoke(f.target()); err != nil {
+		if _, err := g.eng.Function(f.target()); err != nil {
 			return err
 		}
 		ctx.SetStatusCode(http.StatusNoContent)

@@ -3,7 +3,7 @@ package gateway
 import (
 	"archive/zip"
 	"bytes"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -12,149 +12,8 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
-	"github.com/valyala/fasthttp"
+	"github.com/flintfaas/flint/internal/names"
 )
-
-// lambdaAPI routes a request of the Lambda REST API.
-func (g *Gateway) lambdaAPI(c *call) error {
-	ctx := c.ctx
-	method := string(ctx.Method())
-	segs := strings.Split(strings.Trim(string(ctx.Path()), "/"), "/")
-	if len(segs) < 2 || segs[1] != "functions" {
-		return apiErr("UnknownOperationException", "unknown operation %s %s", method, ctx.Path())
-	}
-	apiVersion, rest := segs[0], segs[2:]
-	if len(rest) == 0 {
-		if apiVersion != "2015-03-31" {
-			return unknownOp(c)
-		}
-		if err := c.requireAdmin(); err != nil {
-			return err
-		}
-		switch method {
-		case http.MethodGet:
-			return g.listFunctions(c)
-		case http.MethodPost:
-			return g.createFunction(c)
-		}
-		return notAllowed(c)
-	}
-	name, qualifier, err := parseFunctionName(rest[0])
-	if err != nil {
-		return err
-	}
-	if q := query(ctx, "Qualifier"); q != "" {
-		if qualifier != "" && qualifier != q {
-			return invalidParam("the qualifier in the function name (%s) and the Qualifier parameter (%s) differ", qualifier, q)
-		}
-		qualifier = q
-	}
-	f := fnRef{name: name, qualifier: qualifier}
-	sub := rest[1:]
-	op := apiVersion + " " + strings.Join(sub, "/")
-	if len(sub) >= 1 {
-		op = apiVersion + " " + sub[0]
-	}
-	// Invoking is allowed to keys the function's invoke policy grants;
-	// everything else needs an admin's key.
-	if op == "2015-03-31 invocations" && method == http.MethodPost {
-		return g.invoke(c, f)
-	}
-	if err := c.requireAdmin(); err != nil {
-		return err
-	}
-	switch {
-	case op == "2015-03-31 " && len(sub) == 0:
-		switch method {
-		case http.MethodGet:
-			return g.getFunction(c, f)
-		case http.MethodDelete:
-			return g.deleteFunction(c, f)
-		}
-	case op == "2015-03-31 configuration" && len(sub) == 1:
-		switch method {
-		case http.MethodGet:
-			return g.getConfiguration(c, f)
-		case http.MethodPut:
-			return g.updateConfiguration(c, f)
-		}
-	case op == "2015-03-31 code" && len(sub) == 1 && method == http.MethodPut:
-		return g.updateCode(c, f)
-	case op == "2015-03-31 versions" && len(sub) == 1:
-		switch method {
-		case http.MethodGet:
-			return g.listVersions(c, f)
-		case http.MethodPost:
-			return g.publishVersion(c, f)
-		}
-	case op == "2015-03-31 aliases" && len(sub) == 1:
-		switch method {
-		case http.MethodGet:
-			return g.listAliases(c, f)
-		case http.MethodPost:
-			return g.createAlias(c, f)
-		}
-	case op == "2015-03-31 aliases" && len(sub) == 2:
-		switch method {
-		case http.MethodGet:
-			return g.getAlias(c, f, sub[1])
-		case http.MethodPut:
-			return g.updateAlias(c, f, sub[1])
-		case http.MethodDelete:
-			return g.deleteAlias(c, f, sub[1])
-		}
-	case op == "2015-03-31 policy" && len(sub) == 1:
-		switch method {
-		case http.MethodGet:
-			return g.getPolicy(c, f)
-		case http.MethodPost:
-			return g.addPermission(c, f)
-		}
-	case op == "2015-03-31 policy" && len(sub) == 2 && method == http.MethodDelete:
-		return g.removePermission(c, f, sub[1])
-	case op == "2017-10-31 concurrency" && len(sub) == 1:
-		switch method {
-		case http.MethodPut:
-			return g.putConcurrency(c, f)
-		case http.MethodDelete:
-			return g.deleteConcurrency(c, f)
-		}
-	case op == "2019-09-30 concurrency" && len(sub) == 1 && method == http.MethodGet:
-		return g.getConcurrency(c, f)
-	case op == "2019-09-30 provisioned-concurrency" && len(sub) == 1:
-		switch method {
-		case http.MethodPut:
-			return g.putProvisioned(c, f)
-		case http.MethodGet:
-			return g.getProvisioned(c, f)
-		case http.MethodDelete:
-			return g.deleteProvisioned(c, f)
-		}
-	case op == "2019-09-25 event-invoke-config" && len(sub) == 1:
-		switch method {
-		case http.MethodPut, http.MethodPost:
-			return g.putEventInvokeConfig(c, f, method == http.MethodPost)
-		case http.MethodGet:
-			return g.getEventInvokeConfig(c, f)
-		case http.MethodDelete:
-			return g.deleteEventInvokeConfig(c, f)
-		}
-	case op == "2021-10-31 url" && len(sub) == 1:
-		switch method {
-		case http.MethodPost:
-			return g.createURL(c, f)
-		case http.MethodGet:
-			return g.getURL(c, f)
-		case http.MethodPut:
-			return g.updateURL(c, f)
-		case http.MethodDelete:
-			return g.deleteURL(c, f)
-		}
-	default:
-		return unknownOp(c)
-	}
-	return notAllowed(c)
-}
 
 func unknownOp(c *call) error {
 	return apiErr("UnknownOperationException", "unknown operation %s %s", c.ctx.Method(), c.ctx.Path())
@@ -305,7 +164,8 @@ func (g *Gateway) applyConfig(f *engine.Function, role string, timeout, memory *
 	return nil
 }
 
-func (g *Gateway) getFunction(c *call, f fnRef) error {
+func (g *Gateway) getFunction(c *call) error {
+	f := c.fn
 	info, err := g.eng.Function(f.target())
 	if err != nil {
 		return err
@@ -318,14 +178,19 @@ func (g *Gateway) getFunction(c *call, f fnRef) error {
 		},
 		"Tags": map[string]string{},
 	}
-	if info.MaxInstances > 0 {
-		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": info.MaxInstances}
+	s, err := g.eng.Settings(f.name)
+	if err != nil {
+		return err
+	}
+	if r := s.ReservedConcurrency; r != nil {
+		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *r}
 	}
 	writeJSON(c.ctx, http.StatusOK, out)
 	return nil
 }
 
-func (g *Gateway) getConfiguration(c *call, f fnRef) error {
+func (g *Gateway) getConfiguration(c *call) error {
+	f := c.fn
 	info, err := g.eng.Function(f.target())
 	if err != nil {
 		return err
@@ -394,7 +259,8 @@ func paginate[T any](items []T, marker string, max int, key func(T) string) ([]T
 	return page, ""
 }
 
-func (g *Gateway) updateCode(c *call, f fnRef) error {
+func (g *Gateway) updateCode(c *call) error {
+	f := c.fn
 	var in updateCodeInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -412,7 +278,10 @@ func (g *Gateway) updateCode(c *call, f fnRef) error {
 	if err != nil {
 		return err
 	}
-	info, err := g.eng.UpdateCode(c.ctx, f.name, code)
+	info, err := g.eng.Update(c.ctx, f.name, func(fn *engine.Function) error {
+		fn.Code = code
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -440,7 +309,8 @@ func (g *Gateway) checkRevision(name, want string) error {
 	return nil
 }
 
-func (g *Gateway) updateConfiguration(c *call, f fnRef) error {
+func (g *Gateway) updateConfiguration(c *call) error {
+	f := c.fn
 	var in updateConfigInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -451,7 +321,7 @@ func (g *Gateway) updateConfiguration(c *call, f fnRef) error {
 	if err := g.checkRevision(f.name, in.RevisionID); err != nil {
 		return err
 	}
-	info, err := g.eng.UpdateConfig(c.ctx, f.name, func(fn *engine.Function) error {
+	info, err := g.eng.Update(c.ctx, f.name, func(fn *engine.Function) error {
 		role := ""
 		if in.Role != nil {
 			role = *in.Role
@@ -477,7 +347,8 @@ func (g *Gateway) updateConfiguration(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) deleteFunction(c *call, f fnRef) error {
+func (g *Gateway) deleteFunction(c *call) error {
+	f := c.fn
 	if f.qualifier != "" {
 		if err := g.eng.DeleteVersion(c.ctx, f.name, f.qualifier); err != nil {
 			return err
@@ -489,7 +360,8 @@ func (g *Gateway) deleteFunction(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) publishVersion(c *call, f fnRef) error {
+func (g *Gateway) publishVersion(c *call) error {
+	f := c.fn
 	var in publishVersionInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -514,7 +386,8 @@ func (g *Gateway) publishVersion(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) listVersions(c *call, f fnRef) error {
+func (g *Gateway) listVersions(c *call) error {
+	f := c.fn
 	max, err := queryInt(c.ctx, "MaxItems", 50, 1, 10000)
 	if err != nil {
 		return err
@@ -581,7 +454,8 @@ func routing(rc *AliasRoutingConfig) (string, float64, error) {
 	return "", 0, nil
 }
 
-func (g *Gateway) createAlias(c *call, f fnRef) error {
+func (g *Gateway) createAlias(c *call) error {
+	f := c.fn
 	var in aliasInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -612,7 +486,8 @@ func (g *Gateway) setAlias(c *call, function string, in aliasInput, status int) 
 	return nil
 }
 
-func (g *Gateway) getAlias(c *call, f fnRef, name string) error {
+func (g *Gateway) getAlias(c *call) error {
+	f, name := c.fn, c.params.get("alias")
 	a, err := g.eng.Alias(f.name, name)
 	if err != nil {
 		return err
@@ -621,7 +496,8 @@ func (g *Gateway) getAlias(c *call, f fnRef, name string) error {
 	return nil
 }
 
-func (g *Gateway) updateAlias(c *call, f fnRef, name string) error {
+func (g *Gateway) updateAlias(c *call) error {
+	f, name := c.fn, c.params.get("alias")
 	var in aliasInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -646,7 +522,8 @@ func (g *Gateway) updateAlias(c *call, f fnRef, name string) error {
 	return g.setAlias(c, f.name, in, http.StatusOK)
 }
 
-func (g *Gateway) deleteAlias(c *call, f fnRef, name string) error {
+func (g *Gateway) deleteAlias(c *call) error {
+	f, name := c.fn, c.params.get("alias")
 	if err := g.eng.DeleteAlias(c.ctx, f.name, name); err != nil {
 		return err
 	}
@@ -654,7 +531,8 @@ func (g *Gateway) deleteAlias(c *call, f fnRef, name string) error {
 	return nil
 }
 
-func (g *Gateway) listAliases(c *call, f fnRef) error {
+func (g *Gateway) listAliases(c *call) error {
+	f := c.fn
 	max, err := queryInt(c.ctx, "MaxItems", 50, 1, 10000)
 	if err != nil {
 		return err
@@ -679,7 +557,8 @@ func (g *Gateway) listAliases(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) putConcurrency(c *call, f fnRef) error {
+func (g *Gateway) putConcurrency(c *call) error {
+	f := c.fn
 	var in concurrencyInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -687,35 +566,46 @@ func (g *Gateway) putConcurrency(c *call, f fnRef) error {
 	if in.ReservedConcurrentExecutions == nil {
 		return invalidParam("ReservedConcurrentExecutions is required")
 	}
-	if err := g.eng.SetReservedConcurrency(c.ctx, f.name, *in.ReservedConcurrentExecutions); err != nil {
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		s.ReservedConcurrency = in.ReservedConcurrentExecutions
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	writeJSON(c.ctx, http.StatusOK, map[string]int{"ReservedConcurrentExecutions": *in.ReservedConcurrentExecutions})
 	return nil
 }
 
-func (g *Gateway) deleteConcurrency(c *call, f fnRef) error {
-	if err := g.eng.SetReservedConcurrency(c.ctx, f.name, 0); err != nil {
+func (g *Gateway) deleteConcurrency(c *call) error {
+	f := c.fn
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		s.ReservedConcurrency = nil
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	c.ctx.SetStatusCode(http.StatusNoContent)
 	return nil
 }
 
-func (g *Gateway) getConcurrency(c *call, f fnRef) error {
-	info, err := g.eng.Function(f.name)
+func (g *Gateway) getConcurrency(c *call) error {
+	f := c.fn
+	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{}
-	if info.MaxInstances > 0 {
-		out["ReservedConcurrentExecutions"] = info.MaxInstances
+	if r := s.ReservedConcurrency; r != nil {
+		out["ReservedConcurrentExecutions"] = *r
 	}
 	writeJSON(c.ctx, http.StatusOK, out)
 	return nil
 }
 
-func (g *Gateway) putProvisioned(c *call, f fnRef) error {
+func (g *Gateway) putProvisioned(c *call) error {
+	f := c.fn
 	var in provisionedInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -727,44 +617,74 @@ func (g *Gateway) putProvisioned(c *call, f fnRef) error {
 		return invalidParam("ProvisionedConcurrentExecutions must be at least 1")
 	}
 	n := *in.ProvisionedConcurrentExecutions
-	if err := g.eng.SetProvisionedConcurrency(c.ctx, f.name, f.qualifier, n); err != nil {
+	err := g.setProvisioned(c, n)
+	if errors.Is(err, engine.ErrInitFailed) {
+		// Saved, but the instances cannot be made: Lambda's FAILED status.
+		out := provisionedStatus(n, "FAILED")
+		out["AllocatedProvisionedConcurrentExecutions"] = 0
+		out["AvailableProvisionedConcurrentExecutions"] = 0
+		out["StatusReason"] = err.Error()
+		writeJSON(c.ctx, http.StatusAccepted, out)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	writeJSON(c.ctx, http.StatusAccepted, provisionedStatus(n))
+	writeJSON(c.ctx, http.StatusAccepted, provisionedStatus(n, "READY"))
 	return nil
 }
 
-func provisionedStatus(n int) map[string]any {
+// setProvisioned sets the provisioned concurrency of the qualifier a call
+// names (0 removes it), and returns once the instances are ready.
+func (g *Gateway) setProvisioned(c *call, n int) error {
+	f := c.fn
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		if s.ProvisionedConcurrency == nil {
+			s.ProvisionedConcurrency = map[string]int{}
+		}
+		s.ProvisionedConcurrency[f.qualifier] = n
+		return nil
+	})
+	return err
+}
+
+func provisionedStatus(n int, status string) map[string]any {
 	return map[string]any{
 		"RequestedProvisionedConcurrentExecutions": n,
 		"AllocatedProvisionedConcurrentExecutions": n,
 		"AvailableProvisionedConcurrentExecutions": n,
-		"Status":       "READY",
+		"Status":       status,
 		"LastModified": lastModified(time.Now()),
 	}
 }
 
-func (g *Gateway) getProvisioned(c *call, f fnRef) error {
+func (g *Gateway) getProvisioned(c *call) error {
+	f := c.fn
 	q := f.qualifier
 	if q == "" {
 		q = engine.LatestVersion
 	}
-	n, err := g.eng.ProvisionedConcurrency(f.name, q)
+	if _, err := g.eng.Function(f.name + ":" + q); err != nil {
+		return err
+	}
+	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return err
 	}
+	n := s.ProvisionedConcurrency[q]
 	if n == 0 {
 		return apiErr("ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
 	}
-	writeJSON(c.ctx, http.StatusOK, provisionedStatus(n))
+	writeJSON(c.ctx, http.StatusOK, provisionedStatus(n, "READY"))
 	return nil
 }
 
-func (g *Gateway) deleteProvisioned(c *call, f fnRef) error {
+func (g *Gateway) deleteProvisioned(c *call) error {
+	f := c.fn
 	if f.qualifier == "" {
 		return invalidParam("Qualifier is required")
 	}
-	if err := g.eng.SetProvisionedConcurrency(c.ctx, f.name, f.qualifier, 0); err != nil {
+	if err := g.setProvisioned(c, 0); err != nil {
 		return err
 	}
 	c.ctx.SetStatusCode(http.StatusNoContent)
@@ -782,7 +702,7 @@ func (g *Gateway) destinationIn(d *destination) (string, error) {
 	switch {
 	case s == engine.DeadLetterDestination || s == "flint:dead-letter":
 		return engine.DeadLetterDestination, nil
-	case strings.Contains(s, ":function:") || engine.ValidName(s):
+	case strings.Contains(s, ":function:") || names.Function(s):
 		name, q, err := parseFunctionName(s)
 		if err != nil {
 			return "", err
@@ -807,49 +727,63 @@ func (g *Gateway) destinationOut(s string) *destination {
 	return &destination{Destination: g.functionArn(name, q)}
 }
 
-func (g *Gateway) putEventInvokeConfig(c *call, f fnRef, update bool) error {
+func (g *Gateway) putEventInvokeConfig(c *call) error { return g.setEventInvokeConfig(c, false) }
+
+func (g *Gateway) updateEventInvokeConfig(c *call) error { return g.setEventInvokeConfig(c, true) }
+
+// setEventInvokeConfig serves PutFunctionEventInvokeConfig, which replaces
+// the configuration, and, with update, UpdateFunctionEventInvokeConfig,
+// which changes the fields given.
+func (g *Gateway) setEventInvokeConfig(c *call, update bool) error {
+	f := c.fn
 	var in eventInvokeConfig
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
 	}
-	cfg := engine.EventInvokeConfig{}
-	if update {
-		cur, err := g.eng.EventInvokeConfig(f.name)
-		if err != nil {
-			return err
-		}
-		cfg = cur
+	if in.MaximumEventAgeInSeconds != nil && *in.MaximumEventAgeInSeconds == 0 {
+		return invalidParam("MaximumEventAgeInSeconds 0: must be between 60 and 21600")
 	}
-	if in.MaximumRetryAttempts != nil {
-		cfg.MaximumRetryAttempts = in.MaximumRetryAttempts
-	}
-	if in.MaximumEventAgeInSeconds != nil {
-		cfg.MaximumEventAge = time.Duration(*in.MaximumEventAgeInSeconds) * time.Second
-		if *in.MaximumEventAgeInSeconds == 0 {
-			return invalidParam("MaximumEventAgeInSeconds 0: must be between 60 and 21600")
-		}
-	}
+	var onSuccess, onFailure string
 	if d := in.DestinationConfig; d != nil {
 		var err error
-		if cfg.OnSuccess, err = g.destinationIn(d.OnSuccess); err != nil {
+		if onSuccess, err = g.destinationIn(d.OnSuccess); err != nil {
 			return err
 		}
-		if cfg.OnFailure, err = g.destinationIn(d.OnFailure); err != nil {
+		if onFailure, err = g.destinationIn(d.OnFailure); err != nil {
 			return err
 		}
 	}
-	if err := g.eng.SetEventInvokeConfig(c.ctx, f.name, cfg); err != nil {
-		return err
-	}
-	return g.getEventInvokeConfig(c, f)
-}
-
-func (g *Gateway) getEventInvokeConfig(c *call, f fnRef) error {
-	cfg, err := g.eng.EventInvokeConfig(f.name)
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		cfg := engine.EventInvokeConfig{}
+		if update {
+			cfg = s.EventInvokeConfig
+		}
+		if in.MaximumRetryAttempts != nil {
+			cfg.MaximumRetryAttempts = in.MaximumRetryAttempts
+		}
+		if in.MaximumEventAgeInSeconds != nil {
+			cfg.MaximumEventAge = time.Duration(*in.MaximumEventAgeInSeconds) * time.Second
+		}
+		if in.DestinationConfig != nil {
+			cfg.OnSuccess, cfg.OnFailure = onSuccess, onFailure
+		}
+		s.EventInvokeConfig = cfg
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if cfg == (engine.EventInvokeConfig{}) {
+	return g.getEventInvokeConfig(c)
+}
+
+func (g *Gateway) getEventInvokeConfig(c *call) error {
+	f := c.fn
+	s, err := g.eng.Settings(f.name)
+	if err != nil {
+		return err
+	}
+	cfg := s.EventInvokeConfig
+	if cfg.IsZero() {
 		return apiErr("ResourceNotFoundException", "The function %s doesn't have an EventInvokeConfig", g.functionArn(f.name, f.qualifier))
 	}
 	out := eventInvokeConfig{
@@ -868,8 +802,13 @@ func (g *Gateway) getEventInvokeConfig(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) deleteEventInvokeConfig(c *call, f fnRef) error {
-	if err := g.eng.SetEventInvokeConfig(c.ctx, f.name, engine.EventInvokeConfig{}); err != nil {
+func (g *Gateway) deleteEventInvokeConfig(c *call) error {
+	f := c.fn
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		s.EventInvokeConfig = engine.EventInvokeConfig{}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	c.ctx.SetStatusCode(http.StatusNoContent)
@@ -877,13 +816,13 @@ func (g *Gateway) deleteEventInvokeConfig(c *call, f fnRef) error {
 }
 
 // baseURL is where clients reach this gateway.
-func (g *Gateway) baseURL(ctx *fasthttp.RequestCtx) string {
+func (g *Gateway) baseURL(c *call) string {
 	if g.cfg.PublicURL != "" {
 		return strings.TrimSuffix(g.cfg.PublicURL, "/")
 	}
 	scheme := "http"
-	if ctx.IsTLS() {
+	if c.ctx.IsTLS() || c.ctx.UserValue(tlsKey{}) != nil {
 		scheme = "https"
 	}
-	return fmt.Sprintf("%s://%s", scheme, ctx.Host())
+	return scheme + "://" + string(c.ctx.Host())
 }

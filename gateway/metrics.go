@@ -6,7 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/valyala/fasthttp"
 )
 
 // newMetrics builds the gateway's own Prometheus registry (never the
@@ -97,6 +96,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descAsyncFailed, m.Async.Failed)
 }
 
-func (g *Gateway) serveMetrics(ctx *fasthttp.RequestCtx) {
-	g.metricsHandler(ctx)
+func (g *Gateway) serveMetrics(c *call) error {
+	g.metricsHandler(c.ctx)
+	return nil
 }

@@ -3,101 +3,25 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"slices"
-	"sync"
 
 	"github.com/flintfaas/flint/engine"
 )
 
-// Invoke-policy actions.
-const (
-	actionInvoke    = "lambda:InvokeFunction"
-	actionInvokeURL = "lambda:InvokeFunctionUrl"
-	actionAll       = "lambda:*"
-)
-
-// permission is one statement of a function's invoke policy (Lambda's
-// resource-based policy, managed with AddPermission).
-type permission struct {
-	Sid       string `json:"sid"`
-	Action    string `json:"action"`
-	Principal string `json:"principal"` // "*", an access key id, or the account id (every key)
-	Qualifier string `json:"qualifier,omitempty"`
-	AuthType  string `json:"authType,omitempty"` // FunctionUrlAuthType condition
-	SourceArn string `json:"sourceArn,omitempty"`
-}
-
-// The engine extension keys the gateway keeps with a function.
-const (
-	extPermissions = "gateway.permissions"
-	extURLs        = "gateway.urls"
-)
-
-// extCache decodes a function's extension once and reuses the value while
-// the engine returns the same bytes: the invoke path reads permissions and
-// URL settings on every request.
-type extCache[T any] struct {
-	mu sync.RWMutex
-	m  map[string]cachedExt[T]
-}
-
-type cachedExt[T any] struct {
-	raw json.RawMessage
-	val T
-}
-
-func sameBytes(a, b []byte) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-func (c *extCache[T]) get(eng *engine.Engine, function, key string) (T, error) {
-	var zero T
-	raw, err := eng.Extension(function, key)
-	if err != nil {
-		return zero, err
-	}
-	c.mu.RLock()
-	e, ok := c.m[function]
-	c.mu.RUnlock()
-	if ok && sameBytes(e.raw, raw) {
-		return e.val, nil
-	}
-	var v T
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return zero, err
-		}
-	}
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]cachedExt[T]{}
-	}
-	c.m[function] = cachedExt[T]{raw: raw, val: v}
-	c.mu.Unlock()
-	return v, nil
-}
-
-// permits reports whether the invoke policy of f lets principal (an access
-// key id; "" for an anonymous function URL caller) perform action.
+// permits reports whether the invoke policy of f lets a caller with
+// access key principal ("" for an anonymous function URL caller) perform
+// action. An account-id principal grants every key of the account.
 func (g *Gateway) permits(f fnRef, principal, action, authType string) bool {
-	perms, err := g.perms.get(g.eng, f.name, extPermissions)
+	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return false
 	}
-	for _, p := range perms {
-		switch {
-		case p.Action != action && p.Action != actionAll:
-		case p.Qualifier != "" && p.Qualifier != f.qualifier:
-		case p.AuthType != "" && authType != "" && p.AuthType != authType:
-		case p.Principal == "*",
-			principal != "" && (p.Principal == principal || p.Principal == g.cfg.AccountID):
-			return true
-		}
+	if principal == "" {
+		return s.InvokePolicy.Allows(action, f.qualifier, authType)
 	}
-	return false
+	return s.InvokePolicy.Allows(action, f.qualifier, authType, principal, g.cfg.AccountID)
 }
 
 var sidRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
@@ -116,7 +40,8 @@ type addPermissionInput struct {
 	InvokedViaFunctionURL *bool  `json:"InvokedViaFunctionUrl"`
 }
 
-func (g *Gateway) addPermission(c *call, f fnRef) error {
+func (g *Gateway) addPermission(c *call) error {
+	f := c.fn
 	var in addPermissionInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -124,23 +49,24 @@ func (g *Gateway) addPermission(c *call, f fnRef) error {
 	switch {
 	case !sidRE.MatchString(in.StatementID):
 		return invalidParam("StatementId %q: use 1 to 100 letters, digits, hyphens or underscores", in.StatementID)
-	case in.Action != actionInvoke && in.Action != actionInvokeURL && in.Action != actionAll:
-		return invalidParam("Action %q: use %s, %s or %s", in.Action, actionInvoke, actionInvokeURL, actionAll)
+	case in.Action != engine.ActionInvokeFunction && in.Action != engine.ActionInvokeFunctionURL && in.Action != engine.ActionAll:
+		return invalidParam("Action %q: use %s, %s or %s", in.Action, engine.ActionInvokeFunction, engine.ActionInvokeFunctionURL, engine.ActionAll)
 	case in.Principal == "":
 		return invalidParam("Principal is required: \"*\", an access key id, or the account id %s", g.cfg.AccountID)
 	case in.FunctionURLAuthType != "" && in.FunctionURLAuthType != "NONE" && in.FunctionURLAuthType != "AWS_IAM":
 		return invalidParam("FunctionUrlAuthType %q: use NONE or AWS_IAM", in.FunctionURLAuthType)
 	}
-	p := permission{Sid: in.StatementID, Action: in.Action, Principal: in.Principal, Qualifier: f.qualifier,
-		AuthType: in.FunctionURLAuthType, SourceArn: in.SourceArn}
+	p := engine.Permission{Sid: in.StatementID, Action: in.Action, Principal: in.Principal, Qualifier: f.qualifier,
+		FunctionURLAuthType: in.FunctionURLAuthType, SourceArn: in.SourceArn}
 	if _, err := g.eng.Function(f.target()); err != nil {
 		return err
 	}
-	err := g.updatePermissions(c, f.name, func(perms []permission) ([]permission, error) {
-		if slices.ContainsFunc(perms, func(q permission) bool { return q.Sid == p.Sid }) {
-			return nil, apiErr("ResourceConflictException", "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", p.Sid)
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		if slices.ContainsFunc(s.InvokePolicy, func(q engine.Permission) bool { return q.Sid == p.Sid }) {
+			return apiErr("ResourceConflictException", "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", p.Sid)
 		}
-		return append(perms, p), nil
+		s.InvokePolicy = append(s.InvokePolicy, p)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -150,33 +76,15 @@ func (g *Gateway) addPermission(c *call, f fnRef) error {
 	return nil
 }
 
-func (g *Gateway) updatePermissions(c *call, function string, change func([]permission) ([]permission, error)) error {
-	g.permMu.Lock()
-	defer g.permMu.Unlock()
-	perms, err := g.perms.get(g.eng, function, extPermissions)
-	if err != nil {
-		return err
-	}
-	perms, err = change(slices.Clone(perms))
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if len(perms) > 0 {
-		if raw, err = json.Marshal(perms); err != nil {
-			return err
-		}
-	}
-	return g.eng.SetExtension(c.ctx, function, extPermissions, raw)
-}
-
-func (g *Gateway) removePermission(c *call, f fnRef, sid string) error {
-	err := g.updatePermissions(c, f.name, func(perms []permission) ([]permission, error) {
-		i := slices.IndexFunc(perms, func(p permission) bool { return p.Sid == sid && p.Qualifier == f.qualifier })
+func (g *Gateway) removePermission(c *call) error {
+	f, sid := c.fn, c.params.get("sid")
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		i := slices.IndexFunc(s.InvokePolicy, func(p engine.Permission) bool { return p.Sid == sid && p.Qualifier == f.qualifier })
 		if i < 0 {
-			return nil, apiErr("ResourceNotFoundException", "The statement id (%s) provided does not exist", sid)
+			return apiErr("ResourceNotFoundException", "The statement id (%s) provided does not exist", sid)
 		}
-		return slices.Delete(perms, i, i+1), nil
+		s.InvokePolicy = slices.Delete(s.InvokePolicy, i, i+1)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -187,7 +95,7 @@ func (g *Gateway) removePermission(c *call, f fnRef, sid string) error {
 
 // statement renders a permission as an IAM policy statement, as GetPolicy
 // and AddPermission return it.
-func (g *Gateway) statement(function string, p permission) map[string]any {
+func (g *Gateway) statement(function string, p engine.Permission) map[string]any {
 	s := map[string]any{
 		"Sid":      p.Sid,
 		"Effect":   "Allow",
@@ -200,8 +108,8 @@ func (g *Gateway) statement(function string, p permission) map[string]any {
 		s["Principal"] = map[string]string{"AWS": p.Principal}
 	}
 	cond := map[string]any{}
-	if p.AuthType != "" {
-		cond["StringEquals"] = map[string]string{"lambda:FunctionUrlAuthType": p.AuthType}
+	if p.FunctionURLAuthType != "" {
+		cond["StringEquals"] = map[string]string{"lambda:FunctionUrlAuthType": p.FunctionURLAuthType}
 	}
 	if p.SourceArn != "" {
 		cond["ArnLike"] = map[string]string{"AWS:SourceArn": p.SourceArn}
@@ -212,16 +120,17 @@ func (g *Gateway) statement(function string, p permission) map[string]any {
 	return s
 }
 
-func (g *Gateway) getPolicy(c *call, f fnRef) error {
+func (g *Gateway) getPolicy(c *call) error {
+	f := c.fn
 	if _, err := g.eng.Function(f.target()); err != nil {
 		return err
 	}
-	perms, err := g.perms.get(g.eng, f.name, extPermissions)
+	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return err
 	}
 	var stmts []map[string]any
-	for _, p := range perms {
+	for _, p := range s.InvokePolicy {
 		if p.Qualifier == f.qualifier {
 			stmts = append(stmts, g.statement(f.name, p))
 		}
@@ -234,5 +143,3 @@ func (g *Gateway) getPolicy(c *call, f fnRef) error {
 	writeJSON(c.ctx, http.StatusOK, map[string]string{"Policy": string(bytes.TrimSpace(doc)), "RevisionId": info.RevisionID})
 	return nil
 }
-
-var errNoURL = errors.New("no function URL")

@@ -91,90 +91,103 @@ func (r *roles) policyFor(roleArn string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// serveRoles serves /flint/v1/roles[/{name}].
-func (g *Gateway) serveRoles(c *call, rest []string) error {
+func (g *Gateway) listRoles(c *call) error {
 	ctx := c.ctx
-	method := string(ctx.Method())
-	if len(rest) == 0 {
-		if method != http.MethodGet {
-			return notAllowed(c)
-		}
-		keys, _, err := g.roles.bucket.List(ctx, "", "", store.MaxListKeys)
+	keys, _, err := g.roles.bucket.List(ctx, "", "", store.MaxListKeys)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(keys))
+	for _, k := range keys {
+		doc, err := g.roles.bucket.Get(ctx, k)
 		if err != nil {
-			return err
+			continue
 		}
-		out := make([]map[string]any, 0, len(keys))
-		for _, k := range keys {
-			doc, err := g.roles.bucket.Get(ctx, k)
-			if err != nil {
-				continue
-			}
-			out = append(out, map[string]any{"Name": k, "Arn": g.roleArn(k), "Policy": jsonRaw(doc)})
-		}
-		writeJSON(ctx, http.StatusOK, map[string]any{"Roles": out})
-		return nil
+		out = append(out, map[string]any{"Name": k, "Arn": g.roleArn(k), "Policy": jsonRaw(doc)})
 	}
-	if len(rest) != 1 {
-		return unknownOp(c)
-	}
-	name := rest[0]
+	writeJSON(ctx, http.StatusOK, map[string]any{"Roles": out})
+	return nil
+}
+
+// roleParam returns the role a path names, checked.
+func roleParam(c *call) (string, error) {
+	name := c.params.get("role")
 	if !validRoleName(name) {
-		return invalidParam("role name %q: use 1 to 64 of letters, digits and +=,.@_-", name)
+		return "", invalidParam("role name %q: use 1 to 64 of letters, digits and +=,.@_-", name)
 	}
-	switch method {
-	case http.MethodGet:
-		doc, err := g.roles.bucket.Get(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return apiErr("ResourceNotFoundException", "role %s does not exist", name)
-		}
-		if err != nil {
-			return err
-		}
-		writeJSON(ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(doc)})
-		return nil
-	case http.MethodPut:
-		doc := ctx.PostBody()
-		p, err := policy.Parse(doc)
-		if err != nil {
-			return invalidParam("%v", err)
-		}
-		canonical, _ := p.MarshalJSON()
-		if err := g.roles.bucket.Put(ctx, name, canonical); err != nil {
-			return err
-		}
-		g.roles.mu.Lock()
-		g.roles.parsed[name] = p
-		g.roles.mu.Unlock()
-		updated, err := g.applyRole(ctx, name, p)
-		if err != nil {
-			return err
-		}
-		writeJSON(ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(canonical), "UpdatedFunctions": updated})
-		return nil
-	case http.MethodDelete:
-		if name == DefaultRole {
-			return apiErr("ResourceConflictException", "the default role cannot be deleted")
-		}
-		if _, err := g.roles.bucket.Get(ctx, name); errors.Is(err, store.ErrNotFound) {
-			return apiErr("ResourceNotFoundException", "role %s does not exist", name)
-		} else if err != nil {
-			return err
-		}
-		for _, f := range g.eng.Functions() {
-			if roleName(f.Role) == name {
-				return apiErr("ResourceConflictException", "role %s is used by function %s", name, f.Name)
-			}
-		}
-		if err := g.roles.bucket.Delete(ctx, name); err != nil {
-			return err
-		}
-		g.roles.mu.Lock()
-		delete(g.roles.parsed, name)
-		g.roles.mu.Unlock()
-		ctx.SetStatusCode(http.StatusNoContent)
-		return nil
+	return name, nil
+}
+
+func (g *Gateway) getRole(c *call) error {
+	name, err := roleParam(c)
+	if err != nil {
+		return err
 	}
-	return notAllowed(c)
+	doc, err := g.roles.bucket.Get(c.ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiErr("ResourceNotFoundException", "role %s does not exist", name)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(c.ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(doc)})
+	return nil
+}
+
+// putRole creates or replaces a role, and gives its new policy to every
+// function whose $LATEST uses it.
+func (g *Gateway) putRole(c *call) error {
+	ctx := c.ctx
+	name, err := roleParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := policy.Parse(ctx.PostBody())
+	if err != nil {
+		return invalidParam("%v", err)
+	}
+	canonical, _ := p.MarshalJSON()
+	if err := g.roles.bucket.Put(ctx, name, canonical); err != nil {
+		return err
+	}
+	g.roles.mu.Lock()
+	g.roles.parsed[name] = p
+	g.roles.mu.Unlock()
+	updated, err := g.applyRole(ctx, name, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(ctx, http.StatusOK, map[string]any{"Name": name, "Arn": g.roleArn(name), "Policy": jsonRaw(canonical), "UpdatedFunctions": updated})
+	return nil
+}
+
+func (g *Gateway) deleteRole(c *call) error {
+	ctx := c.ctx
+	name, err := roleParam(c)
+	if err != nil {
+		return err
+	}
+	if name == DefaultRole {
+		return apiErr("ResourceConflictException", "the default role cannot be deleted")
+	}
+	if _, err := g.roles.bucket.Get(ctx, name); errors.Is(err, store.ErrNotFound) {
+		return apiErr("ResourceNotFoundException", "role %s does not exist", name)
+	} else if err != nil {
+		return err
+	}
+	for _, f := range g.eng.Functions() {
+		if roleName(f.Role) == name {
+			return apiErr("ResourceConflictException", "role %s is used by function %s", name, f.Name)
+		}
+	}
+	if err := g.roles.bucket.Delete(ctx, name); err != nil {
+		return err
+	}
+	g.roles.mu.Lock()
+	delete(g.roles.parsed, name)
+	g.roles.mu.Unlock()
+	ctx.SetStatusCode(http.StatusNoContent)
+	return nil
 }
 
 // applyRole gives every function whose $LATEST uses role name its new
@@ -185,7 +198,7 @@ func (g *Gateway) applyRole(ctx context.Context, name string, p *policy.Policy) 
 		if f.Role == "" || roleName(f.Role) != name {
 			continue
 		}
-		if _, err := g.eng.UpdateConfig(ctx, f.Name, func(fn *engine.Function) error {
+		if _, err := g.eng.Update(ctx, f.Name, func(fn *engine.Function) error {
 			fn.Policy = p
 			return nil
 		}); err != nil {

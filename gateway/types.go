@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/internal/names"
 )
 
 // The JSON shapes of the Lambda API (2015-03-31 and later), as the AWS SDKs
@@ -249,7 +250,7 @@ func parseFunctionName(s string) (name, qualifier string, err error) {
 	default:
 		return "", "", invalidParam("%q is not a function name, NAME:QUALIFIER or a function ARN", s)
 	}
-	if !engine.ValidName(name) {
+	if !names.Function(name) {
 		return "", "", invalidParam("function name %q: use 1 to 64 letters, digits, hyphens or underscores", name)
 	}
 	return name, qualifier, nil

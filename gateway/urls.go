@@ -1,89 +1,91 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
-	"maps"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/gateway/urlevent"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/valyala/fasthttp"
 )
 
-// urlConfig is a function URL's configuration, per qualifier ("" for the
-// unqualified function).
-type urlConfig struct {
-	AuthType     string          `json:"authType"`
-	Cors         json.RawMessage `json:"cors,omitempty"`
-	InvokeMode   string          `json:"invokeMode,omitempty"`
-	Created      time.Time       `json:"created"`
-	LastModified time.Time       `json:"lastModified"`
+// urlInput is the body of CreateFunctionUrlConfig and
+// UpdateFunctionUrlConfig.
+type urlInput struct {
+	AuthType   string    `json:"AuthType"`
+	Cors       *corsJSON `json:"Cors"`
+	InvokeMode string    `json:"InvokeMode"`
 }
 
-type urlInput struct {
-	AuthType   string          `json:"AuthType"`
-	Cors       json.RawMessage `json:"Cors"`
-	InvokeMode string          `json:"InvokeMode"`
+// corsJSON is a function URL's Cors, as Lambda's API spells it.
+type corsJSON struct {
+	AllowCredentials bool     `json:"AllowCredentials,omitempty"`
+	AllowHeaders     []string `json:"AllowHeaders,omitempty"`
+	AllowMethods     []string `json:"AllowMethods,omitempty"`
+	AllowOrigins     []string `json:"AllowOrigins,omitempty"`
+	ExposeHeaders    []string `json:"ExposeHeaders,omitempty"`
+	MaxAge           int      `json:"MaxAge,omitempty"`
+}
+
+func (c *corsJSON) engine() *engine.CORS {
+	if c == nil {
+		return nil
+	}
+	return &engine.CORS{AllowCredentials: c.AllowCredentials, AllowHeaders: c.AllowHeaders, AllowMethods: c.AllowMethods,
+		AllowOrigins: c.AllowOrigins, ExposeHeaders: c.ExposeHeaders, MaxAge: c.MaxAge}
+}
+
+func corsOut(c *engine.CORS) *corsJSON {
+	if c == nil {
+		return nil
+	}
+	return &corsJSON{AllowCredentials: c.AllowCredentials, AllowHeaders: c.AllowHeaders, AllowMethods: c.AllowMethods,
+		AllowOrigins: c.AllowOrigins, ExposeHeaders: c.ExposeHeaders, MaxAge: c.MaxAge}
 }
 
 // functionURL is where a function's URL serves.
-func (g *Gateway) functionURL(ctx *fasthttp.RequestCtx, f fnRef) string {
-	return g.baseURL(ctx) + "/fn/" + f.target() + "/"
+func (g *Gateway) functionURL(c *call, f fnRef) string {
+	return g.baseURL(c) + "/fn/" + f.target() + "/"
 }
 
-func (g *Gateway) urlOutput(ctx *fasthttp.RequestCtx, f fnRef, u urlConfig) map[string]any {
+func (g *Gateway) urlOutput(c *call, f fnRef, u engine.URLConfig) map[string]any {
 	out := map[string]any{
-		"FunctionUrl":      g.functionURL(ctx, f),
+		"FunctionUrl":      g.functionURL(c, f),
 		"FunctionArn":      g.functionArn(f.name, f.qualifier),
 		"AuthType":         u.AuthType,
 		"CreationTime":     lastModified(u.Created),
 		"LastModifiedTime": lastModified(u.LastModified),
-		"InvokeMode":       "BUFFERED",
+		"InvokeMode":       cmp.Or(u.InvokeMode, engine.InvokeModeBuffered),
 	}
-	if len(u.Cors) > 0 {
-		out["Cors"] = u.Cors
+	if u.CORS != nil {
+		out["Cors"] = corsOut(u.CORS)
 	}
 	return out
 }
 
-func (g *Gateway) updateURLs(c *call, f fnRef, change func(map[string]urlConfig) error) error {
-	g.urlMu.Lock()
-	defer g.urlMu.Unlock()
-	urls, err := g.urls.get(g.eng, f.name, extURLs)
-	if err != nil {
-		return err
-	}
-	urls = maps.Clone(urls)
-	if urls == nil {
-		urls = map[string]urlConfig{}
-	}
-	if err := change(urls); err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if len(urls) > 0 {
-		if raw, err = json.Marshal(urls); err != nil {
-			return err
-		}
-	}
-	return g.eng.SetExtension(c.ctx, f.name, extURLs, raw)
-}
-
 func checkURLInput(in urlInput) error {
-	if in.AuthType != "NONE" && in.AuthType != "AWS_IAM" {
+	if in.AuthType != engine.AuthNone && in.AuthType != engine.AuthIAM {
 		return invalidParam("AuthType %q: use NONE or AWS_IAM", in.AuthType)
 	}
-	if in.InvokeMode != "" && in.InvokeMode != "BUFFERED" {
+	if in.InvokeMode != "" && in.InvokeMode != engine.InvokeModeBuffered {
 		return invalidParam("InvokeMode %q: only BUFFERED is available", in.InvokeMode)
+	}
+	if in.Cors != nil && (in.Cors.MaxAge < 0 || in.Cors.MaxAge > 86400) {
+		return invalidParam("Cors.MaxAge %d: must be between 0 and 86400 seconds", in.Cors.MaxAge)
 	}
 	return nil
 }
 
-func (g *Gateway) createURL(c *call, f fnRef) error {
+// urlNotFound is Lambda's answer for a function without a URL config.
+func urlNotFound() error {
+	return apiErr("ResourceNotFoundException", "The resource you requested does not exist.")
+}
+
+func (g *Gateway) createURL(c *call) error {
+	f := c.fn
 	var in urlInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
@@ -91,102 +93,93 @@ func (g *Gateway) createURL(c *call, f fnRef) error {
 	if err := checkURLInput(in); err != nil {
 		return err
 	}
-	if f.qualifier != "" && !isAliasName(f.qualifier) {
+	if f.qualifier != "" && f.qualifier != engine.LatestVersion && !names.Alias(f.qualifier) {
 		return invalidParam("a function URL's qualifier must be an alias or $LATEST, not version %s", f.qualifier)
 	}
 	if _, err := g.eng.Function(f.target()); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	u := urlConfig{AuthType: in.AuthType, Cors: in.Cors, Created: now, LastModified: now}
-	err := g.updateURLs(c, f, func(urls map[string]urlConfig) error {
-		if _, ok := urls[f.qualifier]; ok {
+	s, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		if _, ok := s.URLs[f.qualifier]; ok {
 			return apiErr("ResourceConflictException", "Failed to create function url config for [functionArn = %s]. Error message:  FunctionUrlConfig exists for this Lambda function", g.functionArn(f.name, f.qualifier))
 		}
-		urls[f.qualifier] = u
+		if s.URLs == nil {
+			s.URLs = map[string]engine.URLConfig{}
+		}
+		s.URLs[f.qualifier] = engine.URLConfig{AuthType: in.AuthType, InvokeMode: in.InvokeMode, CORS: in.Cors.engine()}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(c.ctx, http.StatusCreated, g.urlOutput(c.ctx, f, u))
+	writeJSON(c.ctx, http.StatusCreated, g.urlOutput(c, f, s.URLs[f.qualifier]))
 	return nil
 }
 
-func isAliasName(q string) bool {
-	if q == engine.LatestVersion {
-		return true
+// lookupURL returns the URL configuration of f, and whether there is one.
+func (g *Gateway) lookupURL(f fnRef) (engine.URLConfig, bool) {
+	s, err := g.eng.Settings(f.name)
+	if err != nil {
+		return engine.URLConfig{}, false
 	}
-	for _, r := range q {
-		if r < '0' || r > '9' {
-			return true
-		}
-	}
-	return false
+	u, ok := s.URLs[f.qualifier]
+	return u, ok
 }
 
-func (g *Gateway) lookupURL(f fnRef) (urlConfig, error) {
-	urls, err := g.urls.get(g.eng, f.name, extURLs)
-	if err != nil {
-		return urlConfig{}, err
-	}
-	u, ok := urls[f.qualifier]
-	if !ok {
-		return urlConfig{}, errNoURL
-	}
-	return u, nil
-}
-
-func (g *Gateway) getURL(c *call, f fnRef) error {
-	u, err := g.lookupURL(f)
-	if errors.Is(err, errNoURL) {
-		return apiErr("ResourceNotFoundException", "The resource you requested does not exist.")
-	}
-	if err != nil {
+func (g *Gateway) getURL(c *call) error {
+	f := c.fn
+	if _, err := g.eng.Function(f.name); err != nil {
 		return err
 	}
-	writeJSON(c.ctx, http.StatusOK, g.urlOutput(c.ctx, f, u))
+	u, ok := g.lookupURL(f)
+	if !ok {
+		return urlNotFound()
+	}
+	writeJSON(c.ctx, http.StatusOK, g.urlOutput(c, f, u))
 	return nil
 }
 
-func (g *Gateway) updateURL(c *call, f fnRef) error {
+func (g *Gateway) updateURL(c *call) error {
+	f := c.fn
 	var in urlInput
 	if err := readJSON(c.ctx, &in); err != nil {
 		return err
 	}
-	var u urlConfig
-	err := g.updateURLs(c, f, func(urls map[string]urlConfig) error {
-		cur, ok := urls[f.qualifier]
+	s, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		cur, ok := s.URLs[f.qualifier]
 		if !ok {
-			return apiErr("ResourceNotFoundException", "The resource you requested does not exist.")
+			return urlNotFound()
 		}
 		if in.AuthType == "" {
 			in.AuthType = cur.AuthType
 		}
+		if in.InvokeMode == "" {
+			in.InvokeMode = cur.InvokeMode
+		}
 		if err := checkURLInput(in); err != nil {
 			return err
 		}
-		cur.AuthType = in.AuthType
+		cur.AuthType, cur.InvokeMode = in.AuthType, in.InvokeMode
 		if in.Cors != nil {
-			cur.Cors = in.Cors
+			cur.CORS = in.Cors.engine()
 		}
-		cur.LastModified = time.Now().UTC()
-		urls[f.qualifier], u = cur, cur
+		s.URLs[f.qualifier] = cur
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(c.ctx, http.StatusOK, g.urlOutput(c.ctx, f, u))
+	writeJSON(c.ctx, http.StatusOK, g.urlOutput(c, f, s.URLs[f.qualifier]))
 	return nil
 }
 
-func (g *Gateway) deleteURL(c *call, f fnRef) error {
-	err := g.updateURLs(c, f, func(urls map[string]urlConfig) error {
-		if _, ok := urls[f.qualifier]; !ok {
-			return apiErr("ResourceNotFoundException", "The resource you requested does not exist.")
+func (g *Gateway) deleteURL(c *call) error {
+	f := c.fn
+	_, err := g.eng.UpdateSettings(c.ctx, f.name, func(s *engine.Settings) error {
+		if _, ok := s.URLs[f.qualifier]; !ok {
+			return urlNotFound()
 		}
-		delete(urls, f.qualifier)
+		delete(s.URLs, f.qualifier)
 		return nil
 	})
 	if err != nil {
@@ -202,38 +195,37 @@ func urlError(ctx *fasthttp.RequestCtx, status int, msg string) {
 	writeJSON(ctx, status, map[string]string{"Message": msg})
 }
 
-// serveFunctionURL serves /fn/{name}[:{qualifier}]/{path...}.
-func (g *Gateway) serveFunctionURL(c *call, path string) {
+// serveFunctionURL serves /fn/{name}[:{qualifier}]/{path...}. It answers
+// every error itself, as Lambda's function URLs do, and returns nil.
+func (g *Gateway) serveFunctionURL(c *call) error {
 	ctx := c.ctx
-	rest := strings.TrimPrefix(path, "/fn/")
-	target, _, _ := strings.Cut(rest, "/")
-	name, qualifier, err := parseFunctionName(target)
+	name, qualifier, err := parseFunctionName(c.params.get("target"))
 	if err != nil {
 		urlError(ctx, http.StatusNotFound, "Not Found")
-		return
+		return nil
 	}
 	f := fnRef{name: name, qualifier: qualifier}
-	u, err := g.lookupURL(f)
-	if err != nil {
+	u, ok := g.lookupURL(f)
+	if !ok {
 		urlError(ctx, http.StatusNotFound, "Not Found")
-		return
+		return nil
 	}
 	var caller *urlevent.IAMCaller
 	account := "" // "anonymous" for NONE, as Lambda sends it
 	switch u.AuthType {
-	case "NONE":
-		if !g.permits(f, "", actionInvokeURL, "NONE") {
+	case engine.AuthNone:
+		if !g.permits(f, "", engine.ActionInvokeFunctionURL, engine.AuthNone) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
-			return
+			return nil
 		}
-	case "AWS_IAM":
+	case engine.AuthIAM:
 		if err := g.authenticate(c); err != nil {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
-			return
+			return nil
 		}
-		if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, actionInvokeURL, "AWS_IAM") {
+		if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, engine.ActionInvokeFunctionURL, engine.AuthIAM) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
-			return
+			return nil
 		}
 		caller = &urlevent.IAMCaller{AccessKey: c.key.AccessKeyID, AccountID: g.cfg.AccountID}
 		account = g.cfg.AccountID
@@ -265,7 +257,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 	})
 	if err != nil {
 		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
-		return
+		return nil
 	}
 	res, err := g.eng.Invoke(engine.WithRequestID(context.Background(), c.id), f.target(), ev)
 	if err != nil {
@@ -275,17 +267,17 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 			msg = "Rate Exceeded."
 		}
 		urlError(ctx, ae.Status, msg)
-		return
+		return nil
 	}
 	if res.FunctionError != nil {
 		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
-		return
+		return nil
 	}
 	resp, err := urlevent.ParseResponse(res.Payload)
 	if err != nil {
 		g.cfg.Logger.Warn("function URL response", "function", f.target(), "err", err)
 		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
-		return
+		return nil
 	}
 	ctx.SetStatusCode(resp.Status)
 	for _, h := range resp.Headers {
@@ -299,6 +291,7 @@ func (g *Gateway) serveFunctionURL(c *call, path string) {
 		ctx.Response.Header.Add("Set-Cookie", ck)
 	}
 	ctx.SetBody(resp.Body)
+	return nil
 }
 
 // headersOf lists a request's header fields in order.

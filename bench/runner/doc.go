@@ -1,4 +1,4 @@
-// Package benchrun measures how Flint serves a function, the way the
+// Package runner measures how Flint serves a function, the way the
 // "flint bench" command reports it: compilation, restarts, cold,
 // snapshot, recycled, pre-initialized and warm starts, each beside the same
 // work as a plain Go function and on other hosts (a hand-rolled wazero

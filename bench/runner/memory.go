@@ -32,7 +32,11 @@ func (r *runner) measureMemory(ctx context.Context, g *guestRun) *Memory {
 		return nil
 	}
 	heap0, pss0 := footprint()
-	if err := eng.SetProvisionedConcurrency(ctx, fnName, engine.LatestVersion, n+1); err != nil {
+	_, err = eng.UpdateSettings(ctx, fnName, func(s *engine.Settings) error {
+		s.ProvisionedConcurrency = map[string]int{engine.LatestVersion: n + 1}
+		return nil
+	})
+	if err != nil {
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -46,7 +46,7 @@ var descriptions = map[string]string{
 		"(memory image mapped copy-on-write, no initializer runs), invoked, discarded (no recycling)",
 	ScenarioRecycled: "a fresh instance per request by recycling: after each call the instance is reset " +
 		"to the snapshot on the request path, and the next request takes it",
-	ScenarioPreInitialized: "an instance the pool filler prepared ahead (MinIdle 1), taken and invoked " +
+	ScenarioPreInitialized: "an instance the pool filler prepared ahead (provisioned concurrency 1), taken and invoked " +
 		"for its first and only call; the refill happens outside the timing",
 	ScenarioWarm:        "an instance that has served before, invoked again: Flint's steady state",
 	ScenarioNative:      "the same work as a plain Go function call: the floor",
@@ -71,13 +71,13 @@ func (r *runner) scenarios(g *guestRun) []*scenario {
 		r.compileScenario(g),
 		r.restartScenario(g),
 		r.invokeScenario(g, ScenarioCold, ClassFresh, engine.Config{NoRecycle: true},
-			engine.Function{SingleUse: true, NoSnapshot: true}),
+			engine.Function{SingleUse: true, NoSnapshot: true}, 0),
 		r.invokeScenario(g, ScenarioSnapshotCold, ClassFresh, engine.Config{NoRecycle: true},
-			engine.Function{SingleUse: true}),
-		r.invokeScenario(g, ScenarioRecycled, ClassFresh, engine.Config{}, engine.Function{SingleUse: true}),
+			engine.Function{SingleUse: true}, 0),
+		r.invokeScenario(g, ScenarioRecycled, ClassFresh, engine.Config{}, engine.Function{SingleUse: true}, 0),
 		r.invokeScenario(g, ScenarioPreInitialized, ClassFresh, engine.Config{NoRecycle: true},
-			engine.Function{SingleUse: true, MinIdle: 1}),
-		r.invokeScenario(g, ScenarioWarm, ClassWarm, engine.Config{}, engine.Function{}),
+			engine.Function{SingleUse: true}, 1),
+		r.invokeScenario(g, ScenarioWarm, ClassWarm, engine.Config{}, engine.Function{}, 0),
 	}
 	if g.spec.Native != nil {
 		s := newScenario(g, ScenarioNative, KindNative, ClassFloor)
@@ -104,8 +104,8 @@ func (r *runner) scenarios(g *guestRun) []*scenario {
 }
 
 // invokeScenario times engine.Invoke on an engine configured by cfg with
-// the guest deployed as fn.
-func (r *runner) invokeScenario(g *guestRun, name, class string, cfg engine.Config, fn engine.Function) *scenario {
+// the guest deployed as fn, with provisioned instances of $LATEST.
+func (r *runner) invokeScenario(g *guestRun, name, class string, cfg engine.Config, fn engine.Function, provisioned int) *scenario {
 	s := newScenario(g, name, KindFlint, class)
 	var eng *engine.Engine
 	s.setup = func(ctx context.Context) error {
@@ -114,6 +114,13 @@ func (r *runner) invokeScenario(g *guestRun, name, class string, cfg engine.Conf
 			return err
 		}
 		if _, err := eng.Deploy(ctx, g.function(r, fn)); err != nil {
+			return err
+		}
+		if provisioned > 0 {
+			_, err := eng.UpdateSettings(ctx, fnName, func(s *engine.Settings) error {
+				s.ProvisionedConcurrency = map[string]int{engine.LatestVersion: provisioned}
+				return nil
+			})
 			return err
 		}
 		return nil
@@ -137,9 +144,9 @@ func (r *runner) invokeScenario(g *guestRun, name, class string, cfg engine.Conf
 		}
 		return res.Payload, nil
 	}
-	if fn.MinIdle > 0 {
+	if provisioned > 0 {
 		// Wait, untimed, for the filler to have an instance ready.
-		idle := func(ctx context.Context) error { return waitIdle(ctx, eng, fn.MinIdle) }
+		idle := func(ctx context.Context) error { return waitIdle(ctx, eng, provisioned) }
 		s.pre, s.settle = idle, idle
 	}
 	return s
@@ -295,49 +302,19 @@ func (r *runner) naiveScenarios(g *guestRun) []*scenario {
 	return []*scenario{cold, reuse}
 }
 
-// extismScenarios are Extism's rows, for guests whose work its echo plugin
-// does.
-func (r *runner) extismScenarios(g *guestRun) []*scenario {
-	cold := newScenario(g, ScenarioExtismCold, KindPeer, ClassFresh)
-	warm := newScenario(g, ScenarioExtismWarm, KindPeer, ClassWarm)
-	if !g.spec.ExtismEcho {
-		reason := "no Extism plugin does this guest's work: the one here is a WAT echo (wat-echo's twin); " +
-			"Go plugins need github.com/extism/go-pdk, which the module proxy does not serve"
-		if g.spec.Source == "file" {
-			reason = "Extism runs Extism plugins, not Flint modules: only the wat-echo example has an Extism twin"
-		}
-		cold.skip(reason)
-		warm.skip(reason)
-		return []*scenario{cold, warm}
+// ExtismHint says how to build flint with Extism's rows, when
+// ExtismIncluded is false.
+const ExtismHint = "Extism's rows need a flint built with -tags extism: make bench builds it so (go build -tags extism ./cmd/flint)"
+
+// noExtismTwin says why Extism has no row for a guest ("" when its echo
+// plugin does the guest's work).
+func noExtismTwin(g *guestRun) string {
+	switch {
+	case g.spec.ExtismEcho:
+		return ""
+	case g.spec.Source == "file":
+		return "Extism runs Extism plugins, not Flint modules: only the wat-echo example has an Extism twin"
 	}
-	var x *peers.Extism
-	setup := func(ctx context.Context) error {
-		if x != nil {
-			return nil
-		}
-		var err error
-		x, err = peers.NewExtismEcho(ctx)
-		return err
-	}
-	cold.setup = setup
-	cold.op = func(ctx context.Context) ([]byte, error) { return x.Cold(ctx, g.payload) }
-	var in *peers.ExtismInstance
-	warm.setup = func(ctx context.Context) error {
-		if err := setup(ctx); err != nil {
-			return err
-		}
-		var err error
-		in, err = x.Instance(ctx)
-		return err
-	}
-	warm.op = func(ctx context.Context) ([]byte, error) { return in.Call(ctx, g.payload) }
-	warm.close = func() {
-		if in != nil {
-			_ = in.Close(context.Background())
-		}
-		if x != nil {
-			_ = x.Close(context.Background())
-		}
-	}
-	return []*scenario{cold, warm}
+	return "no Extism plugin does this guest's work: the one here is a WAT echo (wat-echo's twin); " +
+		"Go plugins need github.com/extism/go-pdk, which the module proxy does not serve"
 }

@@ -293,13 +293,22 @@ func orUnknown(s string) string {
 	return s
 }
 
-// skippedLines lists a guest's skipped scenarios with the reasons.
+// skippedLines lists a guest's skipped scenarios with the reasons, one
+// line per reason ("extism-cold, extism-warm skipped: ...").
 func skippedLines(g *Guest) []string {
-	var out []string
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, s := range g.Scenarios {
 		if s.Status == StatusSkipped {
-			out = append(out, fmt.Sprintf("%s skipped: %s", s.Name, s.Reason))
+			if byReason[s.Reason] == nil {
+				reasons = append(reasons, s.Reason)
+			}
+			byReason[s.Reason] = append(byReason[s.Reason], s.Name)
 		}
+	}
+	out := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		out = append(out, fmt.Sprintf("%s skipped: %s", strings.Join(byReason[r], ", "), r))
 	}
 	return out
 }

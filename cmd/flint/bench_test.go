@@ -149,6 +149,9 @@ func TestBenchExampleTableAndMarkdown(t *testing.T) {
 	for _, want := range []string{"wat-echo (example", "× native", "pre-initialized", "extism-warm", "What each row measures:"} {
 		assert.Contains(t, stdout, want)
 	}
+	if !runner.ExtismIncluded {
+		assert.Contains(t, stdout, "extism-cold, extism-warm skipped: "+runner.ExtismHint, "one line says how to include Extism")
+	}
 	code, stdout, stderr = benchFlint(t, append([]string{"--example", "wat-echo", "-o", "markdown"}, benchQuick...)...)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)
 	assert.Contains(t, stdout, "### wat-echo")
@@ -156,7 +159,7 @@ func TestBenchExampleTableAndMarkdown(t *testing.T) {
 }
 
 func TestBenchFunctionFailureGoesOn(t *testing.T) {
-	flaky := filepath.Join(testguest.Root(t), "internal", "benchrun", "testdata", "flaky.wasm")
+	flaky := filepath.Join(testguest.Root(t), "bench", "runner", "testdata", "flaky.wasm")
 	code, stdout, stderr := benchFlint(t, append([]string{flaky}, benchQuick...)...)
 	assert.Equal(t, exitFunctionError, code)
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)

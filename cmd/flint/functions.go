@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/gateway"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/urfave/cli/v2"
 )
 
@@ -189,7 +190,7 @@ func deployAction(c *cli.Context, cl *client) error {
 		return err
 	}
 	name, path := c.Args().Get(0), c.Args().Get(1)
-	if !engine.ValidName(name) {
+	if !names.Function(name) {
 		return usageErrorf("%s: function name %q: use 1 to 64 letters, digits, hyphens or underscores", cl.cmd, name)
 	}
 	var timeout, memory *int32

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/urfave/cli/v2"
 )
 
@@ -164,7 +165,7 @@ func functionName(path string) string {
 	if len(name) > 64 {
 		name = name[:64]
 	}
-	if s := string(name); engine.ValidName(s) {
+	if s := string(name); names.Function(s) {
 		return s
 	}
 	return "function"

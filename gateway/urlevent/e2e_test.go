@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flintfaas/flint/internal/uuid"
+
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/gateway/urlevent"
 	"github.com/flintfaas/flint/internal/testguest"
@@ -32,7 +34,7 @@ func TestHTTPAppInEngine(t *testing.T) {
 	request := func(method, rawPath string, headers ...urlevent.Header) urlevent.Request {
 		return urlevent.Request{
 			Method: method, RawPath: rawPath, Host: "127.0.0.1:8080", SourceIP: "127.0.0.1",
-			Headers: headers, RequestID: engine.NewRequestID(), Time: time.Now(), URLID: "httpapp",
+			Headers: headers, RequestID: uuid.New(), Time: time.Now(), URLID: "httpapp",
 		}
 	}
 	echo := request("POST", "/echo", urlevent.Header{Name: "Content-Type", Value: "application/octet-stream"})

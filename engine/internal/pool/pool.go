@@ -1,7 +1,12 @@
 // Package pool keeps pre-initialized instances of one function version ready
-// to serve: a LIFO stack of idle instances, a cap on live ones, a background
-// filler that keeps MinIdle of them ready, and retirement of instances that
-// stay idle past a TTL.
+// to serve: a LIFO stack of idle instances, a background filler that keeps
+// MinIdle of them ready, and retirement of instances that stay idle past a
+// TTL.
+//
+// The pool does not limit how many instances are busy: the engine's
+// concurrency limiter admits invocations before they reach the pool, so a
+// pool never has more busy instances than invocations were admitted (see
+// docs/RATIONALE.md, "One concurrency limit").
 //
 // The pool knows nothing of WebAssembly: it creates and destroys instances
 // through a Factory, which makes it testable with plain Go values.
@@ -20,10 +25,6 @@ import (
 // ErrClosed is returned by Get after Close.
 var ErrClosed = errors.New("pool: closed")
 
-// ErrThrottled is returned by Get when MaxInstances are busy and none came
-// back within AcquireTimeout.
-var ErrThrottled = errors.New("pool: all instances busy")
-
 // Factory creates and destroys the instances a Pool holds.
 type Factory[T any] interface {
 	// Create builds a ready-to-call instance. It runs on the request path
@@ -35,18 +36,12 @@ type Factory[T any] interface {
 	Destroy(item T, broken bool)
 }
 
-// Config sets the pool's limits. The zero value is valid: no idle instances
-// kept ahead, no cap, throttle at once when capped, never retire.
+// Config sets the pool's behaviour. The zero value is valid: no idle
+// instances kept ahead, never retire.
 type Config struct {
 	// MinIdle is how many idle instances the filler keeps ready (Lambda's
 	// provisioned concurrency).
 	MinIdle int
-	// MaxInstances caps live instances, idle and busy (Lambda's reserved
-	// concurrency). Zero means no cap.
-	MaxInstances int
-	// AcquireTimeout is how long Get waits for an instance when
-	// MaxInstances are busy before it returns ErrThrottled.
-	AcquireTimeout time.Duration
 	// IdleTTL retires instances idle for longer (beyond MinIdle of them),
 	// within a quarter of IdleTTL after it expires. Zero keeps idle
 	// instances until Close.
@@ -89,8 +84,6 @@ type Stats struct {
 	Discarded   uint64 // broken instances destroyed
 	Retired     uint64 // healthy instances destroyed (TTL, close)
 	Recycled    uint64 // instances reset to a fresh state and put back
-	Throttled   uint64 // Get calls that gave up at the cap
-	Waited      uint64 // Get calls that waited at the cap
 	LastError   error  // the last creation error, if any
 }
 
@@ -98,13 +91,6 @@ type entry[T any] struct {
 	item  T
 	since uint64 // the pool's epoch when it became idle
 	fresh bool   // created by the filler, never used
-}
-
-// grant is what a waiting Get receives: an instance, or a slot to create one.
-type grant[T any] struct {
-	e    entry[T]
-	slot bool
-	err  error
 }
 
 // Pool holds the instances of one function version. Its methods are safe
@@ -117,7 +103,6 @@ type Pool[T any] struct {
 	idle     []entry[T] // LIFO: the most recently used is on top
 	busy     int
 	creating int
-	waiters  []chan grant[T]
 	ended    chan struct{} // closed and replaced when a creation ends
 	closed   bool
 	drained  chan struct{} // closed when closed and no instance is live
@@ -155,14 +140,10 @@ func New[T any](cfg Config, f Factory[T]) *Pool[T] {
 // Callers hold p.mu.
 func (p *Pool[T]) live() int { return len(p.idle) + p.busy + p.creating }
 
-func (p *Pool[T]) atCap() bool {
-	return p.cfg.MaxInstances > 0 && p.live() >= p.cfg.MaxInstances
-}
-
-// Get returns an instance to call, and how it was obtained. The caller must
-// hand it back with Put (healthy) or Discard (broken). When MaxInstances
-// are busy Get waits up to AcquireTimeout (or until ctx is done), then
-// returns ErrThrottled.
+// Get returns an instance to call, and how it was obtained: the most
+// recently used idle one, or one created on the request path when none is
+// idle. The caller must hand it back with Put (healthy), PutFresh
+// (recycled), Discard (broken) or Retire.
 func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
 	var zero T
 	p.mu.Lock()
@@ -185,67 +166,13 @@ func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
 		}
 		return e.item, Warm, nil
 	}
-	if !p.atCap() {
-		p.creating++
-		p.mu.Unlock()
-		return p.createCold(ctx)
-	}
-	g, err := p.wait(ctx)
-	if err != nil {
-		return zero, Cold, err
-	}
-	if g.slot {
-		return p.createCold(ctx)
-	}
-	if g.e.fresh {
-		return g.e.item, Prewarmed, nil
-	}
-	return g.e.item, Warm, nil
+	p.creating++
+	p.mu.Unlock()
+	return p.createCold(ctx)
 }
 
-// wait queues for an instance or a creation slot. Called with p.mu held;
-// returns with it released.
-func (p *Pool[T]) wait(ctx context.Context) (grant[T], error) {
-	if p.cfg.AcquireTimeout <= 0 {
-		p.stats.Throttled++
-		p.mu.Unlock()
-		return grant[T]{}, ErrThrottled
-	}
-	ch := make(chan grant[T], 1)
-	p.waiters = append(p.waiters, ch)
-	p.stats.Waited++
-	p.mu.Unlock()
-
-	timer := time.NewTimer(p.cfg.AcquireTimeout)
-	defer timer.Stop()
-	var giveUp error
-	select {
-	case g := <-ch:
-		return g, g.err
-	case <-timer.C:
-		giveUp = ErrThrottled
-	case <-ctx.Done():
-		giveUp = ctx.Err()
-	}
-
-	p.mu.Lock()
-	for i, w := range p.waiters {
-		if w == ch {
-			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
-			if giveUp == ErrThrottled {
-				p.stats.Throttled++
-			}
-			p.mu.Unlock()
-			return grant[T]{}, giveUp
-		}
-	}
-	p.mu.Unlock()
-	// Granted while giving up: take the grant rather than lose it.
-	g := <-ch
-	return g, g.err
-}
-
-// createCold runs on the request path with a creation slot reserved.
+// createCold creates an instance on the request path; the caller has
+// counted it in p.creating.
 func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
 	item, err := p.factory.Create(ctx)
 	p.mu.Lock()
@@ -253,7 +180,7 @@ func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
 	if err != nil {
 		p.stats.CreateFails++
 		p.stats.LastError = err
-		p.releaseSlotLocked()
+		p.checkDrainedLocked()
 		p.mu.Unlock()
 		var zero T
 		return zero, Cold, err
@@ -262,19 +189,6 @@ func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
 	p.busy++
 	p.mu.Unlock()
 	return item, Cold, nil
-}
-
-// releaseSlotLocked passes a freed slot to the first waiter, or signals a
-// drain. Callers hold p.mu.
-func (p *Pool[T]) releaseSlotLocked() {
-	if len(p.waiters) > 0 && !p.closed {
-		w := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		p.creating++
-		w <- grant[T]{slot: true}
-		return
-	}
-	p.checkDrainedLocked()
 }
 
 func (p *Pool[T]) checkDrainedLocked() {
@@ -309,22 +223,15 @@ func (p *Pool[T]) put(item T, fresh bool) {
 	}
 }
 
-// settleLocked places an instance that has just become free: it goes to
-// the first waiter if there is one, or joins the idle list. In a closed
-// pool it is counted retired instead, and settleLocked reports that the
-// caller must destroy it once p.mu is unlocked. Callers hold p.mu.
+// settleLocked places an instance that has just become free on the idle
+// list. In a closed pool it is counted retired instead, and settleLocked
+// reports that the caller must destroy it once p.mu is unlocked. Callers
+// hold p.mu.
 func (p *Pool[T]) settleLocked(e entry[T]) (destroy bool) {
 	if p.closed {
 		p.stats.Retired++
 		p.checkDrainedLocked()
 		return true
-	}
-	if len(p.waiters) > 0 {
-		w := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		p.busy++
-		w <- grant[T]{e: e} // buffered: never blocks
-		return false
 	}
 	p.idle = append(p.idle, e)
 	return false
@@ -339,9 +246,8 @@ func (p *Pool[T]) Discard(item T) { p.drop(item, true) }
 func (p *Pool[T]) Retire(item T) { p.drop(item, false) }
 
 func (p *Pool[T]) drop(item T, broken bool) {
-	// The instance keeps its slot until it is destroyed, so that a waiter
-	// given the slot never makes an instance MaxInstances+1 while the old
-	// one still exists.
+	// Destroyed before it is counted out, so that Close's drain waits for
+	// it.
 	p.factory.Destroy(item, broken)
 	p.mu.Lock()
 	p.busy--
@@ -350,7 +256,7 @@ func (p *Pool[T]) drop(item T, broken bool) {
 	} else {
 		p.stats.Retired++
 	}
-	p.releaseSlotLocked()
+	p.checkDrainedLocked()
 	refill := len(p.idle) < p.cfg.MinIdle
 	p.mu.Unlock()
 	if refill {
@@ -367,8 +273,8 @@ func (p *Pool[T]) Stats() Stats {
 	return s
 }
 
-// Close stops the filler, retires idle instances, fails waiting and future
-// Gets with ErrClosed, and waits until every busy instance has come back
+// Close stops the filler, retires idle instances, fails future Gets with
+// ErrClosed, and waits until every busy instance has come back
 // and been retired, or ctx is done. It is safe to call more than once.
 func (p *Pool[T]) Close(ctx context.Context) error {
 	p.mu.Lock()
@@ -379,10 +285,6 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 		idle = p.idle
 		p.idle = nil
 		p.stats.Retired += uint64(len(idle))
-		for _, w := range p.waiters {
-			w <- grant[T]{err: ErrClosed}
-		}
-		p.waiters = nil
 		p.checkDrainedLocked()
 	}
 	p.mu.Unlock()
@@ -463,7 +365,7 @@ func (p *Pool[T]) SetMinIdle(n int) {
 }
 
 // Prefill creates instances in the caller's goroutine until MinIdle are
-// idle (or the cap is reached), and returns the first creation error.
+// idle, and returns the first creation error.
 // Creations already under way (the filler's) count towards MinIdle, so
 // Prefill waits for them to end rather than return before they are ready.
 func (p *Pool[T]) Prefill(ctx context.Context) error {
@@ -486,11 +388,11 @@ func (p *Pool[T]) Prefill(ctx context.Context) error {
 	}
 }
 
-// fill creates instances until MinIdle are idle or the cap is reached.
+// fill creates instances until MinIdle are idle (or being created).
 func (p *Pool[T]) fill(ctx context.Context) error {
 	for {
 		p.mu.Lock()
-		if p.closed || len(p.idle)+p.creating >= p.cfg.MinIdle || p.atCap() {
+		if p.closed || len(p.idle)+p.creating >= p.cfg.MinIdle {
 			p.mu.Unlock()
 			return nil
 		}
@@ -504,7 +406,7 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 		if err != nil {
 			p.stats.CreateFails++
 			p.stats.LastError = err
-			p.releaseSlotLocked()
+			p.checkDrainedLocked()
 			p.mu.Unlock()
 			return err
 		}

@@ -122,37 +122,6 @@ func getAny(t *testing.T, p *pool.Pool[*item]) *item {
 	return it
 }
 
-// getAsync runs Get in a goroutine and waits until it is queued.
-func getAsync(t *testing.T, p *pool.Pool[*item], ctx context.Context) <-chan result {
-	t.Helper()
-	waited := p.Stats().Waited
-	ch := make(chan result, 1)
-	go func() {
-		it, start, err := p.Get(ctx)
-		ch <- result{it, start, err}
-	}()
-	require.Eventually(t, func() bool { return p.Stats().Waited == waited+1 }, 5*time.Second, time.Millisecond,
-		"Get waits at the cap")
-	return ch
-}
-
-type result struct {
-	it    *item
-	start pool.Start
-	err   error
-}
-
-func receive(t *testing.T, ch <-chan result) result {
-	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(5 * time.Second):
-		require.FailNow(t, "Get did not return")
-		return result{}
-	}
-}
-
 func TestStartString(t *testing.T) {
 	assert.Equal(t, "warm", pool.Warm.String())
 	assert.Equal(t, "prewarmed", pool.Prewarmed.String())
@@ -220,165 +189,6 @@ func TestLIFO(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	tests := []struct {
-		name    string
-		acquire time.Duration
-		waited  uint64
-	}{
-		{name: "no wait", acquire: 0, waited: 0},
-		{name: "bounded wait", acquire: 50 * time.Millisecond, waited: 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := newPool(t, pool.Config{MaxInstances: 1, AcquireTimeout: tt.acquire}, &factory{})
-			busy := get(t, p, pool.Cold)
-			start := time.Now()
-			it, _, err := p.Get(context.Background())
-			assert.ErrorIs(t, err, pool.ErrThrottled)
-			assert.Nil(t, it)
-			assert.GreaterOrEqual(t, time.Since(start), tt.acquire)
-			s := p.Stats()
-			assert.Equal(t, uint64(1), s.Throttled)
-			assert.Equal(t, tt.waited, s.Waited)
-			assert.Equal(t, 1, s.Busy)
-			p.Put(busy)
-			p.Put(get(t, p, pool.Warm))
-		})
-	}
-
-	t.Run("a creation in progress counts", func(t *testing.T) {
-		f := &factory{block: make(chan struct{})}
-		p := newPool(t, pool.Config{MaxInstances: 1}, f)
-		first := make(chan result, 1)
-		go func() {
-			it, start, err := p.Get(context.Background())
-			first <- result{it, start, err}
-		}()
-		require.Eventually(t, func() bool { return p.Stats().Creating == 1 }, 5*time.Second, time.Millisecond)
-		_, _, err := p.Get(context.Background())
-		assert.ErrorIs(t, err, pool.ErrThrottled)
-		close(f.block)
-		r := receive(t, first)
-		require.NoError(t, r.err)
-		p.Put(r.it)
-	})
-
-	t.Run("a failed creation frees its slot", func(t *testing.T) {
-		f := &factory{}
-		p := newPool(t, pool.Config{MaxInstances: 1}, f)
-		f.fail.Store(true)
-		_, _, err := p.Get(context.Background())
-		require.ErrorIs(t, err, errCreate)
-		s := p.Stats()
-		assert.Equal(t, uint64(1), s.CreateFails)
-		assert.ErrorIs(t, s.LastError, errCreate)
-		assert.Zero(t, s.Busy+s.Creating)
-		f.fail.Store(false)
-		p.Put(get(t, p, pool.Cold))
-	})
-}
-
-func TestWaiterHandoff(t *testing.T) {
-	tests := []struct {
-		name      string
-		giveBack  func(p *pool.Pool[*item], it *item)
-		start     pool.Start
-		same      bool
-		destroyed bool
-		broken    bool
-	}{
-		{name: "Put hands over the instance", giveBack: (*pool.Pool[*item]).Put, start: pool.Warm, same: true},
-		{name: "Discard hands over a slot", giveBack: (*pool.Pool[*item]).Discard, start: pool.Cold, destroyed: true, broken: true},
-		{name: "Retire hands over a slot", giveBack: (*pool.Pool[*item]).Retire, start: pool.Cold, destroyed: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := &factory{}
-			p := newPool(t, pool.Config{MaxInstances: 1, AcquireTimeout: time.Minute}, f)
-			it := get(t, p, pool.Cold)
-			waiter := getAsync(t, p, context.Background())
-
-			tt.giveBack(p, it)
-			r := receive(t, waiter)
-			require.NoError(t, r.err)
-			assert.Equal(t, tt.start, r.start)
-			if tt.same {
-				assert.Same(t, it, r.it)
-			} else {
-				assert.NotSame(t, it, r.it)
-			}
-			destroyed, broken := f.wasDestroyed(it)
-			assert.Equal(t, tt.destroyed, destroyed)
-			assert.Equal(t, tt.broken, broken)
-			_, _, maxLive := f.counts()
-			assert.Equal(t, 1, maxLive, "the cap holds through the handoff")
-			p.Put(r.it)
-		})
-	}
-
-	t.Run("waiters are served in order", func(t *testing.T) {
-		p := newPool(t, pool.Config{MaxInstances: 1, AcquireTimeout: time.Minute}, &factory{})
-		it := get(t, p, pool.Cold)
-		first := getAsync(t, p, context.Background())
-		second := getAsync(t, p, context.Background())
-		p.Put(it)
-		r := receive(t, first)
-		require.NoError(t, r.err)
-		select {
-		case <-second:
-			t.Fatal("the second waiter was served before the instance came back")
-		default:
-		}
-		p.Put(r.it)
-		r = receive(t, second)
-		require.NoError(t, r.err)
-		p.Put(r.it)
-	})
-}
-
-func TestGetContextWhileWaiting(t *testing.T) {
-	tests := []struct {
-		name   string
-		ctx    func() (context.Context, context.CancelFunc)
-		cancel bool // cancel once Get waits
-		want   error
-	}{
-		{
-			name:   "canceled",
-			ctx:    func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
-			cancel: true,
-			want:   context.Canceled,
-		},
-		{
-			name: "deadline",
-			ctx: func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(context.Background(), 50*time.Millisecond)
-			},
-			want: context.DeadlineExceeded,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := newPool(t, pool.Config{MaxInstances: 1, AcquireTimeout: time.Minute}, &factory{})
-			it := get(t, p, pool.Cold)
-			ctx, cancel := tt.ctx()
-			defer cancel()
-			waiter := getAsync(t, p, ctx)
-			if tt.cancel {
-				cancel()
-			}
-			r := receive(t, waiter)
-			assert.ErrorIs(t, r.err, tt.want)
-			assert.Nil(t, r.it)
-			assert.Zero(t, p.Stats().Throttled, "giving up on the caller's context is not a throttle")
-
-			p.Put(it)
-			assert.Equal(t, 1, p.Stats().Idle, "the instance was not handed to the waiter that left")
-		})
-	}
-}
-
 func TestIdleTTL(t *testing.T) {
 	const ttl = 40 * time.Millisecond
 	f := &factory{}
@@ -422,7 +232,7 @@ func TestFiller(t *testing.T) {
 	})
 
 	t.Run("refills after a Discard", func(t *testing.T) {
-		p := newPool(t, pool.Config{MinIdle: 1, MaxInstances: 1, AcquireTimeout: time.Minute}, &factory{})
+		p := newPool(t, pool.Config{MinIdle: 1}, &factory{})
 		require.NoError(t, p.Prefill(context.Background()))
 		it := get(t, p, pool.Prewarmed)
 		p.Discard(it)
@@ -454,19 +264,6 @@ func TestFiller(t *testing.T) {
 		require.Eventually(t, func() bool { return p.Stats().Idle == 1 }, 10*time.Second, 5*time.Millisecond,
 			"the filler recovers when creation works again")
 	})
-
-	t.Run("respects MaxInstances", func(t *testing.T) {
-		f := &factory{}
-		p := newPool(t, pool.Config{MinIdle: 2, MaxInstances: 2, AcquireTimeout: time.Minute}, f)
-		require.NoError(t, p.Prefill(context.Background()))
-		a, b := get(t, p, pool.Prewarmed), get(t, p, pool.Prewarmed)
-		assert.Never(t, func() bool { return p.Stats().Creating > 0 }, 50*time.Millisecond, time.Millisecond,
-			"no room to refill while the cap is busy")
-		_, _, maxLive := f.counts()
-		assert.Equal(t, 2, maxLive)
-		p.Put(a)
-		p.Put(b)
-	})
 }
 
 func TestPrefill(t *testing.T) {
@@ -480,14 +277,6 @@ func TestPrefill(t *testing.T) {
 			s := p.Stats()
 			require.GreaterOrEqual(t, s.Idle, 3)
 			require.GreaterOrEqual(t, s.Prewarmed, uint64(3))
-		}
-	})
-
-	t.Run("with MinIdle equal to MaxInstances", func(t *testing.T) {
-		for range 20 {
-			p := newPool(t, pool.Config{MinIdle: 2, MaxInstances: 2}, &factory{delay: time.Millisecond})
-			require.NoError(t, p.Prefill(context.Background()))
-			require.Equal(t, 2, p.Stats().Idle)
 		}
 	})
 
@@ -535,21 +324,19 @@ func TestClose(t *testing.T) {
 		assert.Zero(t, s.Idle)
 	})
 
-	t.Run("fails waiters and waits for busy instances", func(t *testing.T) {
+	t.Run("fails Gets and waits for busy instances", func(t *testing.T) {
 		f := &factory{}
-		p := newPool(t, pool.Config{MaxInstances: 1, AcquireTimeout: time.Minute}, f)
+		p := newPool(t, pool.Config{}, f)
 		busy := get(t, p, pool.Cold)
-		waiter := getAsync(t, p, ctx)
 
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close(ctx) }()
-		r := receive(t, waiter)
-		assert.ErrorIs(t, r.err, pool.ErrClosed)
+		require.Eventually(t, func() bool {
+			_, _, err := p.Get(ctx)
+			return errors.Is(err, pool.ErrClosed)
+		}, 5*time.Second, time.Millisecond, "Get fails once Close starts")
 		assert.Never(t, func() bool { return len(closed) > 0 }, 50*time.Millisecond, time.Millisecond,
 			"Close waits for the busy instance")
-
-		_, _, err := p.Get(ctx)
-		assert.ErrorIs(t, err, pool.ErrClosed)
 
 		p.Put(busy)
 		select {
@@ -607,9 +394,9 @@ func TestClose(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	const goroutines, rounds, maxInstances = 16, 200, 4
+	const goroutines, rounds = 16, 200
 	f := &factory{}
-	p := newPool(t, pool.Config{MinIdle: 1, MaxInstances: maxInstances, AcquireTimeout: time.Minute}, f)
+	p := newPool(t, pool.Config{MinIdle: 1}, f)
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
@@ -632,10 +419,9 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	_, _, maxLive := f.counts()
-	assert.LessOrEqual(t, maxLive, maxInstances)
+	assert.LessOrEqual(t, maxLive, goroutines+1, "never more instances than callers, plus the filler's")
 	s := p.Stats()
 	assert.Zero(t, s.Busy)
-	assert.Zero(t, s.Throttled)
 	require.Eventually(t, func() bool { s = p.Stats(); return s.Creating == 0 }, 5*time.Second, time.Millisecond)
 	_, live, _ := f.counts()
 	assert.Equal(t, live, s.Idle, "every live instance is idle")

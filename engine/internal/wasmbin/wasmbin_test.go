@@ -1,11 +1,11 @@
 package wasmbin_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/flintfaas/flint/engine/internal/wasmbin"
+	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,9 +49,7 @@ func importSection(entries ...[]byte) []byte {
 // repoFile reads a file of the repository.
 func repoFile(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", rel))
-	require.NoError(t, err)
-	return b
+	return testguest.File(t, rel)
 }
 
 // realModules are modules built by wat2wasm, committed in the repository.

@@ -1,0 +1,273 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flintfaas/flint/abi/policy"
+	"github.com/flintfaas/flint/engine/store"
+)
+
+// The store's bucket of function records, one JSON document per function.
+const functionsBucket = "functions"
+
+// functionRecord is everything the engine persists about a function: its
+// $LATEST revision, its published versions, aliases and function-wide
+// settings. Code lives in the store's blobs, by digest.
+//
+// Records are the persisted format, kept apart from the public types
+// (Function, FunctionInfo, Alias, Settings) so that either can change
+// without the other; records in memory are never modified once published
+// (a change clones, edits and swaps the whole record), so a reader holding
+// one needs no lock.
+type functionRecord struct {
+	Name        string                 `json:"name"`
+	Created     time.Time              `json:"created"`
+	Latest      revision               `json:"latest"`
+	Versions    []revision             `json:"versions,omitempty"` // ascending
+	NextVersion int                    `json:"nextVersion"`
+	Aliases     map[string]aliasRecord `json:"aliases,omitempty"`
+	// Reserved is the reserved concurrency; absent: none.
+	Reserved    *int                       `json:"reserved,omitempty"`
+	Provisioned map[string]int             `json:"provisioned,omitempty"` // by version or alias
+	EventConfig *eventConfigRecord         `json:"eventConfig,omitempty"`
+	Permissions []permissionRecord         `json:"permissions,omitempty"`
+	URLs        map[string]urlRecord       `json:"urls,omitempty"`       // by qualifier, "" unqualified
+	Extensions  map[string]json.RawMessage `json:"extensions,omitempty"` // read once, from older records
+	// OldReserved is the reserved concurrency as records before the
+	// settings API kept it (0 meant none).
+	OldReserved int `json:"reservedConcurrency,omitempty"`
+}
+
+// revision is one state of a function's code and configuration: $LATEST,
+// or a published (immutable) version.
+type revision struct {
+	Version      string         `json:"version"`
+	CodeSHA256   string         `json:"codeSha256"`
+	CodeSize     int            `json:"codeSize"`
+	Config       revisionConfig `json:"config"`
+	RevisionID   string         `json:"revisionId"`
+	LastModified time.Time      `json:"lastModified"`
+}
+
+// revisionConfig is a Function's configuration as persisted.
+type revisionConfig struct {
+	Handler      string            `json:"handler"`
+	Timeout      time.Duration     `json:"timeout"`
+	MemoryMB     int               `json:"memoryMB"`
+	Env          map[string]string `json:"env,omitempty"`
+	SingleUse    bool              `json:"singleUse,omitempty"`
+	NoSnapshot   bool              `json:"noSnapshot,omitempty"`
+	SnapshotInit bool              `json:"snapshotInit,omitempty"`
+	Policy       *policy.Policy    `json:"policy,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	Role         string            `json:"role,omitempty"`
+}
+
+// aliasRecord is an Alias as persisted (the field names are those records
+// have always had).
+type aliasRecord struct {
+	Name              string  `json:"Name"`
+	FunctionVersion   string  `json:"FunctionVersion"`
+	AdditionalVersion string  `json:"AdditionalVersion"`
+	AdditionalWeight  float64 `json:"AdditionalWeight"`
+	Description       string  `json:"Description"`
+	RevisionID        string  `json:"RevisionID"`
+}
+
+// eventConfigRecord is an EventInvokeConfig as persisted.
+type eventConfigRecord struct {
+	MaximumRetryAttempts *int          `json:"maximumRetryAttempts,omitempty"`
+	MaximumEventAge      time.Duration `json:"maximumEventAge,omitempty"`
+	OnSuccess            string        `json:"onSuccess,omitempty"`
+	OnFailure            string        `json:"onFailure,omitempty"`
+}
+
+// permissionRecord is a Permission as persisted.
+type permissionRecord struct {
+	Sid       string `json:"sid"`
+	Action    string `json:"action"`
+	Principal string `json:"principal"`
+	Qualifier string `json:"qualifier,omitempty"`
+	AuthType  string `json:"authType,omitempty"`
+	SourceArn string `json:"sourceArn,omitempty"`
+}
+
+// urlRecord is a URLConfig as persisted.
+type urlRecord struct {
+	AuthType     string      `json:"authType"`
+	InvokeMode   string      `json:"invokeMode,omitempty"`
+	CORS         *corsRecord `json:"cors,omitempty"`
+	Created      time.Time   `json:"created"`
+	LastModified time.Time   `json:"lastModified"`
+}
+
+// corsRecord is a CORS as persisted, in the field names of Lambda's API
+// (which is how records before typed URL settings kept it).
+type corsRecord struct {
+	AllowCredentials bool     `json:"AllowCredentials,omitempty"`
+	AllowHeaders     []string `json:"AllowHeaders,omitempty"`
+	AllowMethods     []string `json:"AllowMethods,omitempty"`
+	AllowOrigins     []string `json:"AllowOrigins,omitempty"`
+	ExposeHeaders    []string `json:"ExposeHeaders,omitempty"`
+	MaxAge           int      `json:"MaxAge,omitempty"`
+}
+
+func (r revision) function(name string) Function {
+	c := r.Config
+	return Function{
+		Name: name, Handler: c.Handler, Timeout: c.Timeout, MemoryMB: c.MemoryMB,
+		Env: maps.Clone(c.Env), SingleUse: c.SingleUse, Policy: c.Policy, Description: c.Description, Role: c.Role,
+		NoSnapshot: c.NoSnapshot, SnapshotInit: c.SnapshotInit,
+	}
+}
+
+func configOf(f Function) revisionConfig {
+	return revisionConfig{
+		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: maps.Clone(f.Env),
+		SingleUse: f.SingleUse, Policy: f.Policy, Description: f.Description, Role: f.Role,
+		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit,
+	}
+}
+
+// clone returns a copy deep enough to modify without touching r.
+func (r *functionRecord) clone() *functionRecord {
+	c := *r
+	c.Versions = slices.Clone(r.Versions)
+	c.Aliases = maps.Clone(r.Aliases)
+	c.Provisioned = maps.Clone(r.Provisioned)
+	c.Permissions = slices.Clone(r.Permissions)
+	c.URLs = maps.Clone(r.URLs)
+	if r.Reserved != nil {
+		n := *r.Reserved
+		c.Reserved = &n
+	}
+	if r.EventConfig != nil {
+		ec := *r.EventConfig
+		c.EventConfig = &ec
+	}
+	return &c
+}
+
+func (r *functionRecord) version(v string) (revision, bool) {
+	if v == LatestVersion {
+		return r.Latest, true
+	}
+	for _, rev := range r.Versions {
+		if rev.Version == v {
+			return rev, true
+		}
+	}
+	return revision{}, false
+}
+
+// upgrade brings a record read from an older format to this one: the
+// gateway's URL and permission settings, once opaque "extensions", become
+// typed fields, and a reserved concurrency of 0 (which meant none) is none.
+func (r *functionRecord) upgrade() error {
+	if r.OldReserved > 0 && r.Reserved == nil {
+		n := r.OldReserved
+		r.Reserved = &n
+	}
+	r.OldReserved = 0
+	if raw := r.Extensions["gateway.permissions"]; len(raw) > 0 && r.Permissions == nil {
+		if err := json.Unmarshal(raw, &r.Permissions); err != nil {
+			return fmt.Errorf("invoke permissions: %w", err)
+		}
+	}
+	if raw := r.Extensions["gateway.urls"]; len(raw) > 0 && r.URLs == nil {
+		if err := json.Unmarshal(raw, &r.URLs); err != nil {
+			return fmt.Errorf("URL settings: %w", err)
+		}
+	}
+	r.Extensions = nil
+	return nil
+}
+
+// splitTarget splits "name[:qualifier]". It refuses an empty qualifier
+// ("name:"), which names nothing, rather than read it as $LATEST.
+func splitTarget(target string) (name, qualifier string, err error) {
+	name, qualifier, qualified := strings.Cut(target, ":")
+	if qualified && qualifier == "" {
+		return "", "", fmt.Errorf("%w: %q has an empty qualifier", ErrFunctionNotFound, target)
+	}
+	return name, qualifier, nil
+}
+
+func (e *Engine) bucket() (store.Bucket, error) { return e.store.Bucket(functionsBucket) }
+
+// saveRecord persists rec (a new or changed record).
+func (e *Engine) saveRecord(ctx context.Context, rec *functionRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("engine: encode function %s: %w", rec.Name, err)
+	}
+	bucket, err := e.bucket()
+	if err != nil {
+		return err
+	}
+	return bucket.Put(ctx, rec.Name, b)
+}
+
+// loadRecords reads every persisted function.
+func (e *Engine) loadRecords(ctx context.Context) ([]*functionRecord, error) {
+	bucket, err := e.bucket()
+	if err != nil {
+		return nil, err
+	}
+	var out []*functionRecord
+	after := ""
+	for {
+		keys, more, err := bucket.List(ctx, "", after, store.MaxListKeys)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			b, err := bucket.Get(ctx, k)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			var rec functionRecord
+			if err := json.Unmarshal(b, &rec); err != nil {
+				return nil, fmt.Errorf("engine: function record %q: %w", k, err)
+			}
+			if err := rec.upgrade(); err != nil {
+				return nil, fmt.Errorf("engine: function record %q: %w", k, err)
+			}
+			out = append(out, &rec)
+		}
+		if !more || len(keys) == 0 {
+			return out, nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+// updateRecord applies change to function name's record under the
+// function's lock and persists it. change returns an error to abort.
+func (e *Engine) updateRecord(ctx context.Context, name string, change func(rec *functionRecord) error) (*functionRecord, error) {
+	f, err := e.function(name)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec := f.rec.clone()
+	if err := change(rec); err != nil {
+		return nil, err
+	}
+	if err := e.saveRecord(ctx, rec); err != nil {
+		return nil, err
+	}
+	f.rec = rec
+	return rec, nil
+}
