@@ -76,7 +76,7 @@ func TestBadInput(t *testing.T) {
 		{name: "PATCH functions", method: http.MethodPatch, path: "/2015-03-31/functions/", status: 405, code: "MethodNotAllowedException"},
 		{name: "DELETE configuration", method: http.MethodDelete, path: "/2015-03-31/functions/echo/configuration", status: 405, code: "MethodNotAllowedException"},
 		{name: "PUT versions", method: http.MethodPut, path: "/2015-03-31/functions/echo/versions", status: 405, code: "MethodNotAllowedException"},
-		{name: "GET invocations", method: http.MethodGet, path: "/2015-03-31/functions/echo/invocations", status: 404, code: "UnknownOperationException"},
+		{name: "GET invocations", method: http.MethodGet, path: "/2015-03-31/functions/echo/invocations", status: 405, code: "MethodNotAllowedException"},
 		{name: "empty qualifier", method: http.MethodGet, path: "/2015-03-31/functions/echo:/configuration", status: 400, code: "InvalidParameterValueException"},
 		{name: "two qualifiers", method: http.MethodGet, path: "/2015-03-31/functions/echo:a:b/configuration", status: 400, code: "InvalidParameterValueException"},
 		{name: "qualifiers that differ", method: http.MethodGet, path: "/2015-03-31/functions/echo:a/configuration?Qualifier=b", status: 400, code: "InvalidParameterValueException"},

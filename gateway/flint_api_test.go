@@ -135,7 +135,7 @@ func TestDeadLetters(t *testing.T) {
 		for _, tc := range []struct{ method, path, code string }{
 			{http.MethodGet, "/flint/v1/dead-letters?limit=0", "InvalidParameterValueException"},
 			{http.MethodGet, "/flint/v1/dead-letters?limit=x", "InvalidParameterValueException"},
-			{http.MethodPost, "/flint/v1/dead-letters", "UnknownOperationException"},
+			{http.MethodPost, "/flint/v1/dead-letters", "MethodNotAllowedException"},
 			{http.MethodGet, "/flint/v1/dead-letters/a/b/c", "UnknownOperationException"},
 		} {
 			r := s.signedRequest(t, adminKey, tc.method, tc.path, nil)
@@ -171,7 +171,7 @@ func TestUsage(t *testing.T) {
 	assert.Zero(t, byName["idle"].Requests)
 
 	assert.Equal(t, http.StatusForbidden, s.signedRequest(t, invokerKey, http.MethodGet, "/flint/v1/usage", nil).Status)
-	assert.Equal(t, "UnknownOperationException", s.signedRequest(t, adminKey, http.MethodPost, "/flint/v1/usage", nil).errorType())
+	assert.Equal(t, "MethodNotAllowedException", s.signedRequest(t, adminKey, http.MethodPost, "/flint/v1/usage", nil).errorType())
 }
 
 func TestLogs(t *testing.T) {

@@ -44,6 +44,7 @@ var routes = [...]route{
 	// Function URLs.
 	{"", "/fn/{target}/{path...}", "InvokeFunctionUrl", public, (*Gateway).serveFunctionURL},
 	{"", "/fn/{target}", "InvokeFunctionUrl", public, (*Gateway).serveFunctionURL},
+	{"", "/fn", "InvokeFunctionUrl", public, (*Gateway).serveFunctionURL}, // no function: Not Found
 
 	// The Lambda API.
 	{"GET", "/2015-03-31/functions", "ListFunctions", admin, (*Gateway).listFunctions},
