@@ -102,6 +102,7 @@ func (e *Engine) startAsync() error {
 		Workers:       e.cfg.Async.Workers,
 		RetryDelay:    e.cfg.Async.RetryDelay,
 		ThrottleDelay: e.cfg.Async.ThrottleDelay,
+		Deliver:       e.deliverExternal,
 		Logger:        e.cfg.Logger,
 	})
 	if err != nil {
@@ -136,12 +137,20 @@ func (e *Engine) queueEventConfig(function string) queue.EventConfig {
 	if c == nil {
 		return queue.EventConfig{}
 	}
-	qc, _ := toQueueConfig(EventInvokeConfig{MaximumRetryAttempts: c.MaximumRetryAttempts,
+	qc, _ := e.toQueueConfig(EventInvokeConfig{MaximumRetryAttempts: c.MaximumRetryAttempts,
 		MaximumEventAge: c.MaximumEventAge, OnSuccess: c.OnSuccess, OnFailure: c.OnFailure})
 	return qc
 }
 
-func toQueueConfig(c EventInvokeConfig) (queue.EventConfig, error) {
+// deliverExternal hands a record to Config.Destinations.
+func (e *Engine) deliverExternal(ctx context.Context, destination string, record []byte) error {
+	if e.cfg.Destinations == nil {
+		return fmt.Errorf("no destination %s", destination)
+	}
+	return e.cfg.Destinations.Deliver(ctx, destination, record)
+}
+
+func (e *Engine) toQueueConfig(c EventInvokeConfig) (queue.EventConfig, error) {
 	qc := queue.EventConfig{MaximumEventAge: c.MaximumEventAge}
 	if r := c.MaximumRetryAttempts; r != nil {
 		qc.MaximumRetryAttempts = *r
@@ -150,14 +159,16 @@ func toQueueConfig(c EventInvokeConfig) (queue.EventConfig, error) {
 		}
 	}
 	var err error
-	if qc.OnSuccess, err = destination("OnSuccess", c.OnSuccess); err != nil {
+	if qc.OnSuccess, err = e.destination("OnSuccess", c.OnSuccess); err != nil {
 		return qc, err
 	}
-	qc.OnFailure, err = destination("OnFailure", c.OnFailure)
+	qc.OnFailure, err = e.destination("OnFailure", c.OnFailure)
 	return qc, err
 }
 
-func destination(field, d string) (*queue.Destination, error) {
+// destination parses a destination: the dead-letter store, a function, or
+// one Config.Destinations delivers to.
+func (e *Engine) destination(field, d string) (*queue.Destination, error) {
 	switch {
 	case d == "":
 		return nil, nil
@@ -165,6 +176,11 @@ func destination(field, d string) (*queue.Destination, error) {
 		return queue.ToDeadLetters(), nil
 	case strings.HasPrefix(d, FunctionDestinationPrefix):
 		return queue.ToFunction(strings.TrimPrefix(d, FunctionDestinationPrefix)), nil
+	case e.cfg.Destinations != nil:
+		if err := e.cfg.Destinations.Check(d); err != nil {
+			return nil, invalid("%s destination %q: %v", field, d, err)
+		}
+		return queue.ToExternal(d), nil
 	}
 	return nil, invalid("%s destination %q: use %q or %q", field, d, DeadLetterDestination, FunctionDestinationPrefix+"NAME[:QUALIFIER]")
 }
@@ -173,7 +189,7 @@ func (e *Engine) validateEventConfig(c EventInvokeConfig) error {
 	if r := c.MaximumRetryAttempts; r != nil && (*r < 0 || *r > queue.MaxRetryAttempts) {
 		return invalid("MaximumRetryAttempts %d: must be between 0 and %d", *r, queue.MaxRetryAttempts)
 	}
-	qc, err := toQueueConfig(c)
+	qc, err := e.toQueueConfig(c)
 	if err != nil {
 		return err
 	}
@@ -195,7 +211,9 @@ func (e *Engine) validateEventConfig(c EventInvokeConfig) error {
 // durably. Workers invoke it, retry failures and deliver the outcome to
 // the function's destinations (Settings.EventInvokeConfig); async
 // invocations wait for free concurrency rather than being dropped.
-func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte) (string, error) {
+// Options give the event its own request id (WithRequestID), retry policy
+// (WithRetryPolicy) and failure destination (WithFailureDestination).
+func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte, opts ...InvokeOption) (string, error) {
 	if e.closed.Load() {
 		return "", ErrClosed
 	}
@@ -206,7 +224,24 @@ func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte)
 	if _, err := e.Function(target); err != nil {
 		return "", err
 	}
-	return e.async.Enqueue(ctx, target, payload)
+	o, err := invokeOptionsOf(opts)
+	if err != nil {
+		return "", err
+	}
+	qo := queue.EnqueueOptions{RequestID: o.requestID}
+	if o.retries != nil || o.maxAge != 0 || o.onFailure != "" {
+		qo.Override = &queue.Override{MaximumRetryAttempts: o.retries, MaximumEventAge: o.maxAge}
+		dest, err := e.destination("OnFailure", o.onFailure)
+		if err != nil {
+			return "", err
+		}
+		qo.Override.OnFailure = dest
+		if err := qo.Override.Validate(); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrInvalidFunction, err)
+		}
+	}
+	id, err := e.async.Enqueue(ctx, target, payload, qo)
+	return id, asyncErr(err)
 }
 
 // DeadLetters lists the dead-letter store, oldest first, after the id

@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -403,4 +405,86 @@ func TestAsyncPayloadLimitAboveTheQueues(t *testing.T) {
 	assert.Contains(t, err.Error(), fmt.Sprintf("over the %d-byte limit", queue.MaxPayloadBytes))
 	_, err = eng.InvokeAsync(context.Background(), "fn", make([]byte, queue.MaxPayloadBytes))
 	assert.NoError(t, err)
+}
+
+// streams is a fake Config.Destinations: it delivers to "stream:NAME".
+type streams struct {
+	mu      sync.Mutex
+	records map[string][]string
+}
+
+func (s *streams) Check(d string) error {
+	if !strings.HasPrefix(d, "stream:") {
+		return errors.New(`use "stream:NAME"`)
+	}
+	return nil
+}
+
+func (s *streams) Deliver(_ context.Context, d string, record []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.records == nil {
+		s.records = map[string][]string{}
+	}
+	s.records[d] = append(s.records[d], string(record))
+	return nil
+}
+
+func (s *streams) Records(d string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records[d]
+}
+
+func TestInvokeAsyncOptions(t *testing.T) {
+	ctx := context.Background()
+	out := &streams{}
+	eng := newEngine(t, engine.Config{Destinations: out, Async: engine.AsyncConfig{RetryDelay: time.Millisecond}})
+	deploy(t, eng, engine.Function{Name: "fails", Code: wat(t, "fail")})
+	setEventConfig(t, eng, "fails", engine.EventInvokeConfig{MaximumRetryAttempts: retries(0)})
+
+	id, err := eng.InvokeAsync(ctx, "fails", []byte(`{"n":1}`), engine.WithRequestID("fire-20261206T1200"),
+		engine.WithRetryPolicy(3, time.Hour), engine.WithFailureDestination("stream:failures"))
+	require.NoError(t, err)
+	assert.Equal(t, "fire-20261206T1200", id)
+	require.Eventually(t, func() bool { return len(out.Records("stream:failures")) == 1 }, 30*time.Second, time.Millisecond)
+	asyncIdle(t, eng)
+	assert.Len(t, logsOf(t, eng, "fails", id), 4, "three retries, over the function's none")
+	var rec invocationRecord
+	require.NoError(t, json.Unmarshal([]byte(out.Records("stream:failures")[0]), &rec))
+	assert.Equal(t, "RetriesExhausted", rec.RequestContext.Condition)
+	assert.Equal(t, id, rec.RequestContext.RequestID)
+	dls, _, err := eng.DeadLetters(ctx, "", 10)
+	require.NoError(t, err)
+	assert.Empty(t, dls, "the record went to the stream, not the dead-letter store")
+
+	t.Run("a function's own destination", func(t *testing.T) {
+		setEventConfig(t, eng, "fails", engine.EventInvokeConfig{MaximumRetryAttempts: retries(0), OnFailure: "stream:own"})
+		invokeAsync(t, eng, "fails", `2`)
+		require.Eventually(t, func() bool { return len(out.Records("stream:own")) == 1 }, 30*time.Second, time.Millisecond)
+	})
+	t.Run("bad options", func(t *testing.T) {
+		for name, opt := range map[string]engine.InvokeOption{
+			"186 retries":         engine.WithRetryPolicy(186, 0),
+			"an age of a second":  engine.WithRetryPolicy(-1, time.Second),
+			"an age over a day":   engine.WithRetryPolicy(-1, 25*time.Hour),
+			"an unknown stream":   engine.WithFailureDestination("queue:nope"),
+			"an unknown dead end": engine.WithFailureDestination("/dev/null"),
+		} {
+			_, err := eng.InvokeAsync(ctx, "fails", nil, opt)
+			assert.ErrorIs(t, err, engine.ErrInvalidFunction, name)
+		}
+	})
+	t.Run("a bad request id for Invoke", func(t *testing.T) {
+		_, err := eng.Invoke(ctx, "fails", nil, engine.WithRequestID("not an id!"))
+		assert.ErrorIs(t, err, engine.ErrInvalidFunction)
+	})
+	t.Run("without Destinations", func(t *testing.T) {
+		eng := newEngine(t, engine.Config{})
+		deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "fail")})
+		err := putEventConfig(ctx, eng, "fn", engine.EventInvokeConfig{OnFailure: "stream:x"})
+		assert.ErrorIs(t, err, engine.ErrInvalidFunction)
+		_, err = eng.InvokeAsync(ctx, "fn", nil, engine.WithFailureDestination("stream:x"))
+		assert.ErrorIs(t, err, engine.ErrInvalidFunction)
+	})
 }

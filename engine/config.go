@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -106,6 +107,11 @@ type Config struct {
 
 	// Async configures asynchronous invocations' workers and delays.
 	Async AsyncConfig
+	// Destinations delivers asynchronous invocation records to
+	// destinations the engine does not know itself (neither "dead-letter"
+	// nor "function:..."): the server routes a stream's ARN to NATS, say.
+	// Nil: such destinations are refused.
+	Destinations Destinations
 
 	// Parameters are named configuration values and secrets functions read
 	// with config_get, when their policy allows config:Get on config:NAME.
@@ -293,4 +299,16 @@ func (f Function) normalize() (Function, error) {
 		return f, invalid("description is %d bytes, over the 256-byte limit", len(f.Description))
 	}
 	return f, nil
+}
+
+// Destinations deliver asynchronous invocation records to destinations of
+// the embedder's (see Config.Destinations).
+type Destinations interface {
+	// Check reports whether destination is one it delivers to, when a
+	// configuration names it; the error says what is wrong with it.
+	Check(destination string) error
+	// Deliver sends one record, a JSON document in Lambda's invocation
+	// record shape. An error keeps the event, and the delivery is tried
+	// again later, with backoff.
+	Deliver(ctx context.Context, destination string, record []byte) error
 }

@@ -713,7 +713,7 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 
 // Invoke runs a function on payload and waits for its result. target is
 // "name", "name:VERSION" or "name:ALIAS"; Result.Version says which
-// version ran.
+// version ran. Options adjust the invocation (WithRequestID).
 //
 // The error is non-nil only when the function could not be run: ErrClosed,
 // ErrFunctionNotFound, ErrPayloadTooLarge, ErrThrottled, or the context's
@@ -723,19 +723,12 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 // Result.Logs holds the lines the function logged, through the ABI or its
 // stdout and stderr, each tagged with the request id; Result.Log adds
 // Lambda's START, END and REPORT lines.
-func (e *Engine) Invoke(ctx context.Context, target string, payload []byte) (*Result, error) {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return e.invoke(ctx, target, payload, 0, id)
-}
-
-type requestIDKey struct{}
-
-// WithRequestID returns a context under which Invoke uses id as the
-// invocation's request id instead of making one: a gateway that has
-// already given the request an id (and put it in the event) uses it, so
-// the id in the function's logs is the caller's.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+func (e *Engine) Invoke(ctx context.Context, target string, payload []byte, opts ...InvokeOption) (*Result, error) {
+	o, err := invokeOptionsOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	return e.invoke(ctx, target, payload, 0, o.requestID)
 }
 
 // invoke runs an invocation at a depth of nested fn_invoke calls.

@@ -259,7 +259,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
 		return nil
 	}
-	res, err := g.eng.Invoke(engine.WithRequestID(context.Background(), c.id), f.target(), ev)
+	res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
 	if err != nil {
 		ae := fromEngine(err)
 		msg := http.StatusText(ae.Status)

@@ -53,7 +53,7 @@ func BenchmarkEvents(b *testing.B) {
 			for w := range 16 {
 				wg.Go(func() {
 					for i := w; i < b.N; i += 16 {
-						if _, err := q.Enqueue(ctx, "fn", []byte(`{"k":"v"}`)); err != nil {
+						if _, err := q.Enqueue(ctx, "fn", []byte(`{"k":"v"}`), EnqueueOptions{}); err != nil {
 							b.Error(err)
 							return
 						}

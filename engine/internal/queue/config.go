@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,6 +98,10 @@ const (
 	// DestinationFunction invokes a function asynchronously with the
 	// record as its payload.
 	DestinationFunction
+	// DestinationExternal hands the record to Config.Deliver, with the
+	// destination's Name: a destination the queue does not know (a
+	// message stream, say).
+	DestinationExternal
 )
 
 // String returns "dead-letters" or "function".
@@ -106,6 +111,8 @@ func (k DestinationKind) String() string {
 		return "dead-letters"
 	case DestinationFunction:
 		return "function"
+	case DestinationExternal:
+		return "external"
 	}
 	return fmt.Sprintf("DestinationKind(%d)", int(k))
 }
@@ -114,9 +121,56 @@ func (k DestinationKind) String() string {
 // event is done with (Lambda's OnSuccess and OnFailure destinations).
 type Destination struct {
 	// Kind is where the record goes.
-	Kind DestinationKind
+	Kind DestinationKind `json:"kind"`
 	// Function is "name" or "name:qualifier", for DestinationFunction.
-	Function string
+	Function string `json:"function,omitempty"`
+	// Name names a DestinationExternal, for Config.Deliver.
+	Name string `json:"name,omitempty"`
+}
+
+// ToExternal returns a destination that hands the record to Config.Deliver
+// with name.
+func ToExternal(name string) *Destination {
+	return &Destination{Kind: DestinationExternal, Name: name}
+}
+
+// Bounds of an Override: wider than a function's EventConfig, as
+// EventBridge Scheduler's retry policy is wider than Lambda's.
+const (
+	MaxOverrideRetryAttempts = 185
+	MaxOverrideEventAge      = 24 * time.Hour
+)
+
+// Override replaces, for one event, parts of its function's EventConfig.
+// Nil and zero fields keep the function's.
+type Override struct {
+	// MaximumRetryAttempts: 0 (none) to MaxOverrideRetryAttempts.
+	MaximumRetryAttempts *int `json:"retries,omitempty"`
+	// MaximumEventAge: MinEventAge to MaxOverrideEventAge.
+	MaximumEventAge time.Duration `json:"maxAge,omitempty"`
+	// OnFailure receives the event's record when it fails.
+	OnFailure *Destination `json:"onFailure,omitempty"`
+}
+
+// Validate reports an override field out of range (nil is valid).
+func (o *Override) Validate() error {
+	if o == nil {
+		return nil
+	}
+	if r := o.MaximumRetryAttempts; r != nil && (*r < 0 || *r > MaxOverrideRetryAttempts) {
+		return &EventConfigError{Field: "MaximumRetryAttempts", Value: strconv.Itoa(*r),
+			Allowed: fmt.Sprintf("0 to %d", MaxOverrideRetryAttempts)}
+	}
+	if a := o.MaximumEventAge; a != 0 && (a < MinEventAge || a > MaxOverrideEventAge) {
+		return &EventConfigError{Field: "MaximumEventAge", Value: a.String(),
+			Allowed: fmt.Sprintf("%v to %v", MinEventAge, MaxOverrideEventAge)}
+	}
+	if d := o.OnFailure; d != nil {
+		if err := checkDestination("OnFailure", d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ToFunction returns a destination that invokes function ("name" or
@@ -173,11 +227,11 @@ func (c EventConfig) Validate() error {
 		}
 	}
 	if d := c.OnSuccess; d != nil {
-		if d.Kind != DestinationFunction {
+		if d.Kind == DestinationDeadLetters {
 			return &EventConfigError{
 				Field:   "OnSuccess.Kind",
 				Value:   d.Kind.String(),
-				Allowed: "function (the dead-letter store is for failures)",
+				Allowed: "function or external (the dead-letter store is for failures)",
 			}
 		}
 		if err := checkDestination("OnSuccess", d); err != nil {
@@ -210,11 +264,19 @@ func checkDestination(field string, d *Destination) error {
 				Allowed: `"" for the dead-letter store`,
 			}
 		}
+	case DestinationExternal:
+		if d.Name == "" || len(d.Name) > 1024 {
+			return &EventConfigError{
+				Field:   field + ".Name",
+				Value:   fmt.Sprintf("%q", d.Name),
+				Allowed: "1 to 1024 bytes naming a destination Config.Deliver knows",
+			}
+		}
 	default:
 		return &EventConfigError{
 			Field:   field + ".Kind",
 			Value:   d.Kind.String(),
-			Allowed: "DestinationFunction or DestinationDeadLetters",
+			Allowed: "DestinationFunction, DestinationDeadLetters or DestinationExternal",
 		}
 	}
 	return nil
@@ -265,6 +327,10 @@ type Config struct {
 	// older than its MaximumEventAge (asynchronous invocations respect
 	// concurrency limits by waiting, not by failing). Nil: none are.
 	IsThrottle func(error) bool
+	// Deliver sends a record to a DestinationExternal, by its name. An error
+	// keeps the event, and the delivery is tried again later. Nil: records
+	// for external destinations go to the dead-letter store.
+	Deliver func(ctx context.Context, destination string, record []byte) error
 
 	// Workers is how many events are invoked at once (DefaultWorkers).
 	Workers int

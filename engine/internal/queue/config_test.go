@@ -77,7 +77,7 @@ func TestInvalidEventConfigUsesDefault(t *testing.T) {
 		Invoke:      fns.Invoke,
 		EventConfig: configs(map[string]EventConfig{"fn": {MaximumRetryAttempts: 5, OnFailure: ToFunction("never")}}),
 	})
-	_, err := q.Enqueue(t.Context(), "fn", nil)
+	_, err := q.Enqueue(t.Context(), "fn", nil, EnqueueOptions{})
 	require.NoError(t, err)
 	settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
 	assert.Len(t, fns.Calls("fn"), 1+DefaultRetryAttempts)

@@ -169,7 +169,7 @@ func crashChild(dir string) {
 	for w := range crashEnqueuers {
 		wg.Go(func() {
 			for i := w; i < crashEvents; i += crashEnqueuers {
-				id, err := q.Enqueue(context.Background(), "crash", []byte(strconv.Itoa(i)))
+				id, err := q.Enqueue(context.Background(), "crash", []byte(strconv.Itoa(i)), EnqueueOptions{})
 				if err != nil {
 					fail(err)
 				}

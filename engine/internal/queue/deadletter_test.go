@@ -25,7 +25,7 @@ func TestDeadLetters(t *testing.T) {
 	var ids []string
 	before := time.Now()
 	for i := range n {
-		id, err := q.Enqueue(t.Context(), "gone", fmt.Appendf(nil, `{"i":%d}`, i))
+		id, err := q.Enqueue(t.Context(), "gone", fmt.Appendf(nil, `{"i":%d}`, i), EnqueueOptions{})
 		require.NoError(t, err)
 		ids = append(ids, id)
 	}
@@ -114,7 +114,7 @@ func TestRedrive(t *testing.T) {
 		Invoke:      fns.Invoke,
 		EventConfig: configs(map[string]EventConfig{"fn": {MaximumRetryAttempts: NoRetries}}),
 	})
-	id, err := q.Enqueue(t.Context(), "fn:live", []byte(`{"x":1}`))
+	id, err := q.Enqueue(t.Context(), "fn:live", []byte(`{"x":1}`), EnqueueOptions{})
 	require.NoError(t, err)
 	settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
 

@@ -24,6 +24,8 @@ var (
 	ErrInvalidTarget = errors.New("queue: invalid target")
 	// ErrPayloadTooLarge: an event's payload is over MaxPayloadBytes.
 	ErrPayloadTooLarge = errors.New("queue: payload too large")
+	// ErrInvalidRequestID: EnqueueOptions.RequestID is not a request id.
+	ErrInvalidRequestID = errors.New("queue: invalid request id")
 	// ErrNotRedrivable: a dead letter has no function to invoke again (it
 	// holds a queue message that could not be decoded).
 	ErrNotRedrivable = errors.New("queue: dead letter cannot be re-driven")

@@ -47,6 +47,8 @@ type event struct {
 	// for backoff.
 	Pending        *verdict `json:"pending,omitempty"`
 	DeliveryErrors int      `json:"deliveryErrors,omitempty"`
+	// Override is the event's own configuration (EnqueueOptions).
+	Override *Override `json:"override,omitempty"`
 }
 
 // source names the event a destination delivery's record is about.

@@ -46,7 +46,7 @@ func Example() {
 	q.Start()
 	defer q.Close(ctx)
 
-	if _, err := q.Enqueue(ctx, "orders", []byte(`{"order":42}`)); err != nil {
+	if _, err := q.Enqueue(ctx, "orders", []byte(`{"order":42}`), queue.EnqueueOptions{}); err != nil {
 		log.Fatal(err)
 	}
 	r := <-audited

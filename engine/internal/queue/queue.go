@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,12 +117,21 @@ func (q *Queue) check() error {
 	return nil
 }
 
+// EnqueueOptions adjust one event; the zero value takes the defaults.
+type EnqueueOptions struct {
+	// RequestID is the event's request id; empty: a random UUID.
+	RequestID string
+	// Override, when set, replaces parts of the function's EventConfig for
+	// this event, within the wider bounds Override.Validate allows.
+	Override *Override
+}
+
 // Enqueue stores an asynchronous invocation of target ("name" or
 // "name:qualifier") with payload (at most MaxPayloadBytes) and returns
-// its request id, a random UUID that every attempt is invoked with. The
-// event is in the Store when Enqueue returns: for a durable Store, a
-// crash after that does not lose it.
-func (q *Queue) Enqueue(ctx context.Context, target string, payload []byte) (requestID string, err error) {
+// its request id, which every attempt is invoked with. The event is in
+// the Store when Enqueue returns: for a durable Store, a crash after that
+// does not lose it.
+func (q *Queue) Enqueue(ctx context.Context, target string, payload []byte, o EnqueueOptions) (requestID string, err error) {
 	if err := q.check(); err != nil {
 		return "", err
 	}
@@ -131,7 +141,13 @@ func (q *Queue) Enqueue(ctx context.Context, target string, payload []byte) (req
 	if len(payload) > MaxPayloadBytes {
 		return "", fmt.Errorf("%w: %d bytes, over %d", ErrPayloadTooLarge, len(payload), MaxPayloadBytes)
 	}
-	ev := &event{RequestID: uuid.New(), Target: target, Payload: payload, Enqueued: q.cfg.Now()}
+	if err := o.Override.Validate(); err != nil {
+		return "", err
+	}
+	if o.RequestID != "" && !validName(o.RequestID, 64) {
+		return "", fmt.Errorf("%w: %q: use 1 to 64 letters, digits, '-' and '_'", ErrInvalidRequestID, truncate(o.RequestID, 80))
+	}
+	ev := &event{RequestID: cmp.Or(o.RequestID, uuid.New()), Target: target, Payload: payload, Enqueued: q.cfg.Now(), Override: o.Override}
 	if err := q.enqueue(ctx, ev); err != nil {
 		return "", err
 	}
@@ -284,8 +300,7 @@ func (q *Queue) handle(m store.Message) {
 		q.log.Warn("async: delivery lost", "requestId", ev.RequestID, "function", ev.Target, "lost", lost)
 	}
 
-	name, _ := splitTarget(ev.Target)
-	cfg := q.eventConfig(name)
+	cfg := q.eventConfig(ev)
 	now := q.cfg.Now()
 	if age := now.Sub(ev.Enqueued); age > cfg.maxAge {
 		q.failed.Add(1)
@@ -351,14 +366,28 @@ func functionError(unhandled bool) string {
 	return "Handled"
 }
 
-// eventConfig returns function's EventConfig, with defaults applied.
-func (q *Queue) eventConfig(function string) eventConfig {
+// eventConfig returns the configuration an event follows: its function's
+// EventConfig, with defaults applied, and the event's own override.
+func (q *Queue) eventConfig(ev *event) eventConfig {
+	function, _ := splitTarget(ev.Target)
 	c := q.cfg.EventConfig(function)
 	if err := c.Validate(); err != nil {
 		q.log.Error("async: invalid event invoke configuration; using the default", "function", function, "err", err)
 		c = EventConfig{}
 	}
-	return c.resolve()
+	r := c.resolve()
+	if o := ev.Override; o != nil {
+		if o.MaximumRetryAttempts != nil {
+			r.retries = *o.MaximumRetryAttempts
+		}
+		if o.MaximumEventAge != 0 {
+			r.maxAge = o.MaximumEventAge
+		}
+		if o.OnFailure != nil {
+			r.onFailure = o.OnFailure
+		}
+	}
+	return r
 }
 
 // finish sends ev's record where v's condition says, then acks the
@@ -386,8 +415,7 @@ func (q *Queue) finish(ctx context.Context, id string, ev *event, v *verdict) {
 
 // deliver sends ev's record to the destination for v.
 func (q *Queue) deliver(ctx context.Context, ev *event, v *verdict) error {
-	name, _ := splitTarget(ev.Target)
-	cfg := q.eventConfig(name)
+	cfg := q.eventConfig(ev)
 	success := v.Condition == ConditionSuccess
 	dest := cfg.onFailure
 	if success {
@@ -396,7 +424,16 @@ func (q *Queue) deliver(ctx context.Context, ev *event, v *verdict) error {
 			return nil
 		}
 	}
-	if dest.Kind != DestinationFunction {
+	switch {
+	case dest.Kind == DestinationExternal && q.cfg.Deliver != nil:
+		if err := q.cfg.Deliver(ctx, dest.Name, record(ev, v)); err != nil {
+			return fmt.Errorf("destination %s: %w", dest.Name, err)
+		}
+		return nil
+	case dest.Kind == DestinationExternal && success:
+		q.log.Warn("async: success record not sent: nothing delivers to "+dest.Name, "requestId", ev.RequestID, "function", ev.Target)
+		return nil
+	case dest.Kind != DestinationFunction:
 		return q.putDeadLetter(ctx, ev, v)
 	}
 	rec := record(ev, v)

@@ -76,7 +76,7 @@ func TestSuccess(t *testing.T) {
 				Invoke:      fns.Invoke,
 				EventConfig: configs(map[string]EventConfig{"hello": {OnSuccess: tc.onSuccess}}),
 			})
-			id, err := q.Enqueue(t.Context(), tc.target, []byte(tc.payload))
+			id, err := q.Enqueue(t.Context(), tc.target, []byte(tc.payload), EnqueueOptions{})
 			require.NoError(t, err)
 			assert.Regexp(t, uuidRE, id)
 
@@ -124,7 +124,7 @@ func TestRetries(t *testing.T) {
 				RetryDelay:  delay,
 				EventConfig: configs(map[string]EventConfig{"flaky": {MaximumRetryAttempts: tc.retries}}),
 			})
-			id, err := q.Enqueue(t.Context(), "flaky", []byte(`{"n":1}`))
+			id, err := q.Enqueue(t.Context(), "flaky", []byte(`{"n":1}`), EnqueueOptions{})
 			require.NoError(t, err)
 
 			st := settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
@@ -165,7 +165,7 @@ func TestRetryDelaysMeasured(t *testing.T) {
 	const delay = 40 * time.Millisecond
 	fns := newFakes(map[string]handler{"flaky": fail})
 	q := start(t, Config{Invoke: fns.Invoke, RetryDelay: delay, Now: time.Now})
-	_, err := q.Enqueue(t.Context(), "flaky", nil)
+	_, err := q.Enqueue(t.Context(), "flaky", nil, EnqueueOptions{})
 	require.NoError(t, err)
 	begin := time.Now()
 	settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
@@ -185,7 +185,7 @@ func TestFailureDestination(t *testing.T) {
 			"crash": {MaximumRetryAttempts: 1, OnSuccess: ToFunction("ok"), OnFailure: ToFunction("errors:prod")},
 		}),
 	})
-	id, err := q.Enqueue(t.Context(), "crash:7", []byte(`[1,2,3]`))
+	id, err := q.Enqueue(t.Context(), "crash:7", []byte(`[1,2,3]`), EnqueueOptions{})
 	require.NoError(t, err)
 	st := settled(t, q, func(st Stats) bool { return st.Succeeded == 1 })
 	assert.Equal(t, Stats{Enqueued: 2, Delivered: 3, Succeeded: 1, Retried: 1, Failed: 1}, st, "the record is an event; nothing is dead-lettered")
@@ -252,7 +252,7 @@ func TestEventAgeExceeded(t *testing.T) {
 				Now:         clk.Now,
 				EventConfig: configs(map[string]EventConfig{"slow": {MaximumEventAge: tc.maxAge, OnFailure: tc.onFailure}}),
 			})
-			id, err := q.Enqueue(t.Context(), "slow", []byte(`{"k":"v"}`))
+			id, err := q.Enqueue(t.Context(), "slow", []byte(`{"k":"v"}`), EnqueueOptions{})
 			require.NoError(t, err)
 			if !tc.failFirst {
 				clk.Advance(age + time.Millisecond)
@@ -304,7 +304,7 @@ func TestThrottle(t *testing.T) {
 		// No retries: throttles use up no attempts.
 		EventConfig: configs(map[string]EventConfig{"busy": {MaximumRetryAttempts: NoRetries, OnSuccess: ToFunction("sink")}}),
 	})
-	id, err := q.Enqueue(t.Context(), "busy", []byte(`1`))
+	id, err := q.Enqueue(t.Context(), "busy", []byte(`1`), EnqueueOptions{})
 	require.NoError(t, err)
 	st := settled(t, q, func(st Stats) bool { return st.Succeeded == 2 })
 	assert.Equal(t, Stats{Enqueued: 2, Delivered: throttles + 2, Succeeded: 2, Throttled: throttles}, st)
@@ -323,7 +323,7 @@ func TestInvokeError(t *testing.T) {
 		"gone": func([]byte, int) (Outcome, error) { return Outcome{}, fmt.Errorf("gone: %w", errNoSuchFn) },
 	})
 	q := start(t, Config{Invoke: fns.Invoke, IsThrottle: isThrottle})
-	id, err := q.Enqueue(t.Context(), "gone", []byte(`{}`))
+	id, err := q.Enqueue(t.Context(), "gone", []byte(`{}`), EnqueueOptions{})
 	require.NoError(t, err)
 	st := settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
 	assert.Equal(t, Stats{DeadLetters: 1, Enqueued: 1, Delivered: 1, Failed: 1, DeadLettered: 1}, st)
@@ -348,7 +348,7 @@ func TestDestinationLoop(t *testing.T) {
 		Invoke:      fns.Invoke,
 		EventConfig: configs(map[string]EventConfig{"loop": {MaximumRetryAttempts: NoRetries, OnFailure: ToFunction("loop")}}),
 	})
-	id, err := q.Enqueue(t.Context(), "loop", []byte(`"start"`))
+	id, err := q.Enqueue(t.Context(), "loop", []byte(`"start"`), EnqueueOptions{})
 	require.NoError(t, err)
 	st := settled(t, q, func(st Stats) bool { return st.DeadLettered == 1 })
 	assert.Equal(t, uint64(MaxDestinationDepth+1), st.Enqueued)
@@ -394,7 +394,7 @@ func TestLostDelivery(t *testing.T) {
 		Invoke:      fns.Invoke,
 		EventConfig: configs(map[string]EventConfig{"fn": {MaximumRetryAttempts: 1}}),
 	})
-	id, err := q.Enqueue(t.Context(), "fn", []byte(`{}`))
+	id, err := q.Enqueue(t.Context(), "fn", []byte(`{}`), EnqueueOptions{})
 	require.NoError(t, err)
 	sq, err := q.cfg.Store.Queue(QueueName)
 	require.NoError(t, err)
@@ -427,7 +427,7 @@ func TestDestinationStoreError(t *testing.T) {
 		Invoke:      fns.Invoke,
 		EventConfig: configs(map[string]EventConfig{"fn": {OnSuccess: ToFunction("sink")}}),
 	})
-	_, err := q.Enqueue(t.Context(), "fn", []byte(`{}`))
+	_, err := q.Enqueue(t.Context(), "fn", []byte(`{}`), EnqueueOptions{})
 	require.NoError(t, err)
 	st := settled(t, q, func(st Stats) bool { return st.Succeeded == 2 })
 	assert.Equal(t, uint64(2), st.DestinationErrors)
@@ -453,12 +453,12 @@ func TestEnqueueErrors(t *testing.T) {
 		{"too large", "fn", make([]byte, MaxPayloadBytes+1), ErrPayloadTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := q.Enqueue(t.Context(), tc.target, tc.payload)
+			_, err := q.Enqueue(t.Context(), tc.target, tc.payload, EnqueueOptions{})
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
 	for _, target := range []string{"fn", "fn:$LATEST", "fn:12", "Fn_1-x:live_2"} {
-		_, err := q.Enqueue(t.Context(), target, make([]byte, MaxPayloadBytes))
+		_, err := q.Enqueue(t.Context(), target, make([]byte, MaxPayloadBytes), EnqueueOptions{})
 		require.NoError(t, err, target)
 	}
 }
@@ -497,7 +497,7 @@ func TestCallsAfterClose(t *testing.T) {
 	require.NoError(t, q.Close(t.Context()), "Close is idempotent")
 	q.Start() // does nothing
 
-	_, err = q.Enqueue(t.Context(), "fn", nil)
+	_, err = q.Enqueue(t.Context(), "fn", nil, EnqueueOptions{})
 	assert.ErrorIs(t, err, ErrClosed)
 	_, err = q.Stats(t.Context())
 	assert.ErrorIs(t, err, ErrClosed)
@@ -530,7 +530,7 @@ func TestCloseWaitsForAttempts(t *testing.T) {
 	const events = 5
 	ids := map[string]bool{}
 	for i := range events {
-		id, err := q.Enqueue(t.Context(), "fn", fmt.Appendf(nil, "%d", i))
+		id, err := q.Enqueue(t.Context(), "fn", fmt.Appendf(nil, "%d", i), EnqueueOptions{})
 		require.NoError(t, err)
 		ids[id] = true
 	}
@@ -582,7 +582,7 @@ func TestCloseDeadline(t *testing.T) {
 	}}
 	q, err := New(cfg)
 	require.NoError(t, err)
-	id, err := q.Enqueue(t.Context(), "fn", nil)
+	id, err := q.Enqueue(t.Context(), "fn", nil, EnqueueOptions{})
 	require.NoError(t, err)
 	q.Start()
 	<-started

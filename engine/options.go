@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"time"
+)
+
+// InvokeOption adjusts one invocation (Invoke, InvokeAsync).
+type InvokeOption func(*invokeOptions)
+
+// invokeOptions are an invocation's options, the zero value the defaults.
+type invokeOptions struct {
+	requestID string
+	// For asynchronous invocations: overrides of the function's
+	// EventInvokeConfig.
+	retries   *int
+	maxAge    time.Duration
+	onFailure string
+}
+
+// invokeOptionsOf applies opts, and checks what they set.
+func invokeOptionsOf(opts []InvokeOption) (invokeOptions, error) {
+	var o invokeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.requestID != "" && !validRequestID(o.requestID) {
+		return o, invalid("request id %q: use 1 to 64 letters, digits, hyphens and underscores (a UUID, say)", truncated(o.requestID, 80))
+	}
+	return o, nil
+}
+
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncated cuts s to n bytes, for messages.
+func truncated(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// WithRequestID makes id the invocation's request id instead of a new one:
+// a caller that has already given the request an id (a gateway that put it
+// in the event, a schedule whose fire time names it) passes it, so that the
+// id in the function's logs is the caller's. It is 1 to 64 letters, digits,
+// hyphens and underscores.
+func WithRequestID(id string) InvokeOption {
+	return func(o *invokeOptions) { o.requestID = id }
+}
+
+// WithRetryPolicy overrides, for one asynchronous invocation, how many
+// times a failure is retried (0 to 185; negative keeps the function's
+// setting) and how old the event may grow before it is given up (60 s to
+// 24 h; zero keeps the function's setting): EventBridge Scheduler's
+// bounds, wider than a function's own. Invoke ignores it.
+func WithRetryPolicy(maxRetries int, maxEventAge time.Duration) InvokeOption {
+	return func(o *invokeOptions) {
+		if maxRetries >= 0 {
+			o.retries = &maxRetries
+		}
+		o.maxAge = maxEventAge
+	}
+}
+
+// WithFailureDestination overrides, for one asynchronous invocation, where
+// its record goes when it fails: a destination as in
+// EventInvokeConfig.OnFailure. Invoke ignores it.
+func WithFailureDestination(destination string) InvokeOption {
+	return func(o *invokeOptions) { o.onFailure = destination }
+}
