@@ -87,11 +87,14 @@
 //	 "enqueued":"<RFC 3339>","attempts":N,"throttles":N,"deliveries":N,
 //	 "lastError":{"errorType":..,"errorMessage":..},"lastVersion":"..",
 //	 "depth":N,"source":{"requestId":..,"function":..,"condition":..},
-//	 "pending":{...},"deliveryErrors":N}
+//	 "pending":{...},"deliveryErrors":N,
+//	 "override":{"retries":N,"maxAge":NS,"onFailure":{"kind":N,"function":..,"name":..}}}
 //
 // where the fields after enqueued are omitted when empty; source is set on
 // a destination delivery (whose payload is the record), pending when the
-// outcome is decided but the record is still to be delivered.
+// outcome is decided but the record is still to be delivered, override
+// when the event has its own retry policy or failure destination
+// (EnqueueOptions).
 //
 // The invocation record, a destination function's payload and
 // DeadLetter.Record, is shaped as Lambda's (type Record):
