@@ -332,7 +332,11 @@ func TestClose(t *testing.T) {
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close(ctx) }()
 		require.Eventually(t, func() bool {
-			_, _, err := p.Get(ctx)
+			it, _, err := p.Get(ctx)
+			if err == nil {
+				p.Put(it) // Close has not started yet
+				return false
+			}
 			return errors.Is(err, pool.ErrClosed)
 		}, 5*time.Second, time.Millisecond, "Get fails once Close starts")
 		assert.Never(t, func() bool { return len(closed) > 0 }, 50*time.Millisecond, time.Millisecond,
