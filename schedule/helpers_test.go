@@ -160,7 +160,7 @@ type harness struct {
 
 // newHarness starts a Scheduler at the fake time now over st (a new
 // memory store when nil), closed when the test ends.
-func newHarness(t *testing.T, st store.Store, clock *fakeClock, configure ...func(*schedule.Config)) *harness {
+func newHarness(t testing.TB, st store.Store, clock *fakeClock, configure ...func(*schedule.Config)) *harness {
 	t.Helper()
 	if st == nil {
 		st = store.NewMemory()

@@ -331,10 +331,10 @@ func functionTarget(field, arn string) (string, error) {
 			"named arn:aws:lambda:REGION:ACCOUNT:function:NAME[:VERSION_OR_ALIAS]", field, quoted(arn), why))
 	}
 	parts := strings.Split(arn, ":")
-	if len(parts) < 7 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") {
+	if len(parts) < 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") {
 		return bad("not an ARN")
 	}
-	if parts[2] != "lambda" || parts[5] != "function" {
+	if len(parts) < 7 || parts[2] != "lambda" || parts[5] != "function" {
 		return bad("not a Lambda function ARN")
 	}
 	if !validRegion(parts[3]) || !validAccount(parts[4]) {
