@@ -7,6 +7,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/schedule"
 )
 
 // apiError is an error the gateway sends the way Lambda does: an HTTP
@@ -49,6 +50,10 @@ var errorCodes = map[string]struct {
 	"TooManyRequestsException":                      {http.StatusTooManyRequests, "a concurrency limit was reached"},
 	"ServiceUnavailableException":                   {http.StatusServiceUnavailable, "the server is shutting down"},
 	"ServiceException":                              {http.StatusInternalServerError, "Flint failed"},
+	// The EventBridge Scheduler API's.
+	"ValidationException":     {http.StatusBadRequest, "Scheduler: a field is missing, malformed or out of range"},
+	"ConflictException":       {http.StatusConflict, "Scheduler: the schedule or group exists already"},
+	"InternalServerException": {http.StatusInternalServerError, "Scheduler: Flint failed"},
 }
 
 // statusOf gives the HTTP status Lambda sends an error code with.
@@ -82,6 +87,10 @@ var engineErrors = [...]struct {
 	{engine.ErrPayloadTooLarge, "RequestTooLargeException"},
 	{engine.ErrThrottled, "TooManyRequestsException"},
 	{engine.ErrClosed, "ServiceUnavailableException"},
+	{schedule.ErrNotFound, "ResourceNotFoundException"},
+	{schedule.ErrConflict, "ConflictException"},
+	{schedule.ErrInvalid, "ValidationException"},
+	{schedule.ErrClosed, "ServiceUnavailableException"},
 }
 
 // fromEngine maps an error to the apiError the gateway answers with.

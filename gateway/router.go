@@ -17,6 +17,10 @@ const (
 	signed
 	// admin routes need an admin's key.
 	admin
+	// schedulerAdmin routes are the EventBridge Scheduler API: an admin's
+	// key, with the request signed for the "scheduler" service (a
+	// signature for "lambda" does not call them, nor theirs Lambda's).
+	schedulerAdmin
 )
 
 // route is one operation: a method and a path pattern, the handler, and
@@ -92,6 +96,20 @@ var routes = [...]route{
 	{"POST", "/flint/v1/dead-letters/{id}/redrive", "RedriveDeadLetter", admin, (*Gateway).redriveDeadLetter},
 	{"GET", "/flint/v1/functions/{fn}/logs", "GetLogs", admin, (*Gateway).serveLogs},
 	{"GET", "/flint/v1/functions/{fn}/code", "GetCode", admin, (*Gateway).serveCode},
+
+	// The EventBridge Scheduler API (scheduler.go), signed for "scheduler".
+	{"GET", "/schedules", "ListSchedules", schedulerAdmin, (*Gateway).listSchedules},
+	{"POST", "/schedules/{schedule}", "CreateSchedule", schedulerAdmin, (*Gateway).createSchedule},
+	{"GET", "/schedules/{schedule}", "GetSchedule", schedulerAdmin, (*Gateway).getSchedule},
+	{"PUT", "/schedules/{schedule}", "UpdateSchedule", schedulerAdmin, (*Gateway).updateSchedule},
+	{"DELETE", "/schedules/{schedule}", "DeleteSchedule", schedulerAdmin, (*Gateway).deleteSchedule},
+	{"GET", "/schedule-groups", "ListScheduleGroups", schedulerAdmin, (*Gateway).listScheduleGroups},
+	{"POST", "/schedule-groups/{group}", "CreateScheduleGroup", schedulerAdmin, (*Gateway).createScheduleGroup},
+	{"GET", "/schedule-groups/{group}", "GetScheduleGroup", schedulerAdmin, (*Gateway).getScheduleGroup},
+	{"DELETE", "/schedule-groups/{group}", "DeleteScheduleGroup", schedulerAdmin, (*Gateway).deleteScheduleGroup},
+	{"GET", "/tags/{arn...}", "ListTagsForResource", schedulerAdmin, (*Gateway).listTagsForResource},
+	{"POST", "/tags/{arn...}", "TagResource", schedulerAdmin, (*Gateway).tagResource},
+	{"DELETE", "/tags/{arn...}", "UntagResource", schedulerAdmin, (*Gateway).untagResource},
 }
 
 // maxParams is the most parameters a pattern has.

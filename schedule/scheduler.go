@@ -332,8 +332,9 @@ func (s *Scheduler) Update(ctx context.Context, sc Schedule) (string, error) {
 // starts at once.
 func firstDue(pl *plan, now time.Time) time.Time {
 	after := now
-	if pl.expr.Kind() == expression.Rate && pl.bounds.Start.IsZero() {
-		after = now.Add(-time.Nanosecond)
+	if pl.expr.Kind() == expression.Rate && pl.bounds.Start.IsZero() && !pl.bounds.Anchor.After(now) {
+		// The anchor is the creation time, now in milliseconds.
+		after = pl.bounds.Anchor.Add(-time.Nanosecond)
 	}
 	t, _ := pl.expr.Next(after, pl.bounds)
 	return t
@@ -421,7 +422,9 @@ func (s *Scheduler) forget(key string) {
 }
 
 // List returns a page of schedules, by group and name, and the token of
-// the next page ("" after the last).
+// the next page ("" after the last). A page holds up to MaxResults
+// schedules; it may hold fewer, even none, and a token, when the filters
+// skipped many schedules.
 func (s *Scheduler) List(ctx context.Context, o ListOptions) ([]Schedule, string, error) {
 	limit, after, err := s.pageOf(o, true)
 	if err != nil {
@@ -435,11 +438,17 @@ func (s *Scheduler) List(ctx context.Context, o ListOptions) ([]Schedule, string
 		prefix = o.GroupName + "/" + o.NamePrefix
 	}
 	var out []Schedule
-	for {
+	for scanned := 0; ; {
+		if scanned >= maxScan {
+			// A filter that matches little: a short page, and a token to
+			// go on, rather than a request that reads every schedule.
+			return out, encodeToken(after), nil
+		}
 		keys, more, err := s.schedules.List(ctx, prefix, after, store.MaxListKeys)
 		if err != nil {
 			return nil, "", err
 		}
+		scanned += len(keys)
 		for _, key := range keys {
 			after = key
 			group, name, _ := strings.Cut(key, "/")
@@ -470,6 +479,11 @@ func (s *Scheduler) List(ctx context.Context, o ListOptions) ([]Schedule, string
 		}
 	}
 }
+
+// maxScan bounds the schedules one List call reads: a page may hold fewer
+// than MaxResults, with a NextToken, when its filters skipped more than
+// that.
+const maxScan = 10 * store.MaxListKeys
 
 // pageOf checks a listing's options and returns its page size and where
 // it starts.
