@@ -337,6 +337,7 @@ func (s *Scheduler) fire(e *entry) {
 	_, err = s.cfg.Invoker.InvokeAsync(s.run, pl.target, payload, opts...)
 	switch {
 	case err == nil:
+		s.log.Debug("schedule: fired", "schedule", arn, "due", due, "requestId", id, "late", now.Sub(planned))
 	case errors.Is(err, engine.ErrClosed) || s.run.Err() != nil:
 		// Shutting down: let the next process fire it, at once.
 		s.release(key, due)

@@ -7,6 +7,7 @@
 //	flint deploy NAME FILE.wasm [flags]
 //	flint invoke NAME[:QUALIFIER] [--payload JSON|@file|-] [flags]
 //	flint ls | get | rm | publish | alias | concurrency | url | role | logs | dlq | usage
+//	flint schedule put | get | ls | rm
 //	flint bench [FILE.wasm ... | --example NAME ...] [flags]
 //	flint version
 //
@@ -81,6 +82,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
 			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
 			benchCommand(), versionCommand(), completionCommand(),
+			scheduleCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

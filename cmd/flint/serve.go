@@ -18,6 +18,7 @@ import (
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
+	"github.com/flintfaas/flint/schedule"
 	"github.com/urfave/cli/v2"
 )
 
@@ -86,6 +87,9 @@ func serveCommand() *cli.Command {
 		Description: `Serves the AWS Lambda REST API (the AWS CLI and SDKs work against it with
 --endpoint-url), function URLs at /fn/NAME/, Flint's API at /flint/v1/, and
 /healthz, /readyz, /metrics. State lives in the data directory.
+
+It also serves the EventBridge Scheduler API (/schedules, signed for the
+"scheduler" service) and fires the schedules it keeps.
 
 Without credentials the server accepts unsigned requests, which it allows
 only when listening on loopback.`,
@@ -275,16 +279,24 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return internalErrorf("flint serve: %v", err)
 	}
+	// Schedules need only the store and the engine's async path.
+	sched, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: eng, Region: cfg.Region, Logger: logger})
+	if err != nil {
+		_ = eng.Close(context.Background())
+		return internalErrorf("flint serve: %v", err)
+	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog,
+		AccessLog: cfg.AccessLog, Scheduler: sched,
 	})
 	if err != nil {
+		_ = sched.Close(context.Background())
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		_ = sched.Close(context.Background())
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
@@ -297,6 +309,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	go func() { served <- gw.Serve(ln) }()
 	select {
 	case err := <-served:
+		_ = sched.Close(context.Background())
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	case <-ctx.Done():
@@ -310,6 +323,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		errs = append(errs, err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, err)
+	}
+	if err := sched.Close(sctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := eng.Close(sctx); err != nil {
