@@ -63,14 +63,15 @@ type client struct {
 	cmd      string // "flint deploy", for messages
 	endpoint string
 	lambda   *lambda.Client
-	// scheduler is the AWS SDK's EventBridge Scheduler client, which
-	// signs for "scheduler".
-	scheduler *scheduler.Client
 	http     *http.Client
 	json     bool
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+
+	// scheduler is the AWS SDK's EventBridge Scheduler client, which
+	// signs for "scheduler".
+	scheduler *scheduler.Client
 }
 
 // clientAction runs fn with a client built from the command's flags.
