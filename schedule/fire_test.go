@@ -404,13 +404,13 @@ func TestDeleteWhileWaiting(t *testing.T) {
 }
 
 func TestARateFiresAtOnceWhateverTheMoment(t *testing.T) {
-	// The creation time is kept in milliseconds; the first fire is at it,
-	// not an interval later.
+	// The creation time is kept in milliseconds, and a rate runs from it
+	// in whole seconds: the first fire is at once, not an interval later.
 	at := t0.Add(459812345 * time.Nanosecond)
 	h := newHarness(t, nil, newFakeClock(at))
 	_, err := h.S.Create(context.Background(), sched("now", "rate(1 hour)"))
 	require.NoError(t, err)
 	h.settled(t, schedule.Stats{Fired: 1})
 	assert.Equal(t, "2026-03-02T10:00:00Z", h.Rec.got()[0].Scheduled)
-	assert.Equal(t, at.Truncate(time.Millisecond).Add(time.Hour), h.S.Stats().NextFire)
+	assert.Equal(t, at.Truncate(time.Second).Add(time.Hour), h.S.Stats().NextFire)
 }

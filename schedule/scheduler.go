@@ -291,7 +291,7 @@ func (s *Scheduler) Update(ctx context.Context, sc Schedule) (string, error) {
 	}
 	// A rate without a StartDate keeps the phase it took at creation.
 	sc.CreationDate, sc.LastModificationDate = old.Created, apiTime(now)
-	pl.bounds.Anchor = old.Created
+	pl.bounds.Anchor = rateAnchor(old.Created)
 	def := defOf(&sc)
 	var rec *record
 	err = s.schedules.Update(ctx, key, func(b []byte, exists bool) ([]byte, error) {
@@ -333,7 +333,7 @@ func (s *Scheduler) Update(ctx context.Context, sc Schedule) (string, error) {
 func firstDue(pl *plan, now time.Time) time.Time {
 	after := now
 	if pl.expr.Kind() == expression.Rate && pl.bounds.Start.IsZero() && !pl.bounds.Anchor.After(now) {
-		// The anchor is the creation time, now in milliseconds.
+		// The anchor is the creation time, now in whole seconds.
 		after = pl.bounds.Anchor.Add(-time.Nanosecond)
 	}
 	t, _ := pl.expr.Next(after, pl.bounds)

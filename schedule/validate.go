@@ -284,7 +284,7 @@ func (p *patterns) validate(sc *Schedule, now time.Time, checkDest func(string) 
 		retries:  *rp.MaximumRetryAttempts,
 		maxAge:   time.Duration(*rp.MaximumEventAgeInSeconds) * time.Second,
 		deleteAt: sc.ActionAfterCompletion == ActionDelete,
-		bounds:   expression.Bounds{Start: sc.StartDate, End: sc.EndDate, Anchor: sc.CreationDate},
+		bounds:   expression.Bounds{Start: sc.StartDate, End: sc.EndDate, Anchor: rateAnchor(sc.CreationDate)},
 	}
 	if fw.Mode == FlexibleOff && fw.MaximumWindowInMinutes != 0 {
 		return nil, invalid("FlexibleTimeWindow.MaximumWindowInMinutes",
@@ -439,3 +439,8 @@ func checkTags(v *violations, field string, tags []Tag) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// rateAnchor is the first due time of a rate schedule without a StartDate:
+// its creation, in whole seconds, as <aws.scheduler.scheduled-time> shows
+// due times.
+func rateAnchor(created time.Time) time.Time { return created.Truncate(time.Second) }

@@ -264,6 +264,7 @@ func nextDue(o *scheduleOut) *time.Time {
 			*dst = *src
 		}
 	}
+	b.Anchor = b.Anchor.Truncate(time.Second) // as the server anchors rates
 	t, ok := e.Next(time.Now(), b)
 	if !ok {
 		return nil
