@@ -13,6 +13,10 @@
 // against the configured access keys (see gateway/auth). Admin keys
 // may use everything; other keys may only invoke what a function's invoke
 // policy (AddPermission) grants them.
+//
+// With Config.Scheduler it also serves Amazon EventBridge Scheduler's API
+// (scheduler.go), signed for the "scheduler" service, in front of a
+// schedule.Scheduler.
 package gateway
 
 import (

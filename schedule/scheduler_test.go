@@ -378,3 +378,28 @@ func TestClosed(t *testing.T) {
 	_, err := h.S.Create(context.Background(), sched("late", "rate(1 hour)"))
 	assert.ErrorIs(t, err, schedule.ErrClosed)
 }
+
+func TestListBoundsWhatOneCallReads(t *testing.T) {
+	// A filter that matches one schedule among more than one call reads:
+	// short pages with a token, until the match.
+	ctx := context.Background()
+	h := newHarness(t, nil, nil)
+	const n = 10050
+	for i := range n {
+		sc := sched(fmt.Sprintf("a%05d", i), "rate(1 hour)")
+		sc.State = schedule.StateDisabled
+		_, err := h.S.Create(ctx, sc)
+		require.NoError(t, err)
+	}
+	_, err := h.S.Create(ctx, sched("z", "rate(1 hour)"))
+	require.NoError(t, err)
+	page, next, err := h.S.List(ctx, schedule.ListOptions{State: schedule.StateEnabled})
+	require.NoError(t, err)
+	assert.Empty(t, page)
+	require.NotEmpty(t, next)
+	page, next, err = h.S.List(ctx, schedule.ListOptions{State: schedule.StateEnabled, NextToken: next})
+	require.NoError(t, err)
+	require.Len(t, page, 1)
+	assert.Equal(t, "z", page[0].Name)
+	assert.Empty(t, next)
+}
