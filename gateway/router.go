@@ -18,8 +18,9 @@ const (
 	// admin routes need an admin's key.
 	admin
 	// schedulerAdmin routes are the EventBridge Scheduler API: an admin's
-	// key, with the request signed for the "scheduler" service (a
-	// signature for "lambda" does not call them, nor theirs Lambda's).
+	// key, with the request signed for the "scheduler" service (a request
+	// signed for "lambda" cannot call them, nor one signed for
+	// "scheduler" the other routes).
 	schedulerAdmin
 )
 

@@ -105,22 +105,28 @@ func (t *timingInvoker) InvokeAsync(ctx context.Context, target string, payload 
 // returned (the event is durable), and ran, when the engine's log records
 // the invocation. It reports the distribution (p50, p99, max in ms) over
 // every fire of every round; ns/op is a round's whole time and means
-// little. The clock is shifted so that the minute starts two seconds after
+// little. The default number of workers is compared with 256. The clock is shifted so that the minute starts two seconds after
 // the schedules are created, on the machine's real timers.
 //
 //	go test -run '^$' -bench FiringAccuracy -benchtime 3x ./schedule/
 func BenchmarkFiringAccuracy(b *testing.B) {
-	for _, durable := range []bool{true, false} {
+	for _, c := range []struct {
+		durable bool
+		workers int
+	}{{true, 0}, {true, 256}, {false, 0}} {
 		name := "store=memory"
-		if durable {
+		if c.durable {
 			name = "store=bbolt"
+		}
+		if c.workers != 0 {
+			name += fmt.Sprintf("/workers=%d", c.workers)
 		}
 		b.Run(name, func(b *testing.B) {
 			const n = 1000
 			var queued, ran []time.Duration
 			for range b.N {
 				b.StopTimer()
-				q, r := firingRound(b, n, durable)
+				q, r := firingRound(b, n, c.durable, c.workers)
 				queued, ran = append(queued, q...), append(ran, r...)
 			}
 			report := func(unit string, ds []time.Duration) {
@@ -138,7 +144,7 @@ func BenchmarkFiringAccuracy(b *testing.B) {
 
 // firingRound runs one round and returns each fire's lateness, queued and
 // ran.
-func firingRound(b *testing.B, n int, durable bool) (queued, ran []time.Duration) {
+func firingRound(b *testing.B, n int, durable bool, workers int) (queued, ran []time.Duration) {
 	ctx := context.Background()
 	var st store.Store = store.NewMemory()
 	if durable {
@@ -157,7 +163,7 @@ func firingRound(b *testing.B, n int, durable bool) (queued, ran []time.Duration
 	clock := &jumpClock{timers: map[*jumpTimer]struct{}{}}
 	clock.jumpTo(minute.Add(-30 * time.Second))
 	inv := &timingInvoker{next: eng, clock: clock, want: n, done: make(chan struct{})}
-	s, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: inv, Clock: clock})
+	s, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: inv, Clock: clock, Workers: workers})
 	require.NoError(b, err)
 	defer s.Close(ctx)
 	for i := range n {
