@@ -67,7 +67,7 @@ func (c *jumpClock) shift() time.Duration {
 func (c *jumpClock) jumpTo(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.offset = t.Sub(time.Now())
+	c.offset = time.Until(t)
 	for jt := range c.timers {
 		if jt.t.Stop() {
 			jt.t.Reset(jt.at.Sub(t))

@@ -242,7 +242,10 @@ func (s *Scheduler) Create(ctx context.Context, sc Schedule) (string, error) {
 		return "", err
 	}
 	key := scheduleKey(sc.GroupName, sc.Name)
-	rec := &record{Gen: 1, Def: defOf(&sc), Created: sc.CreationDate, Modified: sc.LastModificationDate}
+	// The generation starts from the clock, not 1, so that a schedule
+	// deleted and created again while one of its fires is in progress is
+	// not taken for the one that fire claimed.
+	rec := &record{Gen: uint64(max(now.UnixNano(), 1)), Def: defOf(&sc), Created: sc.CreationDate, Modified: sc.LastModificationDate}
 	if pl.enabled {
 		rec.Fire.Next = firstDue(pl, now)
 	}
