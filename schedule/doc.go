@@ -17,9 +17,10 @@
 // for the earliest with one timer. When a due time T comes (plus, with a
 // FLEXIBLE window, an offset within the window derived from the schedule's
 // ARN and T, so the same T always fires at the same moment), a worker
-// fires it in three steps, each a Bucket.Update of the schedule's record
-// (its definition and firing state in one value, so every step is an
-// atomic read-modify-write checked against what the worker expects):
+// fires it in three steps: the first and the last are Bucket.Updates of
+// the schedule's record (its definition and firing state in one value, so
+// each is an atomic read-modify-write checked against what the worker
+// expects), the second the engine's durable enqueue:
 //
 //  1. claim: if the record still waits for T under the same definition
 //     and nobody else holds a live claim on it, write a claim (T, this
