@@ -272,22 +272,14 @@ func (mgr *Manager) check(ctx context.Context, m Mapping) error {
 // failureSubject is where failure records for a stream destination are
 // published: the stream's first subject, which must be a literal one.
 func (mgr *Manager) failureSubject(ctx context.Context, arn string) (string, error) {
-	name, err := ParseStreamARN(arn)
-	if err != nil {
+	if _, err := ParseStreamARN(arn); err != nil {
 		return "", invalid("DestinationConfig.OnFailure.Destination %q: use a stream's ARN (arn:aws:nats:REGION:ACCOUNT:stream/NAME) or %q", truncate(arn, 200), DeadLetterDestination)
 	}
-	s, err := mgr.cfg.JetStream.Stream(ctx, name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return "", &Error{Kind: ErrInvalid, Message: fmt.Sprintf("DestinationConfig.OnFailure.Destination: stream %s does not exist", name)}
-	}
+	subject, err := (&Streams{JetStream: mgr.cfg.JetStream}).subject(ctx, arn)
 	if err != nil {
-		return "", fmt.Errorf("eventsource: stream %s: %w", name, err)
+		return "", invalid("DestinationConfig.OnFailure.Destination: %v", err)
 	}
-	subjects := s.CachedInfo().Config.Subjects
-	if len(subjects) == 0 || strings.ContainsAny(subjects[0], "*>") {
-		return "", invalid("DestinationConfig.OnFailure.Destination: stream %s's first subject must be a literal subject to publish failure records to (it has %q)", name, subjects)
-	}
-	return subjects[0], nil
+	return subject, nil
 }
 
 // Get returns a mapping.
