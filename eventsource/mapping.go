@@ -133,7 +133,7 @@ func (m *Mapping) normalize() error {
 	if !names.Function(name) || (strings.Contains(m.Function, ":") && !names.Qualifier(q)) {
 		return invalid("FunctionName %q: use NAME, NAME:VERSION or NAME:ALIAS", truncate(m.Function, 200))
 	}
-	if !validStreamName(m.Stream) {
+	if !ValidStreamName(m.Stream) {
 		return invalid("EventSourceArn: stream name %q: use 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'", truncate(m.Stream, 200))
 	}
 	if m.BatchSize == 0 {
@@ -156,7 +156,7 @@ func (m *Mapping) normalize() error {
 		return invalid("Topics: %d subject filters, at most %d", len(m.Subjects), MaxSubjects)
 	}
 	for i, s := range m.Subjects {
-		if !validSubject(s) {
+		if !ValidSubject(s) {
 			return invalid("Topics: subject %q is not a NATS subject: tokens separated by '.', with '*' or a final '>' as wildcards", truncate(s, 200))
 		}
 		if slices.Contains(m.Subjects[:i], s) {
@@ -183,8 +183,8 @@ func (m *Mapping) normalize() error {
 	return nil
 }
 
-// validStreamName is JetStream's rule for stream names.
-func validStreamName(s string) bool {
+// ValidStreamName reports whether s can name a JetStream stream.
+func ValidStreamName(s string) bool {
 	if s == "" || len(s) > 255 {
 		return false
 	}
@@ -197,8 +197,8 @@ func validStreamName(s string) bool {
 	return true
 }
 
-// validSubject is NATS's rule for a subject filter.
-func validSubject(s string) bool {
+// ValidSubject reports whether s is a NATS subject, wildcards allowed.
+func ValidSubject(s string) bool {
 	if s == "" || len(s) > 1024 {
 		return false
 	}
@@ -235,7 +235,7 @@ func ParseStreamARN(arn string) (string, error) {
 		return "", invalid("EventSourceArn %q: use arn:aws:nats:REGION:ACCOUNT:stream/STREAM", truncate(arn, 200))
 	}
 	stream, ok := strings.CutPrefix(parts[5], "stream/")
-	if !ok || !validStreamName(stream) {
+	if !ok || !ValidStreamName(stream) {
 		return "", invalid("EventSourceArn %q: use arn:aws:nats:REGION:ACCOUNT:stream/STREAM, with a stream name of 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'", truncate(arn, 200))
 	}
 	return stream, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/eventsource"
 )
 
 // apiError is an error the gateway sends the way Lambda does: an HTTP
@@ -67,8 +68,8 @@ func invalidParam(format string, args ...any) *apiError {
 	return apiErr("InvalidParameterValueException", format, args...)
 }
 
-// engineErrors maps the engine's sentinel errors to Lambda's error codes,
-// first match first.
+// engineErrors maps the engine's and the event sources' sentinel errors to
+// Lambda's error codes, first match first.
 var engineErrors = [...]struct {
 	err  error
 	code string
@@ -82,6 +83,12 @@ var engineErrors = [...]struct {
 	{engine.ErrPayloadTooLarge, "RequestTooLargeException"},
 	{engine.ErrThrottled, "TooManyRequestsException"},
 	{engine.ErrClosed, "ServiceUnavailableException"},
+	{eventsource.ErrNotFound, "ResourceNotFoundException"},
+	{eventsource.ErrFunctionNotFound, "ResourceNotFoundException"},
+	{eventsource.ErrStreamNotFound, "InvalidParameterValueException"},
+	{eventsource.ErrInvalid, "InvalidParameterValueException"},
+	{eventsource.ErrConflict, "ResourceConflictException"},
+	{eventsource.ErrClosed, "ServiceUnavailableException"},
 }
 
 // fromEngine maps an error to the apiError the gateway answers with.

@@ -30,7 +30,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/internal/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
@@ -80,6 +82,12 @@ type Config struct {
 	// duration, remote address, request id). Off, requests are logged only
 	// when Logger is enabled at Debug.
 	AccessLog bool
+	// EventSources runs the event source mappings the Lambda API manages;
+	// nil: that part of the API says they are not available.
+	EventSources *eventsource.Manager
+	// JetStream, when set, serves /flint/v1/streams: the streams event
+	// sources read, for a person at a shell (flint stream).
+	JetStream jetstream.JetStream
 }
 
 // Gateway serves the APIs and function URLs of one engine.

@@ -100,7 +100,7 @@ var listenRE = regexp.MustCompile(`"msg":"flint serving","listen":"([^"]+)"`)
 func startServe(t *testing.T, bin, data string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
+	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--nats-listen", "off",
 		"--access-key", e2eAccessKey, "--secret-key", e2eSecretKey,
 		"--shutdown-grace", e2eGrace.String(), "--log-format", "json", "--access-log")
 	p.cmd.Env = childEnv()

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flintfaas/flint/broker"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
 	"github.com/urfave/cli/v2"
@@ -41,6 +43,12 @@ type serveConfig struct {
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
 	AccessLog       bool              `json:"accessLog"`
+	NATSListen      string            `json:"natsListen"`   // embedded NATS's client address, or "off"
+	NATS            []string          `json:"nats"`         // an existing NATS cluster instead
+	NATSCreds       string            `json:"natsCreds"`    // its credentials file
+	NATSUser        string            `json:"natsUser"`     // or user and password
+	NATSPassword    string            `json:"natsPassword"` //
+	NATSToken       string            `json:"natsToken"`    // or token
 }
 
 // duration is a time.Duration that a config file gives as a string such
@@ -75,6 +83,7 @@ func defaultServeConfig() serveConfig {
 		ShutdownGrace: duration(gateway.DefaultShutdownGrace),
 		LogLevel:      "info",
 		LogFormat:     "text",
+		NATSListen:    broker.DefaultListen,
 	}
 }
 
@@ -106,6 +115,12 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
+			&cli.StringFlag{Name: "nats-listen", Value: def.NATSListen, Usage: "embedded NATS takes clients on `ADDR` (\"off\": in-process only)", EnvVars: []string{"FLINT_NATS_LISTEN"}},
+			&cli.StringFlag{Name: "nats", Usage: "use the NATS cluster at `URL[,URL...]` instead of an embedded server", EnvVars: []string{"FLINT_NATS"}},
+			&cli.StringFlag{Name: "nats-creds", Usage: "credentials `FILE` for --nats", EnvVars: []string{"FLINT_NATS_CREDS"}},
+			&cli.StringFlag{Name: "nats-user", Usage: "`USER` for --nats", EnvVars: []string{"FLINT_NATS_USER"}},
+			&cli.StringFlag{Name: "nats-password", Usage: "`PASSWORD` for --nats-user", EnvVars: []string{"FLINT_NATS_PASSWORD"}},
+			&cli.StringFlag{Name: "nats-token", Usage: "`TOKEN` for --nats", EnvVars: []string{"FLINT_NATS_TOKEN"}},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -145,6 +160,19 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	str("region", &cfg.Region)
 	str("log-level", &cfg.LogLevel)
 	str("log-format", &cfg.LogFormat)
+	str("nats-listen", &cfg.NATSListen)
+	str("nats-creds", &cfg.NATSCreds)
+	str("nats-user", &cfg.NATSUser)
+	str("nats-password", &cfg.NATSPassword)
+	str("nats-token", &cfg.NATSToken)
+	if c.IsSet("nats") {
+		cfg.NATS = nil
+		for _, u := range strings.Split(c.String("nats"), ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				cfg.NATS = append(cfg.NATS, u)
+			}
+		}
+	}
 	if c.IsSet("max-concurrency") {
 		cfg.MaxConcurrency = c.Int("max-concurrency")
 	}
@@ -177,6 +205,18 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--shutdown-grace must not be negative")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
 		return cfg, fmt.Errorf("--log-format %q: use text or json", cfg.LogFormat)
+	case len(cfg.NATS) == 0 && (cfg.NATSCreds != "" || cfg.NATSUser != "" || cfg.NATSToken != ""):
+		return cfg, errors.New("--nats-creds, --nats-user and --nats-token go with --nats")
+	case cfg.NATSPassword != "" && cfg.NATSUser == "":
+		return cfg, errors.New("--nats-password goes with --nats-user")
+	}
+	if cfg.NATSListen != broker.ListenOff && len(cfg.NATS) == 0 {
+		if _, _, err := net.SplitHostPort(cfg.NATSListen); err != nil {
+			return cfg, fmt.Errorf("--nats-listen %q: use HOST:PORT, or %q", cfg.NATSListen, broker.ListenOff)
+		}
+		if !isLoopback(cfg.NATSListen) {
+			return cfg, fmt.Errorf("--nats-listen %q: the embedded NATS server has no authentication, so it listens on loopback only; use --nats for a secured cluster", cfg.NATSListen)
+		}
 	}
 	return cfg, nil
 }
@@ -263,6 +303,14 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return internalErrorf("flint serve: %v", err)
 	}
 	defer st.Close()
+	bk, err := broker.Start(ctx, broker.Config{
+		URLs: cfg.NATS, CredentialsFile: cfg.NATSCreds, User: cfg.NATSUser, Password: cfg.NATSPassword, Token: cfg.NATSToken,
+		StoreDir: filepath.Join(cfg.Data, "nats"), Listen: cfg.NATSListen, Logger: logger,
+	})
+	if err != nil {
+		return internalErrorf("flint serve: %v", err)
+	}
+	defer bk.Close(context.Background())
 	eng, err := engine.New(ctx, engine.Config{
 		DataDir:              cfg.Data,
 		Store:                st,
@@ -270,34 +318,52 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
+		Destinations:         &eventsource.Streams{JetStream: bk.JetStream()},
 		Logger:               logger,
 	})
 	if err != nil {
 		return internalErrorf("flint serve: %v", err)
 	}
-	gw, err := gateway.New(gateway.Config{
-		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog,
+	sources, err := eventsource.New(ctx, eventsource.Config{
+		Engine: eng, JetStream: bk.JetStream(), Store: st, Region: cfg.Region, Logger: logger,
 	})
 	if err != nil {
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
+	stopAll := func(ctx context.Context) error {
+		return errors.Join(sources.Close(ctx), eng.Close(ctx))
+	}
+	gw, err := gateway.New(gateway.Config{
+		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
+		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(),
+	})
+	if err != nil {
+		_ = stopAll(context.Background())
+		return internalErrorf("flint serve: %v", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		_ = eng.Close(context.Background())
+		_ = stopAll(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
 	if len(keys) == 0 {
 		logger.Warn("no credentials configured: accepting unsigned requests (allowed on loopback only)", "listen", ln.Addr().String())
 	}
-	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "version", buildVersions().flint)
+	natsAt := bk.ClientURL()
+	switch {
+	case !bk.Embedded():
+		natsAt = strings.Join(cfg.NATS, ",")
+	case natsAt == "":
+		natsAt = "in-process only"
+	}
+	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "nats", natsAt, "version", buildVersions().flint)
 
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
 	select {
 	case err := <-served:
-		_ = eng.Close(context.Background())
+		_ = stopAll(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	case <-ctx.Done():
 	}
@@ -312,7 +378,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)
 	}
-	if err := eng.Close(sctx); err != nil {
+	// Event sources first (their batches in flight finish), then the
+	// engine (its async workers may still deliver to streams), then NATS.
+	if err := stopAll(sctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
