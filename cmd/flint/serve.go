@@ -43,12 +43,13 @@ type serveConfig struct {
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
 	AccessLog       bool              `json:"accessLog"`
-	NATSListen      string            `json:"natsListen"`   // embedded NATS's client address, or "off"
-	NATS            []string          `json:"nats"`         // an existing NATS cluster instead
-	NATSCreds       string            `json:"natsCreds"`    // its credentials file
-	NATSUser        string            `json:"natsUser"`     // or user and password
-	NATSPassword    string            `json:"natsPassword"` //
-	NATSToken       string            `json:"natsToken"`    // or token
+	NATSListen      string            `json:"natsListen"`      // embedded NATS's client address, or "off"
+	NATS            []string          `json:"nats"`            // an existing NATS cluster instead
+	NATSCreds       string            `json:"natsCreds"`       // its credentials file
+	NATSUser        string            `json:"natsUser"`        // or user and password
+	NATSPassword    string            `json:"natsPassword"`    //
+	NATSToken       string            `json:"natsToken"`       // or token
+	SourceAckMargin duration          `json:"sourceAckMargin"` // "1m"
 }
 
 // duration is a time.Duration that a config file gives as a string such
@@ -77,13 +78,14 @@ func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{
-		Listen:        "127.0.0.1:8080",
-		Data:          ".flint",
-		Region:        gateway.DefaultRegion,
-		ShutdownGrace: duration(gateway.DefaultShutdownGrace),
-		LogLevel:      "info",
-		LogFormat:     "text",
-		NATSListen:    broker.DefaultListen,
+		Listen:          "127.0.0.1:8080",
+		Data:            ".flint",
+		Region:          gateway.DefaultRegion,
+		ShutdownGrace:   duration(gateway.DefaultShutdownGrace),
+		LogLevel:        "info",
+		LogFormat:       "text",
+		NATSListen:      broker.DefaultListen,
+		SourceAckMargin: duration(eventsource.DefaultAckMargin),
 	}
 }
 
@@ -121,6 +123,7 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "nats-user", Usage: "`USER` for --nats", EnvVars: []string{"FLINT_NATS_USER"}},
 			&cli.StringFlag{Name: "nats-password", Usage: "`PASSWORD` for --nats-user", EnvVars: []string{"FLINT_NATS_PASSWORD"}},
 			&cli.StringFlag{Name: "nats-token", Usage: "`TOKEN` for --nats", EnvVars: []string{"FLINT_NATS_TOKEN"}},
+			&cli.DurationFlag{Name: "source-ack-margin", Value: time.Duration(def.SourceAckMargin), Usage: "a record an event source delivered is delivered again `D` past its function's timeout if not acknowledged (after a crash)", EnvVars: []string{"FLINT_SOURCE_ACK_MARGIN"}},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -185,6 +188,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	if c.IsSet("shutdown-grace") {
 		cfg.ShutdownGrace = duration(c.Duration("shutdown-grace"))
 	}
+	if c.IsSet("source-ack-margin") {
+		cfg.SourceAckMargin = duration(c.Duration("source-ack-margin"))
+	}
 	cfg.Mounts = append(cfg.Mounts, c.StringSlice("mount")...)
 	for _, p := range c.StringSlice("parameter") {
 		k, v, ok := strings.Cut(p, "=")
@@ -203,6 +209,8 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--max-concurrency must not be negative")
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
+	case cfg.SourceAckMargin < duration(time.Second):
+		return cfg, errors.New("--source-ack-margin must be at least 1s")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
 		return cfg, fmt.Errorf("--log-format %q: use text or json", cfg.LogFormat)
 	case len(cfg.NATS) == 0 && (cfg.NATSCreds != "" || cfg.NATSUser != "" || cfg.NATSToken != ""):
@@ -326,6 +334,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	sources, err := eventsource.New(ctx, eventsource.Config{
 		Engine: eng, JetStream: bk.JetStream(), Store: st, Region: cfg.Region, Logger: logger,
+		AckMargin: time.Duration(cfg.SourceAckMargin),
 	})
 	if err != nil {
 		_ = eng.Close(context.Background())

@@ -49,7 +49,7 @@ func TestServeConfig(t *testing.T) {
 		CredentialsFile: "/etc/flint/credentials", PublicURL: "https://fn.example.com", Region: "eu-west-1",
 		MaxConcurrency: 50, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
 		ShutdownGrace: duration(45 * time.Second), LogLevel: "debug", LogFormat: "json", AccessLog: true,
-		NATSListen: "127.0.0.1:4222",
+		NATSListen: "127.0.0.1:4222", SourceAckMargin: duration(time.Minute),
 	}, cfg)
 
 	t.Run("a NATS cluster from the flag", func(t *testing.T) {
