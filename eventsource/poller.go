@@ -64,7 +64,9 @@ func (mgr *Manager) newPoller(ctx context.Context, m Mapping, stats *counters) (
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       mgr.ackWait(m),
 		MaxDeliver:    -1, // the mapping counts retries itself, then sends the record on
-		MaxAckPending: max(1000, 2*m.BatchSize*m.concurrency()),
+		// Room for the client's buffer and every batch in flight: were the
+		// server to stop at this cap, the mapping would stall on it.
+		MaxAckPending: max(2000, 4*m.BatchSize*(m.concurrency()+1)),
 	}
 	switch len(m.Subjects) {
 	case 0:
@@ -96,8 +98,11 @@ func (mgr *Manager) newPoller(ctx context.Context, m Mapping, stats *counters) (
 			return nil, err
 		}
 	}
-	buffer := max(m.BatchSize, min(m.BatchSize*m.concurrency(), 20000))
-	if p.iter, err = cons.Messages(jetstream.PullMaxMessages(buffer)); err != nil {
+	// The client-side buffer: enough for every batch in flight, and not so
+	// small that the iterator pulls a handful of messages at a time. Short
+	// pull requests bound how long an unlucky one can sit at the server.
+	buffer := max(256, min(m.BatchSize*m.concurrency(), 20000))
+	if p.iter, err = cons.Messages(jetstream.PullMaxMessages(buffer), jetstream.PullExpiry(5*time.Second)); err != nil {
 		return nil, fmt.Errorf("pull from stream %s: %w", m.Stream, err)
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
