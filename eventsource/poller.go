@@ -59,11 +59,11 @@ func (mgr *Manager) newPoller(ctx context.Context, m Mapping, stats *counters) (
 		return nil, fmt.Errorf("stream %s: %w", m.Stream, err)
 	}
 	cc := jetstream.ConsumerConfig{
-		Durable:       consumerName(m.UUID),
-		Description:   "Flint event source mapping " + m.UUID + " to " + m.Function,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       mgr.ackWait(m),
-		MaxDeliver:    -1, // the mapping counts retries itself, then sends the record on
+		Durable:     consumerName(m.UUID),
+		Description: "Flint event source mapping " + m.UUID + " to " + m.Function,
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     mgr.ackWait(m),
+		MaxDeliver:  -1, // the mapping counts retries itself, then sends the record on
 		// Room for the client's buffer and every batch in flight: were the
 		// server to stop at this cap, the mapping would stall on it.
 		MaxAckPending: max(2000, 4*m.BatchSize*(m.concurrency()+1)),
