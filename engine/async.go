@@ -309,3 +309,27 @@ func (e *Engine) asyncStats(ctx context.Context) AsyncStats {
 	st, _ := e.async.Stats(ctx)
 	return AsyncStats(st)
 }
+
+// AddDeadLetter stores in the dead-letter store an event that failed
+// outside the async queue: an event source mapping's record that ran out
+// of retries, say. d's Function ("name[:qualifier]"), Payload, Condition
+// ("RetriesExhausted", "EventAgeExceeded" or "InvocationFailed"), Attempts,
+// FirstEnqueued and LastErrorType/LastErrorMessage are kept; ID is made
+// when empty. Like the queue's own, it can be listed, inspected, deleted
+// and re-driven (as an asynchronous invocation of Function with Payload).
+func (e *Engine) AddDeadLetter(ctx context.Context, d DeadLetter) (DeadLetter, error) {
+	if e.closed.Load() {
+		return DeadLetter{}, ErrClosed
+	}
+	stored, err := e.async.Bury(ctx, queue.DeadLetter{ID: d.ID, Function: d.Function, Payload: d.Payload,
+		Condition: d.Condition, Attempts: d.Attempts, FirstEnqueued: d.FirstEnqueued,
+		LastError: queue.ErrorInfo{Type: d.LastErrorType, Message: d.LastErrorMessage}})
+	if err != nil {
+		if errors.Is(err, queue.ErrInvalidEventConfig) || errors.Is(err, queue.ErrInvalidTarget) ||
+			errors.Is(err, queue.ErrInvalidRequestID) || errors.Is(err, queue.ErrPayloadTooLarge) {
+			return DeadLetter{}, fmt.Errorf("%w: %v", ErrInvalidFunction, err)
+		}
+		return DeadLetter{}, asyncErr(err)
+	}
+	return deadLetterOf(stored), nil
+}

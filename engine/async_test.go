@@ -488,3 +488,37 @@ func TestInvokeAsyncOptions(t *testing.T) {
 		assert.ErrorIs(t, err, engine.ErrInvalidFunction)
 	})
 }
+
+func TestAddDeadLetter(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "echo", Code: testguest.WATEcho(t)})
+	first := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	d, err := eng.AddDeadLetter(ctx, engine.DeadLetter{Function: "echo", Payload: []byte(`{"Records":[]}`),
+		Condition: "RetriesExhausted", Attempts: 4, FirstEnqueued: first, LastErrorType: "Boom", LastErrorMessage: "bad record"})
+	require.NoError(t, err)
+	assert.Regexp(t, uuidRE, d.ID)
+	assert.Equal(t, "echo", d.Function)
+	assert.Equal(t, 4, d.Attempts)
+	assert.Equal(t, "Boom", d.LastErrorType)
+	assert.True(t, d.FirstEnqueued.Equal(first))
+	got := deadLetter(t, eng, d.ID)
+	assert.JSONEq(t, `{"Records":[]}`, string(got.Payload))
+
+	id, err := eng.Redrive(ctx, d.ID)
+	require.NoError(t, err)
+	asyncIdle(t, eng)
+	recs := logsOf(t, eng, "echo", id)
+	require.Len(t, recs, 1, "the re-driven event ran")
+	assert.False(t, recs[0].Failed)
+
+	for name, bad := range map[string]engine.DeadLetter{
+		"no function":       {Condition: "RetriesExhausted"},
+		"a bad condition":   {Function: "echo", Condition: "Whatever"},
+		"a bad id":          {ID: "has spaces", Function: "echo", Condition: "RetriesExhausted"},
+		"a payload too big": {Function: "echo", Condition: "RetriesExhausted", Payload: make([]byte, 1<<20)},
+	} {
+		_, err := eng.AddDeadLetter(ctx, bad)
+		assert.ErrorIs(t, err, engine.ErrInvalidFunction, name)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/schedule"
 )
 
@@ -72,8 +73,8 @@ func invalidParam(format string, args ...any) *apiError {
 	return apiErr("InvalidParameterValueException", format, args...)
 }
 
-// engineErrors maps the engine's sentinel errors to Lambda's error codes,
-// first match first.
+// engineErrors maps the engine's and the event sources' sentinel errors to
+// Lambda's error codes, first match first.
 var engineErrors = [...]struct {
 	err  error
 	code string
@@ -91,6 +92,12 @@ var engineErrors = [...]struct {
 	{schedule.ErrConflict, "ConflictException"},
 	{schedule.ErrInvalid, "ValidationException"},
 	{schedule.ErrClosed, "ServiceUnavailableException"},
+	{eventsource.ErrNotFound, "ResourceNotFoundException"},
+	{eventsource.ErrFunctionNotFound, "ResourceNotFoundException"},
+	{eventsource.ErrStreamNotFound, "InvalidParameterValueException"},
+	{eventsource.ErrInvalid, "InvalidParameterValueException"},
+	{eventsource.ErrConflict, "ResourceConflictException"},
+	{eventsource.ErrClosed, "ServiceUnavailableException"},
 }
 
 // fromEngine maps an error to the apiError the gateway answers with.

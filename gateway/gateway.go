@@ -34,7 +34,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/internal/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
@@ -89,6 +91,12 @@ type Config struct {
 	// the "scheduler" service). Nil: those paths are unknown operations.
 	// The gateway does not close it.
 	Scheduler *schedule.Scheduler
+	// EventSources runs the event source mappings the Lambda API manages;
+	// nil: that part of the API says they are not available.
+	EventSources *eventsource.Manager
+	// JetStream, when set, serves /flint/v1/streams: the streams event
+	// sources read, for a person at a shell (flint stream).
+	JetStream jetstream.JetStream
 }
 
 // Gateway serves the APIs and function URLs of one engine.

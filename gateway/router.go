@@ -84,6 +84,11 @@ var routes = [...]route{
 	{"GET", "/2021-10-31/functions/{fn}/url", "GetFunctionUrlConfig", admin, (*Gateway).getURL},
 	{"PUT", "/2021-10-31/functions/{fn}/url", "UpdateFunctionUrlConfig", admin, (*Gateway).updateURL},
 	{"DELETE", "/2021-10-31/functions/{fn}/url", "DeleteFunctionUrlConfig", admin, (*Gateway).deleteURL},
+	{"POST", "/2015-03-31/event-source-mappings", "CreateEventSourceMapping", admin, (*Gateway).createEventSourceMapping},
+	{"GET", "/2015-03-31/event-source-mappings", "ListEventSourceMappings", admin, (*Gateway).listEventSourceMappings},
+	{"GET", "/2015-03-31/event-source-mappings/{uuid}", "GetEventSourceMapping", admin, (*Gateway).getEventSourceMapping},
+	{"PUT", "/2015-03-31/event-source-mappings/{uuid}", "UpdateEventSourceMapping", admin, (*Gateway).updateEventSourceMapping},
+	{"DELETE", "/2015-03-31/event-source-mappings/{uuid}", "DeleteEventSourceMapping", admin, (*Gateway).deleteEventSourceMapping},
 
 	// Flint's own API: what Lambda has no API for.
 	{"GET", "/flint/v1/roles", "ListRoles", admin, (*Gateway).listRoles},
@@ -111,6 +116,12 @@ var routes = [...]route{
 	{"GET", "/tags/{arn...}", "ListTagsForResource", schedulerAdmin, (*Gateway).listTagsForResource},
 	{"POST", "/tags/{arn...}", "TagResource", schedulerAdmin, (*Gateway).tagResource},
 	{"DELETE", "/tags/{arn...}", "UntagResource", schedulerAdmin, (*Gateway).untagResource},
+	{"GET", "/flint/v1/streams", "ListStreams", admin, (*Gateway).listStreams},
+	{"GET", "/flint/v1/streams/{stream}", "GetStream", admin, (*Gateway).getStream},
+	{"PUT", "/flint/v1/streams/{stream}", "PutStream", admin, (*Gateway).putStream},
+	{"DELETE", "/flint/v1/streams/{stream}", "DeleteStream", admin, (*Gateway).deleteStream},
+	{"POST", "/flint/v1/streams/{stream}/messages", "PublishMessages", admin, (*Gateway).publishMessages},
+	{"GET", "/flint/v1/event-source-mappings/{uuid}/stats", "GetEventSourceMappingStats", admin, (*Gateway).eventSourceMappingStats},
 }
 
 // maxParams is the most parameters a pattern has.

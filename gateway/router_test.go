@@ -78,3 +78,23 @@ func BenchmarkRouterInvoke(b *testing.B) {
 		}
 	}
 }
+
+func TestSubjectMatches(t *testing.T) {
+	for _, tt := range []struct {
+		filter, subject string
+		want            bool
+	}{
+		{"orders", "orders", true},
+		{"orders", "orders.eu", false},
+		{"orders.>", "orders.eu", true},
+		{"orders.>", "orders.eu.de", true},
+		{"orders.>", "orders", false},
+		{"orders.*", "orders.eu", true},
+		{"orders.*", "orders.eu.de", false},
+		{"*.eu", "orders.eu", true},
+		{"*.eu", "orders.us", false},
+		{">", "anything.at.all", true},
+	} {
+		assert.Equal(t, tt.want, subjectMatches(tt.filter, tt.subject), "%s ~ %s", tt.filter, tt.subject)
+	}
+}

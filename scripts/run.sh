@@ -14,6 +14,9 @@ root=$PWD
 
 listen=${FLINT_LISTEN:-127.0.0.1:8080}
 data=${FLINT_DATA:-.flint}
+# The embedded NATS server, which event sources read (a second server
+# needs another: FLINT_NATS_LISTEN=127.0.0.1:4223).
+nats_listen=${FLINT_NATS_LISTEN:-127.0.0.1:4222}
 endpoint=http://$listen
 # Example credentials: the server accepts requests signed with them, and
 # bin/flint signs with them (it reads the same variables).
@@ -46,13 +49,18 @@ if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
 	die "$listen is in use by another program: free it, or pick another address: FLINT_LISTEN=127.0.0.1:8081 make run"
 fi
 
+nats_host=${nats_listen%:*} nats_port=${nats_listen##*:}
+if (exec 3<>"/dev/tcp/$nats_host/$nats_port") 2>/dev/null; then
+	die "$nats_listen (NATS) is in use: stop what listens there, or pick another address: FLINT_NATS_LISTEN=127.0.0.1:4223 make run"
+fi
+
 mkdir -p "$data"
 # Append: another server may still be writing this log (and holding the
 # data directory, which this one then reports).
 touch "$log"
 log_start=$(($(wc -c <"$log") + 1))
 say "starting flint serve on $endpoint (data in $data, log in $log)"
-"$flint" serve --listen "$listen" --data "$data" --access-log 2>>"$log" &
+"$flint" serve --listen "$listen" --data "$data" --nats-listen "$nats_listen" --access-log 2>>"$log" &
 server=$!
 tailer=
 
@@ -121,6 +129,16 @@ if [[ -f build/guests/ticker.wasm ]]; then
 		--input '{"schedule":"<aws.scheduler.schedule-arn>","due":"<aws.scheduler.scheduled-time>"}'
 	ticker=1
 fi
+say "event sources: the stream \"orders\" feeds the function orders"
+"$flint" role put orders - <<'EOF'
+{"Version": "2026-11-01", "Statement": [
+  {"Effect": "Allow", "Action": ["kv:Get", "kv:Put"], "Resource": ["kv:orders/*"]}]}
+EOF
+"$flint" deploy orders build/guests/orders.wasm --role orders
+"$flint" stream create orders --subject 'orders.>'
+if ! "$flint" source ls --function orders -o json | grep -q '"uuid"'; then
+	"$flint" source add orders orders --report-failures --batch-size 10 --retries 2
+fi
 "$flint" ls
 
 cat <<EOF
@@ -146,9 +164,19 @@ EOF
 fi
 cat <<EOF
 
+Event sources: messages on the stream "orders" reach the function orders in
+batches (any NATS client can publish to nats://$nats_listen, subject orders.new):
+
+  bin/flint stream pub orders '{"id":"o-1","qty":2}' --subject orders.new
+  bin/flint stream pub orders '{"id":"o-2","qty":0}' --subject orders.new   # refused: retried twice, then a dead letter
+  bin/flint logs orders
+  bin/flint source ls
+  bin/flint dlq ls
+
 The AWS CLI works against it too (AWS CLI v2: add --cli-binary-format raw-in-base64-out):
 
   AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key aws --endpoint-url $endpoint --region us-east-1 lambda invoke --function-name hello --payload '{"name":"aws"}' /dev/stdout
+  AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key aws --endpoint-url $endpoint --region us-east-1 lambda list-event-source-mappings
 EOF
 if [[ -n $ticker ]]; then
 	cat <<EOF

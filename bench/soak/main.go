@@ -310,7 +310,7 @@ func startServer(bin, data string, logw io.Writer) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
+	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--nats-listen", "off",
 		"--log-format", "json", "--shutdown-grace", "30s")
 	// Nothing from this environment configures the server behind the
 	// soak's back (credentials above all: it runs open, on loopback).

@@ -99,10 +99,17 @@ var listenRE = regexp.MustCompile(`"msg":"flint serving","listen":"([^"]+)"`)
 // keeping its state in data, and waits until it is ready.
 func startServe(t *testing.T, bin, data string) *serveProcess {
 	t.Helper()
+	return startServeWith(t, bin, data)
+}
+
+// startServeWith is startServe with more flags.
+func startServeWith(t *testing.T, bin, data string, flags ...string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--nats-listen", "off",
 		"--access-key", e2eAccessKey, "--secret-key", e2eSecretKey,
-		"--shutdown-grace", e2eGrace.String(), "--log-format", "json", "--access-log")
+		"--shutdown-grace", e2eGrace.String(), "--log-format", "json", "--access-log"}, flags...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = childEnv()
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	require.NoError(t, p.cmd.Start())

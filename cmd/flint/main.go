@@ -81,6 +81,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveCommand(), runCommand(),
 			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
 			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
+			streamCommand(), sourceCommand(),
 			benchCommand(), versionCommand(), completionCommand(),
 			scheduleCommand(),
 		},

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flintfaas/flint/broker"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
 	"github.com/flintfaas/flint/schedule"
@@ -42,6 +44,13 @@ type serveConfig struct {
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
 	AccessLog       bool              `json:"accessLog"`
+	NATSListen      string            `json:"natsListen"`      // embedded NATS's client address, or "off"
+	NATS            []string          `json:"nats"`            // an existing NATS cluster instead
+	NATSCreds       string            `json:"natsCreds"`       // its credentials file
+	NATSUser        string            `json:"natsUser"`        // or user and password
+	NATSPassword    string            `json:"natsPassword"`    //
+	NATSToken       string            `json:"natsToken"`       // or token
+	SourceAckMargin duration          `json:"sourceAckMargin"` // "1m"
 }
 
 // duration is a time.Duration that a config file gives as a string such
@@ -70,12 +79,14 @@ func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{
-		Listen:        "127.0.0.1:8080",
-		Data:          ".flint",
-		Region:        gateway.DefaultRegion,
-		ShutdownGrace: duration(gateway.DefaultShutdownGrace),
-		LogLevel:      "info",
-		LogFormat:     "text",
+		Listen:          "127.0.0.1:8080",
+		Data:            ".flint",
+		Region:          gateway.DefaultRegion,
+		ShutdownGrace:   duration(gateway.DefaultShutdownGrace),
+		LogLevel:        "info",
+		LogFormat:       "text",
+		NATSListen:      broker.DefaultListen,
+		SourceAckMargin: duration(eventsource.DefaultAckMargin),
 	}
 }
 
@@ -110,6 +121,13 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
+			&cli.StringFlag{Name: "nats-listen", Value: def.NATSListen, Usage: "embedded NATS takes clients on `ADDR` (\"off\": in-process only)", EnvVars: []string{"FLINT_NATS_LISTEN"}},
+			&cli.StringFlag{Name: "nats", Usage: "use the NATS cluster at `URL[,URL...]` instead of an embedded server", EnvVars: []string{"FLINT_NATS"}},
+			&cli.StringFlag{Name: "nats-creds", Usage: "credentials `FILE` for --nats", EnvVars: []string{"FLINT_NATS_CREDS"}},
+			&cli.StringFlag{Name: "nats-user", Usage: "`USER` for --nats", EnvVars: []string{"FLINT_NATS_USER"}},
+			&cli.StringFlag{Name: "nats-password", Usage: "`PASSWORD` for --nats-user", EnvVars: []string{"FLINT_NATS_PASSWORD"}},
+			&cli.StringFlag{Name: "nats-token", Usage: "`TOKEN` for --nats", EnvVars: []string{"FLINT_NATS_TOKEN"}},
+			&cli.DurationFlag{Name: "source-ack-margin", Value: time.Duration(def.SourceAckMargin), Usage: "a record an event source delivered is delivered again `D` past its function's timeout if not acknowledged (after a crash)", EnvVars: []string{"FLINT_SOURCE_ACK_MARGIN"}},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -149,6 +167,19 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	str("region", &cfg.Region)
 	str("log-level", &cfg.LogLevel)
 	str("log-format", &cfg.LogFormat)
+	str("nats-listen", &cfg.NATSListen)
+	str("nats-creds", &cfg.NATSCreds)
+	str("nats-user", &cfg.NATSUser)
+	str("nats-password", &cfg.NATSPassword)
+	str("nats-token", &cfg.NATSToken)
+	if c.IsSet("nats") {
+		cfg.NATS = nil
+		for _, u := range strings.Split(c.String("nats"), ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				cfg.NATS = append(cfg.NATS, u)
+			}
+		}
+	}
 	if c.IsSet("max-concurrency") {
 		cfg.MaxConcurrency = c.Int("max-concurrency")
 	}
@@ -160,6 +191,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	}
 	if c.IsSet("shutdown-grace") {
 		cfg.ShutdownGrace = duration(c.Duration("shutdown-grace"))
+	}
+	if c.IsSet("source-ack-margin") {
+		cfg.SourceAckMargin = duration(c.Duration("source-ack-margin"))
 	}
 	cfg.Mounts = append(cfg.Mounts, c.StringSlice("mount")...)
 	for _, p := range c.StringSlice("parameter") {
@@ -179,8 +213,22 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--max-concurrency must not be negative")
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
+	case cfg.SourceAckMargin < duration(time.Second):
+		return cfg, errors.New("--source-ack-margin must be at least 1s")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
 		return cfg, fmt.Errorf("--log-format %q: use text or json", cfg.LogFormat)
+	case len(cfg.NATS) == 0 && (cfg.NATSCreds != "" || cfg.NATSUser != "" || cfg.NATSToken != ""):
+		return cfg, errors.New("--nats-creds, --nats-user and --nats-token go with --nats")
+	case cfg.NATSPassword != "" && cfg.NATSUser == "":
+		return cfg, errors.New("--nats-password goes with --nats-user")
+	}
+	if cfg.NATSListen != broker.ListenOff && len(cfg.NATS) == 0 {
+		if _, _, err := net.SplitHostPort(cfg.NATSListen); err != nil {
+			return cfg, fmt.Errorf("--nats-listen %q: use HOST:PORT, or %q", cfg.NATSListen, broker.ListenOff)
+		}
+		if !isLoopback(cfg.NATSListen) {
+			return cfg, fmt.Errorf("--nats-listen %q: the embedded NATS server has no authentication, so it listens on loopback only; use --nats for a secured cluster", cfg.NATSListen)
+		}
 	}
 	return cfg, nil
 }
@@ -267,6 +315,15 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return internalErrorf("flint serve: %v", err)
 	}
 	defer st.Close()
+	bk, err := broker.Start(ctx, broker.Config{
+		URLs: cfg.NATS, CredentialsFile: cfg.NATSCreds, User: cfg.NATSUser, Password: cfg.NATSPassword, Token: cfg.NATSToken,
+		StoreDir: filepath.Join(cfg.Data, "nats"), Listen: cfg.NATSListen, Logger: logger,
+	})
+	if err != nil {
+		return internalErrorf("flint serve: %v", err)
+	}
+	defer bk.Close(context.Background())
+	destinations := &eventsource.Streams{JetStream: bk.JetStream()}
 	eng, err := engine.New(ctx, engine.Config{
 		DataDir:              cfg.Data,
 		Store:                st,
@@ -274,43 +331,62 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
+		Destinations:         destinations,
 		Logger:               logger,
 	})
 	if err != nil {
 		return internalErrorf("flint serve: %v", err)
 	}
-	// Schedules need only the store and the engine's async path.
-	sched, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: eng, Region: cfg.Region, Logger: logger})
+	sources, err := eventsource.New(ctx, eventsource.Config{
+		Engine: eng, JetStream: bk.JetStream(), Store: st, Region: cfg.Region, Logger: logger,
+		AckMargin: time.Duration(cfg.SourceAckMargin),
+	})
 	if err != nil {
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
+	// Schedules need the store and the engine's async path; a dead-letter
+	// queue may be a stream.
+	sched, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: eng, Region: cfg.Region, Logger: logger,
+		Destinations: destinations})
+	if err != nil {
+		_ = sources.Close(context.Background())
+		_ = eng.Close(context.Background())
+		return internalErrorf("flint serve: %v", err)
+	}
+	stopAll := func(ctx context.Context) error {
+		return errors.Join(sched.Close(ctx), sources.Close(ctx), eng.Close(ctx))
+	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog, Scheduler: sched,
+		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Scheduler: sched,
 	})
 	if err != nil {
-		_ = sched.Close(context.Background())
-		_ = eng.Close(context.Background())
+		_ = stopAll(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		_ = sched.Close(context.Background())
-		_ = eng.Close(context.Background())
+		_ = stopAll(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
 	if len(keys) == 0 {
 		logger.Warn("no credentials configured: accepting unsigned requests (allowed on loopback only)", "listen", ln.Addr().String())
 	}
-	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "version", buildVersions().flint)
+	natsAt := bk.ClientURL()
+	switch {
+	case !bk.Embedded():
+		natsAt = strings.Join(cfg.NATS, ",")
+	case natsAt == "":
+		natsAt = "in-process only"
+	}
+	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "nats", natsAt, "version", buildVersions().flint)
 
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
 	select {
 	case err := <-served:
-		_ = sched.Close(context.Background())
-		_ = eng.Close(context.Background())
+		_ = stopAll(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	case <-ctx.Done():
 	}
@@ -325,10 +401,10 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)
 	}
-	if err := sched.Close(sctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := eng.Close(sctx); err != nil {
+	// Schedules and event sources first (fires and batches in flight
+	// finish), then the engine (its async workers may still deliver to
+	// streams), then NATS.
+	if err := stopAll(sctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -49,8 +49,15 @@ func TestServeConfig(t *testing.T) {
 		CredentialsFile: "/etc/flint/credentials", PublicURL: "https://fn.example.com", Region: "eu-west-1",
 		MaxConcurrency: 50, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
 		ShutdownGrace: duration(45 * time.Second), LogLevel: "debug", LogFormat: "json", AccessLog: true,
+		NATSListen: "127.0.0.1:4222", SourceAckMargin: duration(time.Minute),
 	}, cfg)
 
+	t.Run("a NATS cluster from the flag", func(t *testing.T) {
+		cfg, err := serveConfigOf(t, "--nats", "nats://a:4222, nats://b:4222", "--nats-user", "u", "--nats-password", "p")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"nats://a:4222", "nats://b:4222"}, cfg.NATS)
+		assert.Equal(t, "u", cfg.NATSUser)
+	})
 	t.Run("environment beats the file, flags beat both", func(t *testing.T) {
 		t.Setenv("FLINT_CONFIG", file)
 		t.Setenv("FLINT_LISTEN", "127.0.0.1:9001")
@@ -75,6 +82,10 @@ func TestServeConfig(t *testing.T) {
 		{"key without secret", `{"accessKey": "AKIA"}`, nil, "--access-key and --secret-key go together"},
 		{"bad parameter", `{}`, []string{"--parameter", "novalue"}, `--parameter "novalue": use NAME=VALUE`},
 		{"bad log format", `{}`, []string{"--log-format", "xml"}, `--log-format "xml"`},
+		{"NATS on every interface", `{}`, []string{"--nats-listen", "0.0.0.0:4222"}, "listens on loopback only"},
+		{"a NATS address without a port", `{}`, []string{"--nats-listen", "localhost"}, "use HOST:PORT"},
+		{"NATS credentials without a cluster", `{"natsCreds": "/x.creds"}`, nil, "go with --nats"},
+		{"a NATS password without a user", `{"nats": ["nats://a:4222"]}`, []string{"--nats-password", "p"}, "goes with --nats-user"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

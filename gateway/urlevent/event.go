@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/flintfaas/flint/internal/ascii"
+	"github.com/flintfaas/flint/internal/jsonstr"
 	"github.com/flintfaas/flint/internal/mediatype"
 )
 
@@ -139,9 +140,9 @@ func Event(r Request) ([]byte, error) {
 
 	b := make([]byte, 0, size)
 	b = append(b, `{"version":"2.0","routeKey":"$default","rawPath":`...)
-	b = appendString(b, r.RawPath)
+	b = jsonstr.Append(b, r.RawPath)
 	b = append(b, `,"rawQueryString":`...)
-	b = appendString(b, r.RawQuery)
+	b = jsonstr.Append(b, r.RawQuery)
 	if haveCookies {
 		b = append(b, `,"cookies":[`...)
 		first := true
@@ -167,11 +168,11 @@ func Event(r Request) ([]byte, error) {
 		b = append(b, '"')
 		b = appendLowerContent(b, name)
 		b = append(b, `":"`...)
-		b = appendStringContent(b, r.Headers[idx[i]].Value)
+		b = jsonstr.AppendContent(b, r.Headers[idx[i]].Value)
 		j := i + 1
 		for ; j < len(idx) && ascii.EqualFold(r.Headers[idx[j]].Name, name); j++ {
 			b = append(b, ',')
-			b = appendStringContent(b, r.Headers[idx[j]].Value)
+			b = jsonstr.AppendContent(b, r.Headers[idx[j]].Value)
 		}
 		b = append(b, '"')
 		i = j
@@ -187,33 +188,33 @@ func Event(r Request) ([]byte, error) {
 	if r.AccountID == "" {
 		b = append(b, `"anonymous"`...)
 	} else {
-		b = appendString(b, r.AccountID)
+		b = jsonstr.Append(b, r.AccountID)
 	}
 	b = append(b, `,"apiId":`...)
-	b = appendString(b, r.URLID)
+	b = jsonstr.Append(b, r.URLID)
 	if r.IAM != nil {
 		b = appendIAM(b, r.IAM)
 	}
 	b = append(b, `,"domainName":`...)
-	b = appendString(b, domain)
+	b = jsonstr.Append(b, domain)
 	b = append(b, `,"domainPrefix":`...)
-	b = appendString(b, domainPrefix(domain))
+	b = jsonstr.Append(b, domainPrefix(domain))
 	b = append(b, `,"http":{"method":`...)
-	b = appendString(b, r.Method)
+	b = jsonstr.Append(b, r.Method)
 	b = append(b, `,"path":`...)
-	b = appendString(b, r.RawPath)
+	b = jsonstr.Append(b, r.RawPath)
 	b = append(b, `,"protocol":`...)
 	if r.Protocol == "" {
 		b = append(b, `"HTTP/1.1"`...)
 	} else {
-		b = appendString(b, r.Protocol)
+		b = jsonstr.Append(b, r.Protocol)
 	}
 	b = append(b, `,"sourceIp":`...)
-	b = appendString(b, r.SourceIP)
+	b = jsonstr.Append(b, r.SourceIP)
 	b = append(b, `,"userAgent":`...)
-	b = appendString(b, userAgent)
+	b = jsonstr.Append(b, userAgent)
 	b = append(b, `},"requestId":`...)
-	b = appendString(b, r.RequestID)
+	b = jsonstr.Append(b, r.RequestID)
 	b = append(b, `,"routeKey":"$default","stage":"$default","time":"`...)
 	t := r.Time.UTC()
 	if r.Time.IsZero() {
@@ -230,7 +231,7 @@ func Event(r Request) ([]byte, error) {
 	case haveType && mediatype.IsText(contentType, r.Body):
 		b = append(b, `,"body":`...)
 		// A view, not a copy: appendString only reads it.
-		b = appendString(b, unsafe.String(unsafe.SliceData(r.Body), len(r.Body)))
+		b = jsonstr.Append(b, unsafe.String(unsafe.SliceData(r.Body), len(r.Body)))
 		b = append(b, `,"isBase64Encoded":false}`...)
 	default:
 		b = append(b, `,"body":"`...)
@@ -245,7 +246,7 @@ func appendHostHeader(b []byte, host string, first bool) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, `"host":`...)
-	return appendString(b, host)
+	return jsonstr.Append(b, host)
 }
 
 // hasCookie reports whether a Cookie header value holds a cookie.
@@ -274,7 +275,7 @@ func appendCookies(b []byte, v string, first bool) ([]byte, bool) {
 		if !first {
 			b = append(b, ',')
 		}
-		b, first = appendString(b, c), false
+		b, first = jsonstr.Append(b, c), false
 	}
 	return b, first
 }
@@ -308,13 +309,13 @@ func appendQuery(b []byte, rawQuery string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, params[i].key)
+		b = jsonstr.Append(b, params[i].key)
 		b = append(b, `:"`...)
-		b = appendStringContent(b, params[i].value)
+		b = jsonstr.AppendContent(b, params[i].value)
 		j := i + 1
 		for ; j < len(params) && params[j].key == params[i].key; j++ {
 			b = append(b, ',')
-			b = appendStringContent(b, params[j].value)
+			b = jsonstr.AppendContent(b, params[j].value)
 		}
 		b = append(b, '"')
 		i = j
@@ -336,21 +337,21 @@ func formUnescape(s string) string {
 
 func appendIAM(b []byte, c *IAMCaller) []byte {
 	b = append(b, `,"authorizer":{"iam":{"accessKey":`...)
-	b = appendString(b, c.AccessKey)
+	b = jsonstr.Append(b, c.AccessKey)
 	b = append(b, `,"accountId":`...)
-	b = appendString(b, c.AccountID)
+	b = jsonstr.Append(b, c.AccountID)
 	b = append(b, `,"callerId":`...)
-	b = appendString(b, c.CallerID)
+	b = jsonstr.Append(b, c.CallerID)
 	b = append(b, `,"cognitoIdentity":null,"principalOrgId":`...)
 	if c.PrincipalOrgID == "" {
 		b = append(b, `null`...)
 	} else {
-		b = appendString(b, c.PrincipalOrgID)
+		b = jsonstr.Append(b, c.PrincipalOrgID)
 	}
 	b = append(b, `,"userArn":`...)
-	b = appendString(b, c.UserARN)
+	b = jsonstr.Append(b, c.UserARN)
 	b = append(b, `,"userId":`...)
-	b = appendString(b, c.UserID)
+	b = jsonstr.Append(b, c.UserID)
 	return append(b, `}}`...)
 }
 

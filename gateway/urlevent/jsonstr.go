@@ -5,72 +5,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/flintfaas/flint/internal/ascii"
+	"github.com/flintfaas/flint/internal/jsonstr"
 )
 
 // The JSON string helpers below are hand-written because they run on every
 // request and response: encoding/json would reflect over a struct and a
 // map per event and allocate for each of them (BenchmarkEvent compares).
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendStringContent(dst, s)
-	return append(dst, '"')
-}
-
-// appendStringContent appends s escaped for the inside of a JSON string.
-// It escapes as encoding/json does, except that <, > and & are left alone:
-// control characters, " and \, U+2028 and U+2029 are escaped, and each
-// byte that is not part of valid UTF-8 becomes \ufffd.
-func appendStringContent(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(dst, s[start:]...)
-}
-
-// appendLowerContent is appendStringContent for a header name, in ASCII
+// appendLowerContent is jsonstr.AppendContent for a header name, in ASCII
 // lower case.
 func appendLowerContent(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
@@ -80,7 +22,7 @@ func appendLowerContent(dst []byte, s string) []byte {
 			for j, c := range b {
 				b[j] = ascii.Lower(c)
 			}
-			return appendStringContent(dst, string(b))
+			return jsonstr.AppendContent(dst, string(b))
 		}
 	}
 	for i := 0; i < len(s); i++ {

@@ -279,3 +279,46 @@ func (q *Queue) countDeadLetters(ctx context.Context) (int, error) {
 		after = keys[len(keys)-1]
 	}
 }
+
+// Bury stores in the dead-letter store an event that failed outside the
+// queue (an event source's record, say): d's Function, Payload, Condition,
+// Attempts, FirstEnqueued and LastError; ID is made when empty. It can
+// then be listed, inspected and re-driven like the queue's own. The
+// dead letter is returned as stored.
+func (q *Queue) Bury(ctx context.Context, d DeadLetter) (DeadLetter, error) {
+	if err := q.check(); err != nil {
+		return DeadLetter{}, err
+	}
+	if err := checkTarget(d.Function); err != nil {
+		return DeadLetter{}, err
+	}
+	if d.ID == "" {
+		d.ID = uuid.New()
+	}
+	if !validName(d.ID, 64) {
+		return DeadLetter{}, fmt.Errorf("%w: %q", ErrInvalidRequestID, truncate(d.ID, 80))
+	}
+	switch d.Condition {
+	case ConditionRetriesExhausted, ConditionEventAgeExceeded, ConditionInvocationFailed:
+	default:
+		return DeadLetter{}, fmt.Errorf("%w: condition %q: use %s, %s or %s", ErrInvalidEventConfig,
+			truncate(d.Condition, 80), ConditionRetriesExhausted, ConditionEventAgeExceeded, ConditionInvocationFailed)
+	}
+	if len(d.Payload) > MaxPayloadBytes {
+		return DeadLetter{}, fmt.Errorf("%w: %d bytes, over %d", ErrPayloadTooLarge, len(d.Payload), MaxPayloadBytes)
+	}
+	now := q.cfg.Now()
+	if d.FirstEnqueued.IsZero() {
+		d.FirstEnqueued = now
+	}
+	ev := &event{RequestID: d.ID, Target: d.Function, Payload: d.Payload, Enqueued: d.FirstEnqueued, Attempts: d.Attempts}
+	v := &verdict{Condition: d.Condition, Time: now, Attempts: d.Attempts}
+	if d.LastError != (ErrorInfo{}) {
+		e := d.LastError
+		v.Error, v.Ran, v.FunctionError = &e, true, "Unhandled"
+	}
+	if err := q.putDeadLetter(ctx, ev, v); err != nil {
+		return DeadLetter{}, err
+	}
+	return q.DeadLetter(ctx, d.ID)
+}

@@ -1,0 +1,104 @@
+package broker_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flintfaas/flint/broker"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// start starts a broker closed with the test.
+func start(t *testing.T, cfg broker.Config) *broker.Broker {
+	t.Helper()
+	b, err := broker.Start(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
+	return b
+}
+
+// publishAndRead creates stream name, publishes one message and reads it
+// back through a consumer.
+func publishAndRead(t *testing.T, js jetstream.JetStream, name string) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}})
+	require.NoError(t, err)
+	_, err = js.Publish(ctx, name+".new", []byte("hello"))
+	require.NoError(t, err)
+	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "reader", AckPolicy: jetstream.AckExplicitPolicy})
+	require.NoError(t, err)
+	msg, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(msg.Data()))
+	require.NoError(t, msg.Ack())
+}
+
+func TestEmbeddedInProcess(t *testing.T) {
+	b := start(t, broker.Config{Listen: broker.ListenOff})
+	assert.True(t, b.Embedded())
+	assert.Empty(t, b.ClientURL(), "in-process only: nothing listens")
+	publishAndRead(t, b.JetStream(), "orders")
+}
+
+func TestEmbeddedListensAndKeepsItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	b, err := broker.Start(t.Context(), broker.Config{StoreDir: dir, Listen: "127.0.0.1:0", ServerName: "node-a"})
+	require.NoError(t, err)
+	url := b.ClientURL()
+	require.NotEmpty(t, url)
+
+	// Any NATS client can publish to it.
+	nc, err := nats.Connect(url)
+	require.NoError(t, err)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	publishAndRead(t, js, "events")
+	nc.Close()
+	require.NoError(t, b.Close(context.Background()))
+	require.NoError(t, b.Close(context.Background()), "Close is idempotent")
+	_, err = os.Stat(filepath.Join(dir, "jetstream"))
+	require.NoError(t, err, "JetStream's files are under StoreDir")
+
+	// A restarted broker on the same directory has the stream and its message.
+	b = start(t, broker.Config{StoreDir: dir, Listen: broker.ListenOff})
+	s, err := b.JetStream().Stream(t.Context(), "events")
+	require.NoError(t, err)
+	info, err := s.Info(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), info.State.Msgs)
+}
+
+func TestExternalCluster(t *testing.T) {
+	server := start(t, broker.Config{Listen: "127.0.0.1:0"})
+	b := start(t, broker.Config{URLs: []string{server.ClientURL()}})
+	assert.False(t, b.Embedded())
+	publishAndRead(t, b.JetStream(), "external")
+}
+
+func TestStartErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  broker.Config
+		want string
+	}{
+		{"listen without a port", broker.Config{Listen: "127.0.0.1"}, "use HOST:PORT"},
+		{"listen with a bad port", broker.Config{Listen: "127.0.0.1:99999"}, "the port must be 0 to 65535"},
+		{"nothing at the URL", broker.Config{URLs: []string{"nats://127.0.0.1:1"}}, "connect to nats://127.0.0.1:1"},
+		{"credentials stay out of messages", broker.Config{URLs: []string{"nats://alice:secret@127.0.0.1:1"}}, "nats://***@127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := broker.Start(t.Context(), tt.cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "secret")
+		})
+	}
+}

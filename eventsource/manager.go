@@ -1,0 +1,496 @@
+package eventsource
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/internal/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket is the store bucket of the mappings: one JSON record per UUID.
+const Bucket = "event-source-mappings"
+
+// Defaults of Config's zero fields.
+const (
+	DefaultRetryDelay    = time.Second
+	DefaultMaxRetryDelay = 5 * time.Minute
+	DefaultAckMargin     = time.Minute
+)
+
+// Config configures a Manager. Engine, JetStream and Store are required.
+type Config struct {
+	// Engine invokes the functions.
+	Engine *engine.Engine
+	// JetStream is where the streams are.
+	JetStream jetstream.JetStream
+	// Store keeps the mappings (in Bucket).
+	Store store.Store
+	// Region and AccountID appear in ARNs (us-east-1, 000000000000).
+	Region, AccountID string
+	// RetryDelay is how long a failed record waits before it is delivered
+	// again, doubling with each delivery up to MaxRetryDelay.
+	RetryDelay, MaxRetryDelay time.Duration
+	// AckMargin is added to the function's timeout and the batching window
+	// to make how long a delivered record may go unacknowledged before
+	// JetStream delivers it again (after a crash, say).
+	AckMargin time.Duration
+	// Logger receives the manager's messages. Nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// Manager keeps event source mappings and runs them: a poller per enabled
+// mapping consumes its stream and invokes its function. Its methods are
+// safe for concurrent use.
+//
+// Lock order: Manager.mu, then a poller's own; nothing is called on the
+// engine or JetStream with Manager.mu held except starting and stopping
+// pollers, which do not call back into the Manager.
+type Manager struct {
+	cfg    Config
+	bucket store.Bucket
+
+	mu       sync.Mutex
+	mappings map[string]*entry
+	closed   bool
+}
+
+// entry is one mapping: its configuration, its state, its poller when it
+// runs, and its counters.
+type entry struct {
+	m      Mapping
+	poller *poller
+	stats  *counters
+	// changing serializes changes of one mapping (start and stop take
+	// time, and are done without Manager.mu).
+	changing sync.Mutex
+}
+
+// New returns a manager of the mappings kept in cfg.Store, and starts the
+// enabled ones.
+func New(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.Engine == nil || cfg.JetStream == nil || cfg.Store == nil {
+		return nil, errors.New("eventsource: Config.Engine, JetStream and Store are required")
+	}
+	cfg.Region = cmp.Or(cfg.Region, "us-east-1")
+	cfg.AccountID = cmp.Or(cfg.AccountID, "000000000000")
+	cfg.RetryDelay = cmp.Or(cfg.RetryDelay, DefaultRetryDelay)
+	cfg.MaxRetryDelay = cmp.Or(cfg.MaxRetryDelay, DefaultMaxRetryDelay)
+	cfg.AckMargin = cmp.Or(cfg.AckMargin, DefaultAckMargin)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b, err := cfg.Store.Bucket(Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("eventsource: %w", err)
+	}
+	mgr := &Manager{cfg: cfg, bucket: b, mappings: map[string]*entry{}}
+	recs, err := mgr.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range recs {
+		e := &entry{m: m, stats: newCounters()}
+		mgr.mappings[m.UUID] = e
+		if m.Enabled {
+			if err := mgr.start(ctx, e); err != nil {
+				// The mapping stays, enabled; its problem shows in its
+				// LastProcessingResult, and an update starts it again.
+				cfg.Logger.Error("event source mapping did not start", "uuid", m.UUID, "err", err)
+				e.stats.setResult("PROBLEM: " + err.Error())
+			}
+		}
+	}
+	return mgr, nil
+}
+
+// load reads the mappings kept in the bucket.
+func (mgr *Manager) load(ctx context.Context) ([]Mapping, error) {
+	var out []Mapping
+	after := ""
+	for {
+		keys, more, err := mgr.bucket.List(ctx, "", after, store.MaxListKeys)
+		if err != nil {
+			return nil, fmt.Errorf("eventsource: list mappings: %w", err)
+		}
+		for _, k := range keys {
+			raw, err := mgr.bucket.Get(ctx, k)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("eventsource: mapping %s: %w", k, err)
+			}
+			var m Mapping
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("eventsource: mapping %s: %w", k, err)
+			}
+			out = append(out, m)
+		}
+		if !more || len(keys) == 0 {
+			return out, nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+// save persists m, in its settled state.
+func (mgr *Manager) save(ctx context.Context, m Mapping) error {
+	m.State = settled(m.Enabled)
+	m.LastProcessingResult = ""
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("eventsource: encode mapping %s: %w", m.UUID, err)
+	}
+	if err := mgr.bucket.Put(ctx, m.UUID, raw); err != nil {
+		return fmt.Errorf("eventsource: save mapping %s: %w", m.UUID, err)
+	}
+	return nil
+}
+
+func settled(enabled bool) string {
+	if enabled {
+		return StateEnabled
+	}
+	return StateDisabled
+}
+
+// ARN returns a stream's ARN in this manager's region and account.
+func (mgr *Manager) ARN(stream string) string {
+	return StreamARN(mgr.cfg.Region, mgr.cfg.AccountID, stream)
+}
+
+// Create checks m, saves it with a new UUID and starts it when enabled. It
+// returns the mapping in state Creating, as Lambda does; it is Enabled (or
+// Disabled) once running. Errors: ErrInvalid, ErrFunctionNotFound,
+// ErrStreamNotFound, ErrConflict (the function already has a mapping of
+// that stream).
+func (mgr *Manager) Create(ctx context.Context, m Mapping) (Mapping, error) {
+	if err := m.normalize(); err != nil {
+		return Mapping{}, err
+	}
+	if err := mgr.check(ctx, m); err != nil {
+		return Mapping{}, err
+	}
+	m.UUID = uuid.New()
+	m.LastModified = mgr.cfg.Now().UTC()
+	m.StateTransitionReason = "USER_INITIATED"
+
+	mgr.mu.Lock()
+	if mgr.closed {
+		mgr.mu.Unlock()
+		return Mapping{}, &Error{Kind: ErrClosed, Message: "event sources are shutting down"}
+	}
+	for _, o := range mgr.mappings {
+		if o.m.Function == m.Function && o.m.Stream == m.Stream && slices.Equal(o.m.Subjects, m.Subjects) {
+			mgr.mu.Unlock()
+			return Mapping{}, &Error{Kind: ErrConflict, Message: fmt.Sprintf(
+				"The event source arn (%s) and function (%s) provided mapping already exists. Please update or delete the existing mapping with UUID %s",
+				mgr.ARN(m.Stream), m.Function, o.m.UUID)}
+		}
+	}
+	e := &entry{m: m, stats: newCounters()}
+	e.m.State = StateCreating
+	mgr.mappings[m.UUID] = e
+	e.changing.Lock()
+	mgr.mu.Unlock()
+
+	if err := mgr.save(ctx, m); err != nil {
+		mgr.mu.Lock()
+		delete(mgr.mappings, m.UUID)
+		mgr.mu.Unlock()
+		e.changing.Unlock()
+		return Mapping{}, err
+	}
+	out := e.snapshot()
+	go mgr.settle(e, m.Enabled)
+	return out, nil
+}
+
+// settle starts or stops e's poller, as enabled says, and moves it to its
+// settled state. Callers hold e.changing, which settle releases.
+func (mgr *Manager) settle(e *entry, enabled bool) {
+	defer e.changing.Unlock()
+	ctx := context.Background()
+	var err error
+	if enabled {
+		err = mgr.start(ctx, e)
+	} else {
+		mgr.stop(ctx, e)
+	}
+	mgr.mu.Lock()
+	if e.m.State != StateDeleting {
+		e.m.State = settled(enabled)
+	}
+	mgr.mu.Unlock()
+	if err != nil {
+		mgr.cfg.Logger.Error("event source mapping did not start", "uuid", e.m.UUID, "err", err)
+		e.stats.setResult("PROBLEM: " + err.Error())
+	}
+}
+
+// check verifies what m names exists: its function, its stream and its
+// failure destination.
+func (mgr *Manager) check(ctx context.Context, m Mapping) error {
+	if _, err := mgr.cfg.Engine.Function(m.Function); err != nil {
+		if errors.Is(err, engine.ErrFunctionNotFound) {
+			return &Error{Kind: ErrFunctionNotFound, Message: fmt.Sprintf("Function not found: %s", m.Function)}
+		}
+		return err
+	}
+	if _, err := mgr.cfg.JetStream.Stream(ctx, m.Stream); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return &Error{Kind: ErrStreamNotFound, Message: fmt.Sprintf(
+				"EventSourceArn %s: stream %s does not exist; create it first (flint stream create %s)", mgr.ARN(m.Stream), m.Stream, m.Stream)}
+		}
+		return fmt.Errorf("eventsource: stream %s: %w", m.Stream, err)
+	}
+	if m.OnFailure != DeadLetterDestination {
+		if _, err := mgr.failureSubject(ctx, m.OnFailure); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failureSubject is where failure records for a stream destination are
+// published: the stream's first subject, which must be a literal one.
+func (mgr *Manager) failureSubject(ctx context.Context, arn string) (string, error) {
+	if _, err := ParseStreamARN(arn); err != nil {
+		return "", invalid("DestinationConfig.OnFailure.Destination %q: use a stream's ARN (arn:aws:nats:REGION:ACCOUNT:stream/NAME) or %q", truncate(arn, 200), DeadLetterDestination)
+	}
+	subject, err := (&Streams{JetStream: mgr.cfg.JetStream}).subject(ctx, arn)
+	if err != nil {
+		return "", invalid("DestinationConfig.OnFailure.Destination: %v", err)
+	}
+	return subject, nil
+}
+
+// Get returns a mapping.
+func (mgr *Manager) Get(id string) (Mapping, error) {
+	mgr.mu.Lock()
+	defer mgr.mu.Unlock()
+	e, ok := mgr.mappings[id]
+	if !ok {
+		return Mapping{}, notFound(id)
+	}
+	return e.snapshotLocked(), nil
+}
+
+func notFound(id string) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: -) (event source mapping %s)", truncate(id, 80))}
+}
+
+// List returns the mappings of function (its name: every qualifier; or
+// "name:qualifier": that one) and of stream, each when not empty, ordered
+// by UUID.
+func (mgr *Manager) List(function, stream string) []Mapping {
+	mgr.mu.Lock()
+	defer mgr.mu.Unlock()
+	var out []Mapping
+	for _, id := range slices.Sorted(maps.Keys(mgr.mappings)) {
+		m := mgr.mappings[id].snapshotLocked()
+		name, _, _ := strings.Cut(m.Function, ":")
+		switch {
+		case function != "" && m.Function != function && (strings.Contains(function, ":") || name != function):
+		case stream != "" && m.Stream != stream:
+		default:
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Update changes a mapping: change receives a copy and edits it (Stream
+// and StartingPosition cannot change, as on Lambda). The mapping is
+// restarted with its new configuration; Update returns it in state
+// Updating, Enabling or Disabling.
+func (mgr *Manager) Update(ctx context.Context, id string, change func(*Mapping) error) (Mapping, error) {
+	mgr.mu.Lock()
+	e, ok := mgr.mappings[id]
+	mgr.mu.Unlock()
+	if !ok {
+		return Mapping{}, notFound(id)
+	}
+	e.changing.Lock()
+	mgr.mu.Lock()
+	if e.m.State == StateDeleting || mgr.mappings[id] != e {
+		mgr.mu.Unlock()
+		e.changing.Unlock()
+		return Mapping{}, &Error{Kind: ErrConflict, Message: fmt.Sprintf("event source mapping %s is being deleted", id)}
+	}
+	old := e.m
+	mgr.mu.Unlock()
+
+	m := old
+	m.Subjects = slices.Clone(old.Subjects)
+	m.Filters = slices.Clone(old.Filters)
+	if err := change(&m); err != nil {
+		e.changing.Unlock()
+		return Mapping{}, err
+	}
+	m.UUID, m.Stream, m.StartingPosition, m.StartingPositionTimestamp = old.UUID, old.Stream, old.StartingPosition, old.StartingPositionTimestamp
+	if err := m.normalize(); err != nil {
+		e.changing.Unlock()
+		return Mapping{}, err
+	}
+	if err := mgr.check(ctx, m); err != nil {
+		e.changing.Unlock()
+		return Mapping{}, err
+	}
+	m.LastModified = mgr.cfg.Now().UTC()
+	m.StateTransitionReason = "USER_INITIATED"
+	if err := mgr.save(ctx, m); err != nil {
+		e.changing.Unlock()
+		return Mapping{}, err
+	}
+	mgr.stop(ctx, e) // restarted below with the new configuration
+	mgr.mu.Lock()
+	e.m = m
+	switch {
+	case m.Enabled && !old.Enabled:
+		e.m.State = StateEnabling
+	case !m.Enabled && old.Enabled:
+		e.m.State = StateDisabling
+	default:
+		e.m.State = StateUpdating
+	}
+	out := e.snapshotLocked()
+	mgr.mu.Unlock()
+	go mgr.settle(e, m.Enabled)
+	return out, nil
+}
+
+// Delete stops a mapping, removes its consumer (its place in the stream)
+// and forgets it. It returns the mapping in state Deleting.
+func (mgr *Manager) Delete(ctx context.Context, id string) (Mapping, error) {
+	mgr.mu.Lock()
+	e, ok := mgr.mappings[id]
+	if !ok || e.m.State == StateDeleting {
+		mgr.mu.Unlock()
+		return Mapping{}, notFound(id)
+	}
+	e.m.State = StateDeleting
+	out := e.snapshotLocked()
+	mgr.mu.Unlock()
+
+	e.changing.Lock()
+	defer e.changing.Unlock()
+	mgr.stop(ctx, e)
+	if err := mgr.bucket.Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Mapping{}, fmt.Errorf("eventsource: delete mapping %s: %w", id, err)
+	}
+	if s, err := mgr.cfg.JetStream.Stream(ctx, e.m.Stream); err == nil {
+		if err := s.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			mgr.cfg.Logger.Warn("event source mapping: deleting its consumer", "uuid", id, "err", err)
+		}
+	}
+	mgr.mu.Lock()
+	delete(mgr.mappings, id)
+	mgr.mu.Unlock()
+	return out, nil
+}
+
+// Stats returns a mapping's counters, and its lag: the records its stream
+// holds that the mapping has not yet received.
+func (mgr *Manager) Stats(ctx context.Context, id string) (Stats, error) {
+	mgr.mu.Lock()
+	e, ok := mgr.mappings[id]
+	mgr.mu.Unlock()
+	if !ok {
+		return Stats{}, notFound(id)
+	}
+	st := e.stats.snapshot()
+	if s, err := mgr.cfg.JetStream.Stream(ctx, e.m.Stream); err == nil {
+		if c, err := s.Consumer(ctx, consumerName(id)); err == nil {
+			if info, err := c.Info(ctx); err == nil {
+				st.Lag = info.NumPending
+				st.InFlight = uint64(info.NumAckPending + info.NumRedelivered)
+				st.Started = true
+			}
+		}
+	}
+	return st, nil
+}
+
+// Close stops every mapping: batches in flight finish (until ctx is
+// done), records received but not yet invoked go back to their streams,
+// and the mappings stay saved for the next start. It is safe to call more
+// than once.
+func (mgr *Manager) Close(ctx context.Context) error {
+	mgr.mu.Lock()
+	if mgr.closed {
+		mgr.mu.Unlock()
+		return nil
+	}
+	mgr.closed = true
+	entries := slices.Collect(maps.Values(mgr.mappings))
+	mgr.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		wg.Go(func() {
+			e.changing.Lock()
+			defer e.changing.Unlock()
+			mgr.stop(ctx, e)
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// start starts e's poller (if it is not running).
+func (mgr *Manager) start(ctx context.Context, e *entry) error {
+	mgr.mu.Lock()
+	if mgr.closed || e.poller != nil {
+		mgr.mu.Unlock()
+		return nil
+	}
+	m := e.m
+	mgr.mu.Unlock()
+	p, err := mgr.newPoller(ctx, m, e.stats)
+	if err != nil {
+		return err
+	}
+	mgr.mu.Lock()
+	e.poller = p
+	mgr.mu.Unlock()
+	return nil
+}
+
+// stop stops e's poller (if it runs) and waits for its batches in flight.
+func (mgr *Manager) stop(ctx context.Context, e *entry) {
+	mgr.mu.Lock()
+	p := e.poller
+	e.poller = nil
+	mgr.mu.Unlock()
+	if p != nil {
+		p.stop(ctx)
+	}
+}
+
+// snapshot returns the mapping with its processing result.
+func (e *entry) snapshot() Mapping {
+	m := e.m
+	m.Subjects = slices.Clone(m.Subjects)
+	m.Filters = slices.Clone(m.Filters)
+	m.LastProcessingResult = e.stats.result()
+	return m
+}
+
+func (e *entry) snapshotLocked() Mapping { return e.snapshot() }
