@@ -34,6 +34,7 @@ type version struct {
 
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
+	initDuration                                                histogram // of request-path cold starts
 }
 
 func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod *module, minIdle int) *version {
@@ -122,6 +123,9 @@ func (v *version) record(res *Result) {
 		}
 	}
 	v.duration.observe(res.Duration)
+	if res.Cold {
+		v.initDuration.observe(res.InitDuration)
+	}
 	v.fn.usage.add(res.BilledDuration(), v.cfg.MemoryMB)
 	v.fn.logs.add(logEntry{
 		Time: time.Now(), Kind: logInvocation, RequestID: res.RequestID, Version: v.version,
