@@ -92,6 +92,10 @@ var routes = [...]route{
 	{"POST", "/flint/v1/dead-letters/{id}/redrive", "RedriveDeadLetter", admin, (*Gateway).redriveDeadLetter},
 	{"GET", "/flint/v1/functions/{fn}/logs", "GetLogs", admin, (*Gateway).serveLogs},
 	{"GET", "/flint/v1/functions/{fn}/code", "GetCode", admin, (*Gateway).serveCode},
+
+	// The web console (gateway/console), which signs its users in itself.
+	{"", "/console", "Console", public, (*Gateway).serveConsole},
+	{"", "/console/{path...}", "Console", public, (*Gateway).serveConsole},
 }
 
 // maxParams is the most parameters a pattern has.
