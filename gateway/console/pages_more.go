@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -403,17 +404,14 @@ func (c *Console) sourcesPage(r *request) error {
 	return nil
 }
 
-// prettyJSON indents a JSON document for display, or returns it as it is.
+// prettyJSON indents a JSON document for display (leaving <, > and &
+// as they are: the template escapes them), or returns it as it is.
 func prettyJSON(s string) string {
-	var v any
-	if json.Unmarshal([]byte(s), &v) != nil {
+	var buf bytes.Buffer
+	if json.Indent(&buf, []byte(s), "", "  ") != nil {
 		return s
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return s
-	}
-	return string(b)
+	return buf.String()
 }
 
 // ms writes a duration in milliseconds, as REPORT lines do.

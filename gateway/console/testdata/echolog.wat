@@ -1,7 +1,7 @@
 ;; echolog: the console tests' function. It logs its payload as one line
-;; and echoes it; a payload whose first byte is '!' fails instead, with
-;; the payload (its first 256 bytes) as the error's type and the whole
-;; payload as its message. So a test controls the response, the log and
+;; and echoes it; a payload that starts with "! (a JSON string starting
+;; with an exclamation mark) fails instead, with the payload (its first
+;; 256 bytes) as the error's type and the whole payload as its message. So a test controls the response, the log and
 ;; the function error. Regenerate echolog.wasm with `make wat`.
 (module
   (import "flint" "input_read" (func $input_read (param i32 i32) (result i32)))
@@ -23,8 +23,8 @@
     (drop (call $input_read (i32.const 0) (local.get $len)))
     (drop (call $log (i32.const 1) (i32.const 0) (local.get $len)))
     (if (i32.and
-          (i32.gt_u (local.get $len) (i32.const 0))
-          (i32.eq (i32.load8_u (i32.const 0)) (i32.const 33)))
+          (i32.gt_u (local.get $len) (i32.const 1))
+          (i32.eq (i32.load16_u (i32.const 0)) (i32.const 0x2122)))
       (then
         (drop (call $error_set
           (i32.const 0)
