@@ -139,6 +139,8 @@ func TestMetrics(t *testing.T) {
 					inits += c
 				}
 				assert.Equal(t, vm.ColdStarts, inits, "the init histogram counts every request-path cold start")
+				assert.False(t, vm.Since.IsZero())
+				assert.False(t, vm.Since.After(time.Now()))
 			})
 		}
 	}

@@ -35,11 +35,12 @@ type version struct {
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
 	initDuration                                                histogram // of request-path cold starts
+	created                                                     time.Time // when the counters started
 }
 
 func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod *module, minIdle int) *version {
 	f := rev.function(fn.name)
-	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod}
+	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod, created: time.Now()}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().

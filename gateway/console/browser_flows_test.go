@@ -182,10 +182,11 @@ func TestBrowserChart(t *testing.T) {
 	screenshot(t, ctx, "functions")
 }
 
-// consoleOptionsForCharts samples every 200 ms, so that a burst spreads
-// over several points.
+// consoleOptionsForCharts samples every 200 ms and keeps 60 points (12
+// seconds), so that a burst spreads over several points of a chart.
 func consoleOptionsForCharts() (o console.Options) {
 	o.HistoryStep = 200 * time.Millisecond
+	o.HistoryPoints = 60
 	return o
 }
 

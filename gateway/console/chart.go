@@ -73,6 +73,10 @@ func formatValue(v float64, unit string) string {
 	switch {
 	case unit == "" && v == math.Trunc(v):
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	case unit != "":
+		unit = " " + unit
+	}
+	switch {
 	case v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64) + unit
 	case v >= 1:

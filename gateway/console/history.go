@@ -34,8 +34,10 @@ type history struct {
 // versionKey names a function version.
 type versionKey struct{ function, version string }
 
-// cumulative are a version's counters at the last sample.
+// cumulative are a version's counters at the last sample, and since when
+// the engine has been counting them.
 type cumulative struct {
+	since                                time.Time
 	invocations, errors, throttles, cold uint64
 	duration, init                       []uint64
 }
@@ -57,7 +59,7 @@ func newHistory(eng *engine.Engine, step time.Duration, points int) *history {
 func (h *history) slotOf(t time.Time) int64 { return t.UnixNano() / int64(h.step) }
 
 // delta is how much a counter grew since the last sample; a counter that
-// went down was reset (a redeployed $LATEST starts again from zero).
+// went down was reset (a belt to the braces of VersionMetrics.Since).
 func delta(cur, prev uint64) uint64 {
 	if cur < prev {
 		return cur
@@ -106,15 +108,16 @@ func (h *history) sample(ctx context.Context, now time.Time) engine.Metrics {
 			if h.bounds == nil {
 				h.bounds = slices.Clone(vm.Duration.Bounds)
 			}
-			cur := cumulative{invocations: vm.Invocations, errors: vm.Errors, throttles: vm.Throttles, cold: vm.ColdStarts,
+			cur := cumulative{since: vm.Since, invocations: vm.Invocations, errors: vm.Errors, throttles: vm.Throttles, cold: vm.ColdStarts,
 				duration: vm.Duration.Counts, init: vm.InitDuration.Counts}
 			old, seen := h.prev[k]
-			h.prev[k] = cumulative{invocations: cur.invocations, errors: cur.errors, throttles: cur.throttles, cold: cur.cold,
+			h.prev[k] = cumulative{since: cur.since, invocations: cur.invocations, errors: cur.errors, throttles: cur.throttles, cold: cur.cold,
 				duration: slices.Clone(cur.duration), init: slices.Clone(cur.init)}
 			if first {
 				continue
 			}
-			if !seen {
+			if !seen || !old.since.Equal(cur.since) {
+				// New, or counting again from zero (a redeployed $LATEST).
 				old = cumulative{}
 			}
 			inv, errs, thr, cold := delta(cur.invocations, old.invocations), delta(cur.errors, old.errors),
