@@ -44,14 +44,14 @@ type chart struct {
 
 // Chart geometry, in SVG user units.
 const (
-	chartW, chartH           = 720, 170
-	padL, padR, padT, padB   = 56, 10, 10, 22
-	plotW, plotH             = chartW - padL - padR, chartH - padT - padB
-	chartLabelFormat         = "15:04:05"
-	chartMaxSeries           = 4
-	chartGridLines           = 2
-	chartDotRadius           = 2.5
-	chartMinBarWidth float64 = 1
+	chartW, chartH                 = 720, 170
+	padL, padR, padT, padB         = 56, 10, 10, 22
+	plotW, plotH                   = chartW - padL - padR, chartH - padT - padB
+	chartLabelFormat               = "15:04:05"
+	chartMaxSeries                 = 4
+	chartGridLines                 = 2
+	chartDotRadius                 = 2.5
+	chartMinBarWidth       float64 = 1
 )
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten.

@@ -22,9 +22,9 @@ type history struct {
 	points int
 
 	mu       sync.Mutex
-	sampled  bool                // the first sample (the baseline) was taken
-	last     time.Time           // when the last sample was taken
-	bounds   []float64           // the engine's histogram bounds, in seconds
+	sampled  bool      // the first sample (the baseline) was taken
+	last     time.Time // when the last sample was taken
+	bounds   []float64 // the engine's histogram bounds, in seconds
 	prev     map[versionKey]cumulative
 	prevOwn  map[string]uint64   // function-level throttles (not in a version's)
 	series   map[string][]*point // by function: a ring indexed by slot % points
