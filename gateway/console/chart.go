@@ -71,12 +71,14 @@ func niceCeil(v float64) float64 {
 // formatValue writes a value for an axis or a tooltip.
 func formatValue(v float64, unit string) string {
 	switch {
-	case unit == "" && v == math.Trunc(v):
+	case unit == "" && v == math.Trunc(v) && v < 1e6:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case unit != "":
 		unit = " " + unit
 	}
 	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v, 'g', 3, 64) + unit
 	case v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64) + unit
 	case v >= 1:
@@ -86,11 +88,14 @@ func formatValue(v float64, unit string) string {
 	}
 }
 
+// finite reports whether v is a number a chart can place.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // HasData reports whether any series has a value above zero.
 func (c chart) HasData() bool {
 	for _, s := range c.Series {
 		for _, v := range s.Values {
-			if v > 0 && !math.IsNaN(v) {
+			if v > 0 && finite(v) {
 				return true
 			}
 		}
@@ -109,7 +114,7 @@ func (c chart) SVG() template.HTML {
 	for i := range n {
 		sum := 0.0
 		for _, s := range c.Series {
-			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+			if i < len(s.Values) && finite(s.Values[i]) && s.Values[i] > 0 {
 				if c.Kind == stackedBars {
 					sum += s.Values[i]
 				} else {
@@ -120,13 +125,16 @@ func (c chart) SVG() template.HTML {
 		top = max(top, sum)
 	}
 	top = niceCeil(top)
+	if !finite(top) {
+		top = math.MaxFloat64
+	}
 	var b strings.Builder
 	b.Grow(4096)
 	esc := html.EscapeString
 	fmt.Fprintf(&b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="img" aria-label="%s">`, esc(c.ID), chartW, chartH, esc(c.Title))
 	// Grid and y labels.
 	for g := 0; g <= chartGridLines; g++ {
-		v := top * float64(g) / chartGridLines
+		v := top * (float64(g) / chartGridLines)
 		y := padT + plotH - plotH*float64(g)/chartGridLines
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, padL, y, chartW-padR, y)
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-6, y+4, esc(formatValue(v, c.Unit)))
@@ -141,7 +149,7 @@ func (c chart) SVG() template.HTML {
 	}
 	slotW := float64(plotW) / float64(max(n, 1))
 	x := func(i int) float64 { return padL + slotW*(float64(i)+0.5) }
-	y := func(v float64) float64 { return padT + plotH - plotH*v/top }
+	y := func(v float64) float64 { return padT + plotH - plotH*max(0, min(v/top, 1)) }
 	tip := func(i int, s series, v float64) string {
 		t := c.Start.Add(time.Duration(i) * c.Step).UTC().Format(chartLabelFormat)
 		return esc(t + " · " + s.Name + ": " + formatValue(v, c.Unit))
@@ -152,7 +160,7 @@ func (c chart) SVG() template.HTML {
 		base := make([]float64, n)
 		for si, s := range c.Series {
 			for i, v := range s.Values {
-				if math.IsNaN(v) || v <= 0 {
+				if !finite(v) || v <= 0 {
 					continue
 				}
 				y0 := 0.0
@@ -174,7 +182,7 @@ func (c chart) SVG() template.HTML {
 				pts = pts[:0]
 			}
 			for i, v := range s.Values {
-				if math.IsNaN(v) {
+				if !finite(v) {
 					flush()
 					continue
 				}
@@ -182,7 +190,7 @@ func (c chart) SVG() template.HTML {
 			}
 			flush()
 			for i, v := range s.Values {
-				if !math.IsNaN(v) {
+				if finite(v) {
 					fmt.Fprintf(&b, `<circle class="pt s%d" cx="%.1f" cy="%.1f" r="%.1f"><title>%s</title></circle>`,
 						si%chartMaxSeries, x(i), y(v), chartDotRadius, tip(i, s, v))
 				}
