@@ -292,6 +292,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		logger.Warn("no credentials configured: accepting unsigned requests (allowed on loopback only)", "listen", ln.Addr().String())
 	}
 	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "version", buildVersions().flint)
+	logger.Info("web console", "url", consoleURL(cfg.PublicURL, ln.Addr().String()))
 
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
@@ -320,4 +321,13 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// consoleURL is where the web console answers: under the public URL when
+// one is set, else on the address listened on.
+func consoleURL(publicURL, listen string) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/") + "/console/"
+	}
+	return "http://" + listen + "/console/"
 }
