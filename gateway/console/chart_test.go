@@ -96,3 +96,18 @@ func TestChartSVG(t *testing.T) {
 		})
 	}
 }
+
+func TestSpan(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{time.Hour, "1h"}, {15 * time.Minute, "15m"}, {10 * time.Second, "10s"}, {200 * time.Millisecond, "200ms"},
+		{72 * time.Second, "1m12s"}, {90 * time.Minute, "1h30m"}, {0, "0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.Equal(t, tt.want, span(tt.in))
+		})
+	}
+}

@@ -256,7 +256,7 @@ func (c *Console) functionsPage(r *request) error {
 		}
 	}
 	fns := c.cfg.Engine.Functions()
-	d := functionsData{Rows: make([]functionRow, 0, len(fns)), Window: (time.Duration(n) * c.cfg.HistoryStep).String()}
+	d := functionsData{Rows: make([]functionRow, 0, len(fns)), Window: span(time.Duration(n) * c.cfg.HistoryStep)}
 	for _, f := range fns {
 		row := functionRow{Name: f.Name, MemoryMB: f.MemoryMB, Timeout: f.Timeout, LastModified: f.LastModified,
 			State: state[f.Name], Summary: sums[f.Name], MayInvoke: c.mayInvoke(r, f.Name, "")}

@@ -414,6 +414,19 @@ func prettyJSON(s string) string {
 	return buf.String()
 }
 
+// span writes a window's length the way people say it: "1h", "15m",
+// "12s".
+func span(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // ms writes a duration in milliseconds, as REPORT lines do.
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"

@@ -28,6 +28,7 @@ func (c *Console) templateFuncs() template.FuncMap {
 			return s[:n] + "…"
 		},
 		"secs":   func(d time.Duration) string { return fmt.Sprintf("%g s", d.Seconds()) },
+		"span":   span,
 		"add":    func(a, b int) int { return a + b },
 		"join":   strings.Join,
 		"static": c.staticURL,
