@@ -75,10 +75,12 @@ func (c *Console) logStream(r *request) error {
 		if _, err := io.WriteString(w, ": flint live log\nretry: 2000\n\n"); err != nil {
 			return
 		}
+		next := since // the sequence number the browser expects next
 		for _, rec := range recs {
 			if writeLogEvent(w, rec) != nil {
 				return
 			}
+			next = rec.Seq + 1
 		}
 		if w.Flush() != nil {
 			return
@@ -96,6 +98,26 @@ func (c *Console) logStream(r *request) error {
 				}
 			}()
 			_ = c.cfg.Engine.FollowLogs(sctx, name, func(rec engine.LogRecord) bool {
+				if rec.Seq < next {
+					return true // sent already, from the backlog
+				}
+				if rec.Seq > next {
+					// Logged between the backlog and the subscription, or
+					// dropped while the browser was slow: read them back.
+					missed, err := c.cfg.Engine.Logs(name, next)
+					if err != nil {
+						return false
+					}
+					for _, m := range missed {
+						if m.Seq >= rec.Seq {
+							break
+						}
+						if writeLogEvent(w, m) != nil {
+							return false
+						}
+					}
+				}
+				next = rec.Seq + 1
 				return writeLogEvent(w, rec) == nil && w.Flush() == nil
 			})
 		})
