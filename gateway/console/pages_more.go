@@ -458,6 +458,8 @@ func usd(v float64) string {
 	switch {
 	case v == 0:
 		return "$0"
+	case v < 0.0000005:
+		return "< $0.000001"
 	case v < 0.01:
 		return fmt.Sprintf("$%.6f", v)
 	default:

@@ -154,6 +154,7 @@ func TestUsagePage(t *testing.T) {
 	assert.Contains(t, p.Body, `<tr data-function="metered"><td>metered</td><td class="n">3</td>`)
 	assert.Contains(t, p.Body, "0.003000")
 	assert.Contains(t, p.Body, "$0.000001") // 3 × $0.0000002 + 0.003 × $0.0000166667
+	assert.Contains(t, p.Body, "$0.0000166667 per GB-second")
 	assert.Contains(t, p.Body, "price table of 2025-01")
 	assert.Contains(t, p.Body, "<strong>estimate</strong>")
 }
