@@ -62,11 +62,24 @@ cc: ## install gcc if missing (go test -race needs a C compiler)
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends gcc libc6-dev; \
 	fi
 
+# The console's browser tests (gateway/console) drive Debian's chromium,
+# headless; without apt-get (not Debian) they skip and say why.
+.PHONY: browser
+browser: ## install chromium if missing (the console's browser tests drive it)
+	@if ! command -v chromium >/dev/null; then \
+		if command -v apt-get >/dev/null; then \
+			echo "installing chromium for the console's browser tests"; \
+			$(APT) update -qq && $(APT) install -y -qq --no-install-recommends chromium; \
+		else \
+			echo "no chromium and no apt-get: the console's browser tests will skip"; \
+		fi; \
+	fi
+
 # The benchmark runner's Extism rows are built only with the extism tag
 # (the flint binary does not link Extism's SDK otherwise): its packages
 # are tested both ways.
 .PHONY: test
-test: lint cc ## lint, then run every test with the race detector
+test: lint cc browser ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
 
@@ -86,7 +99,7 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 		echo "installing wabt for wat2wasm"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wabt; \
 	fi
-	@for src in $$(find guest-examples engine/testdata gateway/testdata engine/internal/abihost/testdata engine/internal/wasmbin/testdata -name '*.wat' 2>/dev/null | sort); do \
+	@for src in $$(find guest-examples engine/testdata gateway/testdata gateway/console/testdata engine/internal/abihost/testdata engine/internal/wasmbin/testdata -name '*.wat' 2>/dev/null | sort); do \
 		flags=""; \
 		if grep -q '^;;.*wat2wasm --no-check' "$$src"; then flags="--no-check"; fi; \
 		echo "wat2wasm $${flags:+$$flags }$$src -o $${src%.wat}.wasm"; \

@@ -91,8 +91,16 @@ func (e *Engine) Usage() []Usage {
 // VersionMetrics are one function version's counters.
 type VersionMetrics struct {
 	Function, Version string
+	// Since is when these counters started: a redeployed $LATEST (or a
+	// version loaded again) counts from zero, with a later Since.
+	Since time.Time
 	Stats
+	// Duration counts the invocations' run times (init excluded).
 	Duration Histogram
+	// InitDuration counts the init times of the cold starts on the request
+	// path (ColdStarts of them; an instance that failed its init counts
+	// too), which Duration leaves out: Lambda's REPORT "Init Duration".
+	InitDuration Histogram
 }
 
 // FunctionMetrics are one function's gauges and its versions' counters.
@@ -137,7 +145,8 @@ func (e *Engine) Metrics(ctx context.Context) Metrics {
 		for _, v := range vs {
 			st := v.stats()
 			fm.Throttles += st.Throttles
-			fm.Versions = append(fm.Versions, VersionMetrics{Function: f.name, Version: v.version, Stats: st, Duration: v.duration.snapshot()})
+			fm.Versions = append(fm.Versions, VersionMetrics{Function: f.name, Version: v.version, Since: v.created, Stats: st, Duration: v.duration.snapshot(),
+				InitDuration: v.initDuration.snapshot()})
 		}
 		slices.SortFunc(fm.Versions, func(a, b VersionMetrics) int { return strings.Compare(a.Version, b.Version) })
 		m.Functions = append(m.Functions, fm)

@@ -134,6 +134,13 @@ func TestMetrics(t *testing.T) {
 				assert.Equal(t, vm.Invocations, n, "the duration histogram counts every invocation")
 				assert.Len(t, vm.Duration.Counts, len(vm.Duration.Bounds)+1)
 				assert.Positive(t, vm.Duration.Sum)
+				var inits uint64
+				for _, c := range vm.InitDuration.Counts {
+					inits += c
+				}
+				assert.Equal(t, vm.ColdStarts, inits, "the init histogram counts every request-path cold start")
+				assert.False(t, vm.Since.IsZero())
+				assert.False(t, vm.Since.After(time.Now()))
 			})
 		}
 	}

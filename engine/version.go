@@ -34,11 +34,13 @@ type version struct {
 
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
+	initDuration                                                histogram // of request-path cold starts
+	created                                                     time.Time // when the counters started
 }
 
 func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod *module, minIdle int) *version {
 	f := rev.function(fn.name)
-	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod}
+	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod, created: time.Now()}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().
@@ -122,6 +124,9 @@ func (v *version) record(res *Result) {
 		}
 	}
 	v.duration.observe(res.Duration)
+	if res.Cold {
+		v.initDuration.observe(res.InitDuration)
+	}
 	v.fn.usage.add(res.BilledDuration(), v.cfg.MemoryMB)
 	v.fn.logs.add(logEntry{
 		Time: time.Now(), Kind: logInvocation, RequestID: res.RequestID, Version: v.version,

@@ -19,12 +19,13 @@ import (
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
 	"github.com/flintfaas/flint/internal/testguest"
+	"github.com/flintfaas/flint/schedule"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // startEventServer starts a server with event sources: an embedded NATS
-// server, a mapping manager and stream destinations.
+// server, a mapping manager, stream destinations and a scheduler.
 func startEventServer(t testing.TB) *server {
 	t.Helper()
 	ctx := context.Background()
@@ -39,8 +40,10 @@ func startEventServer(t testing.TB) *server {
 		RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond, AckMargin: 2 * time.Second,
 	})
 	require.NoError(t, err)
+	sch, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: eng})
+	require.NoError(t, err)
 	gw, err := gateway.New(gateway.Config{Engine: eng, Store: st, Keys: []auth.Key{adminKey, invokerKey},
-		EventSources: mgr, JetStream: b.JetStream()})
+		EventSources: mgr, JetStream: b.JetStream(), Scheduler: sch})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -49,6 +52,7 @@ func startEventServer(t testing.TB) *server {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		assert.NoError(t, gw.Shutdown(ctx))
+		assert.NoError(t, sch.Close(ctx))
 		assert.NoError(t, mgr.Close(ctx))
 		assert.NoError(t, eng.Close(ctx))
 		assert.NoError(t, b.Close(ctx))

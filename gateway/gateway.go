@@ -1,8 +1,9 @@
 // Package gateway is Flint's HTTP front door, the server around the engine:
 // the AWS Lambda REST API (so the official AWS CLI and SDKs manage and
 // invoke functions), function URLs (API Gateway payload format 2.0),
-// Flint's own API under /flint/v1/ (roles, logs, dead letters, usage), and
-// /healthz, /readyz and Prometheus /metrics. Every operation is a row of
+// Flint's own API under /flint/v1/ (roles, logs, dead letters, usage),
+// /healthz, /readyz and Prometheus /metrics, and the web console at
+// /console/ (gateway/console). Every operation is a row of
 // one route table (router.go), and every error it answers a row of one
 // error table (errors.go).
 //
@@ -41,6 +42,7 @@ import (
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway/auth"
+	"github.com/flintfaas/flint/gateway/console"
 	"github.com/flintfaas/flint/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -97,6 +99,10 @@ type Config struct {
 	// JetStream, when set, serves /flint/v1/streams: the streams event
 	// sources read, for a person at a shell (flint stream).
 	JetStream jetstream.JetStream
+	// Console configures the web console served at /console/ (sessions,
+	// the figures' history, the event sources it shows); the zero value
+	// takes its defaults.
+	Console console.Options
 }
 
 // Gateway serves the APIs and function URLs of one engine.
@@ -115,6 +121,7 @@ type Gateway struct {
 	stopOnce sync.Once
 	creating sync.Map // names CreateFunction is deploying: a second create conflicts
 	router   *router
+	console  *console.Console
 
 	metricsHandler fasthttp.RequestHandler
 
@@ -171,6 +178,9 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.roles = r
+	if g.console, err = g.newConsole(cfg.Console); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	g.metrics = newMetrics(g)
 	g.metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(g.metrics, promhttp.HandlerOpts{}))
 	g.server = &fasthttp.Server{
@@ -221,6 +231,7 @@ func (f fasthttpLogger) Printf(format string, args ...any) {
 
 // Serve accepts connections on ln until Shutdown.
 func (g *Gateway) Serve(ln net.Listener) error {
+	g.console.Start()
 	err := g.server.Serve(ln)
 	if g.closed.Load() {
 		return http.ErrServerClosed
@@ -236,6 +247,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	// Streams (logs?follow=1) never end by themselves, and the server
 	// waits for every response to end.
 	g.stopOnce.Do(func() { close(g.stopping) })
+	_ = g.console.Close()
 	err := g.server.ShutdownWithContext(ctx)
 	done := make(chan struct{})
 	go func() { g.inflight.Wait(); close(done) }()

@@ -122,6 +122,9 @@ var routes = [...]route{
 	{"DELETE", "/flint/v1/streams/{stream}", "DeleteStream", admin, (*Gateway).deleteStream},
 	{"POST", "/flint/v1/streams/{stream}/messages", "PublishMessages", admin, (*Gateway).publishMessages},
 	{"GET", "/flint/v1/event-source-mappings/{uuid}/stats", "GetEventSourceMappingStats", admin, (*Gateway).eventSourceMappingStats},
+	// The web console (gateway/console), which signs its users in itself.
+	{"", "/console", "Console", public, (*Gateway).serveConsole},
+	{"", "/console/{path...}", "Console", public, (*Gateway).serveConsole},
 }
 
 // maxParams is the most parameters a pattern has.

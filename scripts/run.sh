@@ -143,6 +143,9 @@ fi
 
 cat <<EOF
 
+${bold}The web console is at $endpoint/console/${plain}
+(open it in a browser; sign in with access key $access_key and secret $secret_key).
+
 ${bold}Flint serves on $endpoint.${plain} Try these in another shell, in $root:
 
   export FLINT_ACCESS_KEY=$access_key FLINT_SECRET_KEY=$secret_key

@@ -381,6 +381,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		natsAt = "in-process only"
 	}
 	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "nats", natsAt, "version", buildVersions().flint)
+	logger.Info("web console", "url", consoleURL(cfg.PublicURL, ln.Addr().String()))
 
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
@@ -412,4 +413,13 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// consoleURL is where the web console answers: under the public URL when
+// one is set, else on the address listened on.
+func consoleURL(publicURL, listen string) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/") + "/console/"
+	}
+	return "http://" + listen + "/console/"
 }

@@ -104,3 +104,18 @@ func TestServeRefusesOpenNonLoopback(t *testing.T) {
 	assertOneLine(t, stderr)
 	assert.Contains(t, stderr, "flint serve: refusing to listen on 0.0.0.0:0 without credentials")
 }
+
+func TestConsoleURL(t *testing.T) {
+	tests := []struct {
+		name, public, listen, want string
+	}{
+		{"the address listened on", "", "127.0.0.1:8080", "http://127.0.0.1:8080/console/"},
+		{"the public URL", "https://fn.example.com", "0.0.0.0:8080", "https://fn.example.com/console/"},
+		{"a public URL ending in a slash", "https://fn.example.com/", "0.0.0.0:8080", "https://fn.example.com/console/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, consoleURL(tt.public, tt.listen))
+		})
+	}
+}

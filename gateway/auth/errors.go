@@ -43,6 +43,10 @@ var (
 	ErrSyntax = errors.New("auth: credentials file syntax error")
 )
 
+// ErrWrongSecret is Check's failure for a known access key id given with
+// a secret that is not its secret (an unknown id is ErrUnknownKey).
+var ErrWrongSecret = errors.New("auth: wrong secret access key")
+
 // errorCode is one row of the table below: what a sentinel becomes on the
 // wire.
 type errorCode struct {

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"hash"
 	"strings"
@@ -104,6 +105,22 @@ func NewKeys(keys []Key) (Keys, error) {
 		byID[k.AccessKeyID] = e
 	}
 	return Keys{byID: byID}, nil
+}
+
+// Check returns the key whose access key id is id when secret is its
+// secret, as a sign-in form (the console's) checks a key pair: the same
+// keys that sign API requests, compared in constant time. It fails with
+// ErrUnknownKey or ErrWrongSecret, whose messages hold neither the id nor
+// the secret. The Key returned has no secret, as Verify's.
+func (ks Keys) Check(id, secret string) (Key, error) {
+	e := ks.byID[id]
+	if e == nil {
+		return Key{}, ErrUnknownKey
+	}
+	if subtle.ConstantTimeCompare(e.secret[len("AWS4"):], []byte(secret)) != 1 {
+		return Key{}, ErrWrongSecret
+	}
+	return e.key, nil
 }
 
 // Len returns the number of keys in the set.

@@ -195,3 +195,35 @@ func TestLoadCredentialsFileErrors(t *testing.T) {
 }
 
 func fixedClock() time.Time { return signedAt }
+
+func TestCheck(t *testing.T) {
+	keys, err := NewKeys([]Key{alice, bob})
+	require.NoError(t, err)
+	tests := []struct {
+		name       string
+		id, secret string
+		want       Key
+		wantErr    error
+	}{
+		{name: "right pair", id: alice.AccessKeyID, secret: alice.SecretAccessKey, want: Key{AccessKeyID: alice.AccessKeyID, Admin: alice.Admin, Name: alice.Name}},
+		{name: "another key's secret", id: alice.AccessKeyID, secret: bob.SecretAccessKey, wantErr: ErrWrongSecret},
+		{name: "secret with a byte more", id: alice.AccessKeyID, secret: alice.SecretAccessKey + "x", wantErr: ErrWrongSecret},
+		{name: "secret with a byte less", id: alice.AccessKeyID, secret: alice.SecretAccessKey[1:], wantErr: ErrWrongSecret},
+		{name: "empty secret", id: alice.AccessKeyID, wantErr: ErrWrongSecret},
+		{name: "unknown id", id: "AKIAFLINTNOBODY00001", secret: alice.SecretAccessKey, wantErr: ErrUnknownKey},
+		{name: "empty id", secret: alice.SecretAccessKey, wantErr: ErrUnknownKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := keys.Check(tt.id, tt.secret)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), alice.SecretAccessKey)
+				assert.Equal(t, Key{}, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got, "the key comes back without its secret")
+		})
+	}
+}
