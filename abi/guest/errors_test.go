@@ -9,7 +9,7 @@ import (
 )
 
 func TestHostErrorIs(t *testing.T) {
-	sentinels := []error{ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable, ErrTooLarge}
+	sentinels := []error{ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable, ErrTooLarge, ErrInvalid}
 	tests := []struct {
 		name  string
 		errno int32
@@ -17,7 +17,7 @@ func TestHostErrorIs(t *testing.T) {
 	}{
 		{"bounds", 1, nil},
 		{"too large", 2, ErrTooLarge},
-		{"invalid", 3, nil},
+		{"invalid", 3, ErrInvalid},
 		{"not found", 4, ErrNotFound},
 		{"state", 5, nil},
 		{"denied", 6, ErrDenied},
