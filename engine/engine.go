@@ -41,10 +41,11 @@ type Engine struct {
 	store     store.Store
 	ownStore  bool
 	hostFuncs map[string]map[string]api.FunctionDefinition
-	hostCaps  map[string]*hostCapability // Config.HostCapabilities, by name
 	limit     *limiter // MaxConcurrency
 	egress    *egress.Client
 	async     *queue.Queue
+	// hostCaps are Config.HostCapabilities, by name.
+	hostCaps map[string]*hostCapability
 
 	mu        sync.RWMutex
 	functions map[string]*function
