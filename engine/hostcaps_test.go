@@ -15,6 +15,7 @@ import (
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -574,5 +575,39 @@ func TestHostCapabilityConcurrent(t *testing.T) {
 	for _, c := range calls {
 		assert.True(t, strings.HasPrefix(c.Resource, "app:orders/"+c.Tenant+"/"), "%s for %s", c.Resource, c.Tenant)
 		assert.True(t, bytes.HasSuffix([]byte(c.Resource), c.Payload))
+	}
+}
+
+// TestHostCapabilityFromC runs guest-examples/c-app, built with
+// abi/guest/c/flint_app.h: the C declaration of app_call reaches the
+// capability, and its error codes and pending results are what the
+// header says.
+func TestHostCapabilityFromC(t *testing.T) {
+	rec := &hostRecorder{}
+	caps := ordersCapabilities(rec)
+	eng := newEngine(t, engine.Config{HostCapabilities: caps})
+	deploy(t, eng, engine.Function{Name: "c-app", Code: testguest.File(t, "guest-examples/c-app/app.wasm"),
+		Policy: capPolicy(t, capAllow("app:orders.Get", "app:orders/tenant-42/*"))})
+	tests := []struct {
+		name    string
+		tenant  string
+		payload string
+		want    string // the response, or "Type: message" of the handled error
+		reaches bool
+	}{
+		{name: "allowed", tenant: "tenant-42", payload: "o-1", want: "tenant-42: order o-1", reaches: true},
+		{name: "denied", tenant: "tenant-7", payload: "o-1", want: "Denied: app:orders/tenant-7/o-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := eng.Invoke(context.Background(), "c-app", []byte(tt.payload), engine.WithTenant(tt.tenant))
+			require.NoError(t, err)
+			if res.FunctionError != nil {
+				assert.Equal(t, tt.want, res.FunctionError.Error())
+			} else {
+				assert.Equal(t, tt.want, string(res.Payload))
+			}
+			assert.Equal(t, tt.reaches, len(rec.take()) == 1)
+		})
 	}
 }
