@@ -144,7 +144,7 @@ func (c *caps) resourceOf(hc *hostCapability, call HostCall) (resource string, e
 	}()
 	resource, err = hc.Resource(call)
 	if err == nil && !strings.HasPrefix(resource, policy.AppPrefix) {
-		err = fmt.Errorf("Resource named %q, which does not start with %q", truncated(resource, 80), policy.AppPrefix)
+		err = fmt.Errorf("the capability's Resource named %q, which does not start with %q", truncated(resource, 80), policy.AppPrefix)
 	}
 	return resource, err
 }
