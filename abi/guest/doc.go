@@ -26,6 +26,8 @@
 //
 //   - another function: Invoke (fn:Invoke on fn:NAME);
 //   - configuration values and secrets: Config (config:Get on config:NAME);
+//   - the capabilities of the application that embeds Flint: Call and
+//     CallJSON (app:NAME on a resource the capability names);
 //   - key-value stores: package kv (kv:Get, kv:Put, kv:Delete, kv:List on
 //     kv:STORE/KEY);
 //   - HTTP: package fetch, an http.RoundTripper for net/http (http:Fetch

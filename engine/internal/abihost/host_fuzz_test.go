@@ -285,7 +285,8 @@ func newHostCalls(tb testing.TB) api.Module {
 }
 
 // FuzzHostCalls calls one host function with fuzzed arguments, memory,
-// phase, policy and capability behaviour. Whatever they are, the call
+// phase, policies (the function's, and the invocation's from the phase
+// argument's bits 2-3) and capability behaviour. Whatever they are, the call
 // does not fail (a panic in a host function would), returns a length or a
 // defined error code, never reaches the capabilities with a call the
 // policy denies or an argument it should have refused, logs and counts
