@@ -39,9 +39,9 @@
 //     like a missing or forbidden file, with an *fs.PathError.
 //
 // Errors of these calls are values: *DeniedError, *Error (an invoked
-// function failed), or *HostError with the ABI's error code, matched with
-// errors.Is against ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable and
-// ErrTooLarge.
+// function or a host capability failed), or *HostError with the ABI's
+// error code, matched with errors.Is against ErrNotFound, ErrDenied,
+// ErrLimit, ErrUnavailable, ErrTooLarge and ErrInvalid.
 //
 // The environment variables the function is deployed with need no policy:
 // read them with os.Getenv.
