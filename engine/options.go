@@ -31,6 +31,9 @@ func (o *invokeOptions) hasContext() bool {
 
 // invokeOptionsOf applies opts, and checks what they set.
 func invokeOptionsOf(opts []InvokeOption) (invokeOptions, error) {
+	if len(opts) == 0 {
+		return invokeOptions{}, nil // o would escape to the heap below
+	}
 	var o invokeOptions
 	for _, opt := range opts {
 		opt(&o)
