@@ -119,6 +119,10 @@ type DeniedError struct {
 // Error says what was denied:
 // "flint: kv:Get on kv:sessions/x denied by the function's execution policy".
 func (e *DeniedError) Error() string {
+	if e.Resource == "" {
+		// A host capability that refused the call itself names none.
+		return "flint: " + e.Action + " denied"
+	}
 	return "flint: " + e.Action + " on " + e.Resource + " denied by the function's execution policy"
 }
 

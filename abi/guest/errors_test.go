@@ -63,6 +63,8 @@ func TestDeniedError(t *testing.T) {
 	assert.ErrorIs(t, wrapped, ErrDenied)
 	assert.NotErrorIs(t, wrapped, ErrNotFound)
 	assert.Equal(t, "Denied", errorType(wrapped), "a handler returning it reports type Denied")
+	assert.Equal(t, "flint: app:orders.Get denied", (&DeniedError{Action: "app:orders.Get"}).Error(),
+		"a host capability's own refusal names no resource")
 }
 
 func TestCallError(t *testing.T) {
