@@ -611,3 +611,62 @@ func TestHostCapabilityFromC(t *testing.T) {
 		})
 	}
 }
+
+// TestHostCapabilityGoSDK runs guest-examples/orderrules against
+// capabilities that answer in every way a Go plugin must handle: the SDK's
+// guest.CallJSON turns each into the value or error the plugin expects,
+// and the plugin reads its context (tenant, metadata).
+func TestHostCapabilityGoSDK(t *testing.T) {
+	code := testguest.Go(t, "orderrules")
+	order := func(total int) engine.HostFunc {
+		return func(context.Context, engine.HostCall) ([]byte, error) {
+			return []byte(fmt.Sprintf(`{"id":"o-1","total":%d}`, total)), nil
+		}
+	}
+	ok := func(context.Context, engine.HostCall) ([]byte, error) { return []byte("{}"), nil }
+	tests := []struct {
+		name     string
+		get      engine.HostFunc
+		annotate engine.HostFunc
+		policy   string // the invocation's; "" for none
+		opts     []engine.InvokeOption
+		want     string // the response, or "Type: message" of the function's error
+	}{
+		{name: "below the threshold", get: order(99), annotate: ok,
+			want: `{"tenant":"t1","order":"o-1","total":99,"flagged":false,"annotated":false}`},
+		{name: "a threshold from the metadata", get: order(99), annotate: ok, opts: []engine.InvokeOption{engine.WithMetadata("review-threshold", "50")},
+			want: `{"tenant":"t1","order":"o-1","total":99,"flagged":true,"note":"review: total 99 \u003e= 50","annotated":true}`},
+		{name: "not found", get: fails(engine.ErrNotFound), annotate: ok, want: "OrderNotFound: no order o-1 for t1"},
+		{name: "a typed failure passes through", get: fails(&engine.CapabilityError{Type: "OrderLocked", Message: "o-1 ships"}), annotate: ok,
+			want: "OrderLocked: o-1 ships"},
+		{name: "a result that is not JSON", get: func(context.Context, engine.HostCall) ([]byte, error) { return []byte("nope"), nil }, annotate: ok,
+			want: "InvalidResponse: host capability orders.Get: invalid character 'o' in literal null (expecting 'u')"},
+		{name: "unavailable", get: fails(engine.ErrUnavailable), annotate: ok,
+			want: "Error: flint: app_call: unavailable: the target could not be reached (network error, timeout or throttling); trying again later may work"},
+		{name: "annotate refused by the host itself", get: order(500), annotate: fails(engine.ErrDenied),
+			want: `{"tenant":"t1","order":"o-1","total":500,"flagged":true,"note":"review: total 500 \u003e= 100","annotated":false,"error":"flint: app:orders.Annotate denied"}`},
+		{name: "annotate refused by the invocation's policy", get: order(500), annotate: ok,
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "app:orders.Get", "Resource": "*"}]}`,
+			want:   `{"tenant":"t1","order":"o-1","total":500,"flagged":true,"note":"review: total 500 \u003e= 100","annotated":false,"error":"flint: app:orders.Annotate on app:orders.Annotate denied by the function's execution policy"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Config{HostCapabilities: []engine.HostCapability{
+				{Name: "orders.Get", Handler: tt.get},
+				{Name: "orders.Annotate", Handler: tt.annotate},
+			}})
+			deploy(t, eng, engine.Function{Name: "rules", Code: code, Policy: capPolicy(t, capAllow("app:orders.*", "*"))})
+			opts := append([]engine.InvokeOption{engine.WithTenant("t1")}, tt.opts...)
+			if tt.policy != "" {
+				opts = append(opts, engine.WithPolicy(policy.MustParse(tt.policy)))
+			}
+			res, err := eng.Invoke(context.Background(), "rules", []byte(`{"order":"o-1"}`), opts...)
+			require.NoError(t, err)
+			if res.FunctionError != nil {
+				assert.Equal(t, tt.want, res.FunctionError.Error())
+				return
+			}
+			assert.Equal(t, tt.want, string(res.Payload))
+		})
+	}
+}
