@@ -150,9 +150,6 @@ func (s *State) denied(action, resource string, d policy.Decision, session bool)
 	}
 }
 
-// allow is Allow, for the host functions of this package.
-func (s *State) allow(action policy.Action, resource string) bool { return s.Allow(action, resource) }
-
 // capable returns the state if a capability call may run now: during init
 // or an invocation, with capabilities wired.
 func capable(ctx context.Context) (*State, abi.Errno) {
@@ -249,7 +246,7 @@ func kvGet(ctx context.Context, m api.Module, stack []uint64) {
 	if errno == abi.ErrnoOK {
 		var store, key string
 		if store, key, errno = kvArgs(m, stack); errno == abi.ErrnoOK {
-			if !s.allow(policy.KVGet, "kv:"+store+"/"+key) {
+			if !s.Allow(policy.KVGet, "kv:"+store+"/"+key) {
 				errno = abi.ErrnoDenied
 			} else if v, err := s.Caps.KVGet(ctx, store, key); err != nil {
 				stack[0] = s.fail("kv_get", err)
@@ -273,7 +270,7 @@ func kvPut(ctx context.Context, m api.Module, stack []uint64) {
 			switch {
 			case !ok:
 				errno = abi.ErrnoBounds
-			case !s.allow(policy.KVPut, "kv:"+store+"/"+key):
+			case !s.Allow(policy.KVPut, "kv:"+store+"/"+key):
 				errno = abi.ErrnoDenied
 			default:
 				if err := s.Caps.KVPut(ctx, store, key, bytes.Clone(val)); err != nil {
@@ -292,7 +289,7 @@ func kvDelete(ctx context.Context, m api.Module, stack []uint64) {
 	if errno == abi.ErrnoOK {
 		var store, key string
 		if store, key, errno = kvArgs(m, stack); errno == abi.ErrnoOK {
-			if !s.allow(policy.KVDelete, "kv:"+store+"/"+key) {
+			if !s.Allow(policy.KVDelete, "kv:"+store+"/"+key) {
 				errno = abi.ErrnoDenied
 			} else if err := s.Caps.KVDelete(ctx, store, key); err != nil {
 				stack[0] = s.fail("kv_delete", err)
@@ -320,7 +317,7 @@ func kvList(ctx context.Context, m api.Module, stack []uint64) {
 		case errno != abi.ErrnoOK:
 		case limit < 1 || limit > abi.MaxListLimit:
 			errno = abi.ErrnoInvalid
-		case !s.allow(policy.KVList, "kv:"+store+"/"+prefix):
+		case !s.Allow(policy.KVList, "kv:"+store+"/"+prefix):
 			errno = abi.ErrnoDenied
 		default:
 			keys, more, err := s.Caps.KVList(ctx, store, prefix, after, limit)
@@ -359,7 +356,7 @@ func httpFetch(ctx context.Context, m api.Module, stack []uint64) {
 	}
 	req.RequestURI = ""
 	allow := func(u *url.URL) error {
-		if !s.allow(policy.HTTPFetch, u.String()) {
+		if !s.Allow(policy.HTTPFetch, u.String()) {
 			s.Pending = []byte(u.String()) // the guest learns which hop was refused
 			return &HostError{Errno: abi.ErrnoDenied, Msg: "denied http:Fetch on " + u.String()}
 		}
@@ -395,7 +392,7 @@ func fnInvoke(ctx context.Context, m api.Module, stack []uint64) {
 				errno = abi.ErrnoBounds
 			case target == "":
 				errno = abi.ErrnoInvalid
-			case !s.allow(policy.FnInvoke, "fn:"+target):
+			case !s.Allow(policy.FnInvoke, "fn:"+target):
 				errno = abi.ErrnoDenied
 			default:
 				res, err := s.Caps.Invoke(ctx, target, bytes.Clone(payload))
@@ -424,7 +421,7 @@ func configGet(ctx context.Context, m api.Module, stack []uint64) {
 			switch {
 			case name == "":
 				errno = abi.ErrnoInvalid
-			case !s.allow(policy.ConfigGet, "config:"+name):
+			case !s.Allow(policy.ConfigGet, "config:"+name):
 				errno = abi.ErrnoDenied
 			default:
 				v, err := s.Caps.Config(ctx, name)
