@@ -100,6 +100,12 @@ const (
 	FieldFunctionName    = 1
 	FieldFunctionVersion = 2
 	FieldInvokedARN      = 3
+	// FieldTenant is the tenant (or user) on whose behalf the invocation
+	// runs, as its caller gave it (engine.WithTenant); empty when none.
+	FieldTenant = 4
+	// FieldMetadata is the invocation's metadata from its caller
+	// (engine.WithMetadata), encoded by EncodeMetadata.
+	FieldMetadata = 5
 )
 
 // Level is the severity of a log line written with the log host function.
@@ -144,4 +150,6 @@ const (
 	MaxConfigName = 256
 	// MaxListLimit caps kv_list's limit.
 	MaxListLimit = 1000
+	// MaxCapabilityName caps app_call's name (policy.MaxAppNameLen).
+	MaxCapabilityName = 128
 )

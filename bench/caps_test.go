@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
@@ -130,5 +134,91 @@ func BenchmarkFnInvoke(b *testing.B) {
 				b.Fatal(err, res.Err())
 			}
 		}
+	})
+}
+
+// BenchmarkAppCall is one warm invocation that calls a host capability of
+// the embedder's with app_call and reads its 16-byte result with
+// result_read, side by side with the same invocation reading a 16-byte
+// value with kv_get from the memory store, and with neither (baseline).
+// The capability does what the memory store does for kv_get: it names the
+// resource from the payload (app:bench/KEY, checked by a policy as
+// kv_get's is), looks the key up in a map under a read lock and returns a
+// copy of the value.
+func BenchmarkAppCall(b *testing.B) {
+	const (
+		doc = `{"Statement": [
+			{"Effect": "Allow", "Action": ["kv:Get", "kv:Put"], "Resource": "kv:bench/*"},
+			{"Effect": "Allow", "Action": "app:bench.Get", "Resource": "app:bench/*"}]}`
+		value = "0123456789abcdef"
+	)
+	var mu sync.RWMutex
+	values := map[string][]byte{"key": []byte(value)}
+	get := engine.HostCapability{
+		Name: "bench.Get",
+		Resource: func(call engine.HostCall) (string, error) {
+			return "app:bench/" + string(call.Payload), nil
+		},
+		Handler: func(_ context.Context, call engine.HostCall) ([]byte, error) {
+			mu.RLock()
+			v, ok := values[string(call.Payload)]
+			mu.RUnlock()
+			if !ok {
+				return nil, engine.ErrNotFound
+			}
+			return bytes.Clone(v), nil
+		},
+	}
+	eng := newEngine(b, engine.Config{HostCapabilities: []engine.HostCapability{get}})
+	capDeploy(b, eng, "fn", doc)
+	capInvoke(b, eng, "fn", capPayload('p', "bench", "key", value), 0)
+	b.Run("baseline", func(b *testing.B) {
+		capLoop(b, eng, "fn", capPayload('n'), 0)
+	})
+	b.Run("kv_get", func(b *testing.B) {
+		capLoop(b, eng, "fn", capPayload('g', "bench", "key"), int32(len(value)))
+	})
+	b.Run("app_call", func(b *testing.B) {
+		capLoop(b, eng, "fn", capPayload('a', "bench.Get", "key"), int32(len(value)))
+	})
+	// The three in turn, in small batches, so that a machine whose load
+	// changes during the run (this one is shared) weighs on all three
+	// alike; each kind's figure is the median of its batches' ns/call,
+	// which a burst of load on a few batches does not move.
+	b.Run("interleaved", func(b *testing.B) {
+		kinds := [...]struct {
+			name    string
+			payload []byte
+			want    int32
+		}{
+			{"baseline", capPayload('n'), 0},
+			{"kv_get", capPayload('g', "bench", "key"), int32(len(value))},
+			{"app_call", capPayload('a', "bench.Get", "key"), int32(len(value))},
+		}
+		const batch = 20
+		ctx := context.Background()
+		var samples [len(kinds)][]float64
+		b.ReportAllocs()
+		for b.Loop() {
+			for k, kind := range kinds {
+				start := time.Now()
+				for range batch {
+					res, err := eng.Invoke(ctx, "fn", kind.payload)
+					if err != nil || res.FunctionError != nil || capResult(res.Payload) != kind.want {
+						b.Fatal(kind.name, err, res.Err())
+					}
+				}
+				samples[k] = append(samples[k], float64(time.Since(start).Nanoseconds())/batch)
+			}
+		}
+		var med [len(kinds)]float64
+		for k, kind := range kinds {
+			slices.Sort(samples[k])
+			med[k] = samples[k][len(samples[k])/2]
+			b.ReportMetric(med[k], kind.name+"-ns/call")
+		}
+		b.ReportMetric(med[1]-med[0], "kv_get-added-ns")
+		b.ReportMetric(med[2]-med[0], "app_call-added-ns")
+		b.ReportMetric(med[2]/med[1], "app/kv")
 	})
 }

@@ -114,7 +114,7 @@ func (e *Engine) startAsync() error {
 }
 
 func (e *Engine) asyncInvoke(ctx context.Context, target string, payload []byte, requestID string) (queue.Outcome, error) {
-	res, err := e.invoke(ctx, target, payload, 0, requestID)
+	res, err := e.invoke(ctx, target, payload, invocation{}, requestID)
 	if err != nil {
 		return queue.Outcome{}, err
 	}
@@ -212,7 +212,10 @@ func (e *Engine) validateEventConfig(c EventInvokeConfig) error {
 // the function's destinations (Settings.EventInvokeConfig); async
 // invocations wait for free concurrency rather than being dropped.
 // Options give the event its own request id (WithRequestID), retry policy
-// (WithRetryPolicy) and failure destination (WithFailureDestination).
+// (WithRetryPolicy) and failure destination (WithFailureDestination); the
+// context options of synchronous invocations (WithTenant, WithMetadata,
+// WithPolicy) are refused, and an event queued by a host capability runs
+// as an invocation of its own, outside the chain that queued it.
 func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte, opts ...InvokeOption) (string, error) {
 	if e.closed.Load() {
 		return "", ErrClosed
@@ -227,6 +230,11 @@ func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte,
 	o, err := invokeOptionsOf(opts)
 	if err != nil {
 		return "", err
+	}
+	if o.hasContext() {
+		// The queue does not keep them, and a policy dropped on the way
+		// would widen what the function may do.
+		return "", invalid("WithTenant, WithMetadata and WithPolicy are for synchronous invocations (Invoke)")
 	}
 	qo := queue.EnqueueOptions{RequestID: o.requestID}
 	if o.retries != nil || o.maxAge != 0 || o.onFailure != "" {

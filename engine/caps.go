@@ -28,8 +28,8 @@ const kvBucketPrefix = "kv/"
 // allowed go. The abi package has checked the policy before any of these
 // runs.
 type caps struct {
-	in    *instance
-	depth int // the running invocation's depth of nested fn_invoke calls
+	in  *instance
+	inv invocation // the running invocation's: its depth and context
 }
 
 var _ abihost.Capabilities = (*caps)(nil)
@@ -161,7 +161,7 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 			reason = blocked.Error()
 		}
 		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": denied: "+reason))
-		c.Denied(policy.HTTPFetch, hop.String())
+		c.Denied(policy.HTTPFetch.String(), hop.String())
 		return nil, abihost.Errorf(abi.ErrnoDenied, "%v", err)
 	case errors.Is(err, egress.ErrResponseTooLarge):
 		return nil, abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
@@ -186,13 +186,15 @@ func policyHost(u *url.URL) string {
 // deeper, within the caller's deadline.
 func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abihost.InvokeResult, error) {
 	e := c.engine()
-	if c.depth+1 > e.cfg.MaxInvokeDepth {
+	if c.inv.depth+1 > e.cfg.MaxInvokeDepth {
 		return abihost.InvokeResult{}, abihost.Errorf(abi.ErrnoLimit,
 			"invocation depth limit (%d) reached invoking %s: a recursive loop?", e.cfg.MaxInvokeDepth, target)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	res, err := e.invoke(ctx, target, payload, c.depth+1, "")
+	nested := c.inv // the callee inherits the invocation's context
+	nested.depth++
+	res, err := e.invoke(ctx, target, payload, nested, "")
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrFunctionNotFound):
@@ -220,7 +222,7 @@ func (c *caps) Config(_ context.Context, name string) (string, error) {
 }
 
 // Denied implements abihost.Capabilities.
-func (c *caps) Denied(policy.Action, string) { c.in.v.denials.Add(1) }
+func (c *caps) Denied(string, string) { c.in.v.denials.Add(1) }
 
 // mounts returns the instance's file system configuration: the engine's
 // mounts, each confined to its directory and checked against the policy
@@ -231,7 +233,6 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
-	pol := in.v.cfg.Policy
 	check := func(write bool, guestPath string) error {
 		if in.snapshotting {
 			// What the initializers read would be frozen into every
@@ -245,12 +246,9 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 			action = policy.FSWrite
 		}
 		resource := "fs:" + guestPath
-		d := pol.Evaluate(action, resource)
-		if d.Allowed {
+		if in.state.Allow(action, resource) { // logs and counts a denial
 			return nil
 		}
-		in.logs.Log(abi.LevelHost, []byte(action.String()+" on "+resource+": "+d.String()))
-		in.caps.Denied(action, resource)
 		return fmt.Errorf("denied %s on %s", action, resource)
 	}
 	cfg := wazero.NewFSConfig()

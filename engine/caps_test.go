@@ -1107,10 +1107,15 @@ func TestCapHostile(t *testing.T) {
 	const secret = "the-secret-file-content"
 	require.NoError(t, os.WriteFile(filepath.Join(mount, "secret.txt"), []byte(secret), 0o600))
 	st := newCapStore(t)
+	var appCalls atomic.Int32
 	eng := newEngine(t, engine.Config{
 		Store:      st,
 		Mounts:     []engine.Mount{{HostDir: mount, GuestPath: "/data"}},
 		Parameters: map[string]string{"db-password": "hunter2"},
+		HostCapabilities: []engine.HostCapability{{Name: "orders.Get", Handler: func(context.Context, engine.HostCall) ([]byte, error) {
+			appCalls.Add(1)
+			return []byte("ALLOWED"), nil
+		}}},
 	})
 	capDeploy(t, eng, "admin", capPolicy(t, capAllow("kv:*", "kv:*")))
 	for _, s := range []string{"counters", "sessions", "secrets"} {
@@ -1159,8 +1164,10 @@ func TestCapHostile(t *testing.T) {
 	assert.GreaterOrEqual(t, len(denials), deniedCount, "every denied attempt is logged:\n%s", strings.Join(denials, "\n"))
 	assert.Equal(t, uint64(len(denials)), capDenials(t, eng, "hostile"), "every logged denial is counted")
 
-	// The host did nothing: no store operation, no invocation, no file.
+	// The host did nothing: no store operation, no invocation, no file,
+	// no call of the host application's capability.
 	assert.Empty(t, st.take(), "no key-value operation reached the store")
+	assert.Zero(t, appCalls.Load(), "no call reached the host capability")
 	assert.Zero(t, stats(t, eng, "hello").Invocations, "hello was never invoked")
 	assert.Equal(t, uint64(1), stats(t, eng, "hostile").Invocations, "hostile did not invoke itself")
 	assert.Equal(t, map[string]string{"secret.txt": secret}, capTree(t, mount))

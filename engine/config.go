@@ -113,6 +113,12 @@ type Config struct {
 	// Nil: such destinations are refused.
 	Destinations Destinations
 
+	// HostCapabilities are the host application's own capabilities, which
+	// functions call by name (app_call; guest.Call in the Go SDK), each
+	// call checked first by their execution policy as app:NAME on the
+	// resource the capability names. See HostCapability.
+	HostCapabilities []HostCapability
+
 	// Parameters are named configuration values and secrets functions read
 	// with config_get, when their policy allows config:Get on config:NAME.
 	Parameters map[string]string

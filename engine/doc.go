@@ -25,6 +25,11 @@
 //   - Invoking: Invoke (synchronous) and InvokeAsync (queued durably,
 //     retried, with destinations and a dead-letter store: DeadLetters,
 //     DeadLetter, DeleteDeadLetter, Redrive).
+//   - The host application's own capabilities: Config.HostCapabilities
+//     (HostCapability, HostFunc, HostCall), which functions call by name,
+//     each call checked by their policies; the invocation's context,
+//     options of Invoke: WithTenant, WithMetadata and WithPolicy (which
+//     narrows the function's policy for that invocation).
 //   - Observing: Logs and FollowLogs (per-invocation logs with Lambda's
 //     START, END and REPORT lines), Stats, Metrics and Usage.
 //

@@ -44,6 +44,8 @@ type Engine struct {
 	limit     *limiter // MaxConcurrency
 	egress    *egress.Client
 	async     *queue.Queue
+	// hostCaps are Config.HostCapabilities, by name.
+	hostCaps map[string]*hostCapability
 
 	mu        sync.RWMutex
 	functions map[string]*function
@@ -85,6 +87,9 @@ type function struct {
 func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*function{}, start: time.Now(),
 		images: map[string]*imageFile{}}
+	if e.hostCaps, err = hostCapabilities(cfg.HostCapabilities); err != nil {
+		return nil, err
+	}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
 	e.limit = newLimiter(e.cfg.MaxConcurrency)
 	// A step that fails undoes every one before it: the runtimes (and
@@ -713,7 +718,12 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 
 // Invoke runs a function on payload and waits for its result. target is
 // "name", "name:VERSION" or "name:ALIAS"; Result.Version says which
-// version ran. Options adjust the invocation (WithRequestID).
+// version ran. Options adjust the invocation: WithRequestID, and the
+// context the function and the host application's capabilities see:
+// WithTenant, WithMetadata and WithPolicy. Called with a host
+// capability's context, Invoke continues that capability's invocation:
+// it inherits its context, and fails with ErrInvokeDepth past
+// Config.MaxInvokeDepth.
 //
 // The error is non-nil only when the function could not be run: ErrClosed,
 // ErrFunctionNotFound, ErrPayloadTooLarge, ErrThrottled, or the context's
@@ -728,11 +738,16 @@ func (e *Engine) Invoke(ctx context.Context, target string, payload []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	return e.invoke(ctx, target, payload, 0, o.requestID)
+	inv, err := e.invocationOf(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.invoke(ctx, target, payload, inv, o.requestID)
 }
 
-// invoke runs an invocation at a depth of nested fn_invoke calls.
-func (e *Engine) invoke(ctx context.Context, target string, payload []byte, depth int, requestID string) (*Result, error) {
+// invoke runs an invocation: inv says how deep in a chain of nested
+// invocations, and what context it carries.
+func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv invocation, requestID string) (*Result, error) {
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
@@ -757,7 +772,7 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, dept
 		if err != nil {
 			return nil, err
 		}
-		res, err := v.invoke(ctx, payload, depth, requestID)
+		res, err := v.invoke(ctx, payload, inv, requestID)
 		if errors.Is(err, pool.ErrClosed) && !e.closed.Load() {
 			continue // redeployed between resolve and Get: take the new runtime
 		}

@@ -26,6 +26,30 @@ var (
 	ErrPayloadTooLarge = errors.New("request payload too large")
 	// ErrDeadLetterNotFound: no dead letter by that request id.
 	ErrDeadLetterNotFound = errors.New("dead letter not found")
+	// ErrInvalidConfig: the engine's Config is not valid (a host
+	// capability without a name or handler, say).
+	ErrInvalidConfig = errors.New("invalid engine configuration")
+	// ErrInvokeDepth: a chain of invocations (functions invoking
+	// functions, host capabilities invoking functions) reached
+	// Config.MaxInvokeDepth: a recursive loop, most likely.
+	ErrInvokeDepth = errors.New("invocation depth limit reached")
+
+	// Errors for host capabilities (HostFunc) to return, alone or wrapped
+	// with detail for the embedder's log: each chooses the ABI's error
+	// code the calling function sees. ErrFunctionNotFound,
+	// ErrPayloadTooLarge, ErrResponseTooLarge, ErrThrottled and
+	// ErrInvokeDepth, from a nested Invoke, are mapped too.
+
+	// ErrNotFound: what the call asked for does not exist (NOT_FOUND).
+	ErrNotFound = errors.New("not found")
+	// ErrDenied: the capability refuses the call, beyond what the
+	// execution policy already checked (DENIED).
+	ErrDenied = errors.New("denied")
+	// ErrInvalidArgument: the call's payload is not valid (INVALID).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnavailable: something the capability needs could not be
+	// reached; trying again later may work (UNAVAILABLE).
+	ErrUnavailable = errors.New("unavailable")
 
 	// The causes of unhandled function errors; FunctionError unwraps to one.
 
@@ -85,6 +109,26 @@ func (e *FunctionError) Unwrap() error { return e.cause }
 
 func unhandled(cause error, typ, format string, args ...any) *FunctionError {
 	return &FunctionError{Type: typ, Message: fmt.Sprintf(format, args...), Unhandled: true, cause: cause}
+}
+
+// CapabilityError is a host capability's failure that the calling
+// function sees with a type and a message, as it sees a failed function
+// it invoked: the ABI's FUNCTION code, with {"errorType", "errorMessage"}
+// as the pending result (in the Go SDK, a *guest.Error). Return one from a
+// HostFunc when the guest should know why ("OrderLocked", "order o-17 is
+// being shipped"). A *FunctionError (a nested invocation's failure) is
+// passed on the same way.
+type CapabilityError struct {
+	Type    string
+	Message string
+}
+
+// Error returns "Type: Message".
+func (e *CapabilityError) Error() string {
+	if e.Type == "" {
+		return e.Message
+	}
+	return e.Type + ": " + e.Message
 }
 
 // ModuleError says why a module was refused at deploy. It unwraps to

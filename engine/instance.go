@@ -157,6 +157,8 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 		Log:             in.logs,
 		Policy:          v.cfg.Policy,
 		Caps:            &in.caps,
+		MaxAppPayload:   e.cfg.MaxRequestBytes,
+		MaxAppResult:    e.cfg.MaxResponseBytes,
 		Snapshotting:    snapshotting,
 	}
 	in.alloc.limit = uint64(v.cfg.MemoryMB) << 20
@@ -388,12 +390,13 @@ func (in *instance) endCall() (killed bool) {
 	}
 }
 
-// invoke runs the handler on payload and fills res. It reports whether the
-// instance is broken and must be discarded.
-func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *Result) (broken bool) {
+// invoke runs the handler on payload for inv and fills res. It reports
+// whether the instance is broken and must be discarded.
+func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, res *Result) (broken bool) {
 	s := &in.state
 	s.Phase = abihost.PhaseInvoke
-	in.caps.depth = depth
+	in.caps.inv = inv
+	s.Tenant, s.Metadata, s.Session = inv.tenant, inv.metadata.encoded, inv.session
 	s.Input = payload
 	s.RequestID = res.RequestID
 	in.logs.reqID = res.RequestID
@@ -445,6 +448,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 	res.Logs = in.logs.take()
 	in.logs.reqID = ""
 	s.Reset()
+	in.caps.inv = invocation{} // an init hook that runs next belongs to no invocation
 	s.Phase = abihost.PhaseIdle
 	return broken || killed
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"time"
+
+	"github.com/flintfaas/flint/abi/policy"
 )
 
 // InvokeOption adjusts one invocation (Invoke, InvokeAsync).
@@ -15,16 +17,37 @@ type invokeOptions struct {
 	retries   *int
 	maxAge    time.Duration
 	onFailure string
+	// The invocation's context (synchronous invocations only).
+	tenant   string
+	metadata []metaPair // in the order given
+	policies []*policy.Policy
+}
+
+// hasContext reports whether o sets any of the invocation's context,
+// which only synchronous invocations carry.
+func (o *invokeOptions) hasContext() bool {
+	return o.tenant != "" || o.metadata != nil || o.policies != nil
 }
 
 // invokeOptionsOf applies opts, and checks what they set.
 func invokeOptionsOf(opts []InvokeOption) (invokeOptions, error) {
+	if len(opts) == 0 {
+		return invokeOptions{}, nil // o would escape to the heap below
+	}
 	var o invokeOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.requestID != "" && !validRequestID(o.requestID) {
 		return o, invalid("request id %q: use 1 to 64 letters, digits, hyphens and underscores (a UUID, say)", truncated(o.requestID, 80))
+	}
+	if o.tenant != "" && !validTenant(o.tenant) {
+		return o, invalid("tenant %q: use 1 to %d letters, digits and _ . - @ : + =", truncated(o.tenant, 80), MaxTenantBytes)
+	}
+	for _, p := range o.metadata {
+		if !validMetadataKey(p.key) {
+			return o, invalid("metadata key %q: use 1 to %d letters, digits and _ . -", truncated(p.key, 80), maxMetadataKey)
+		}
 	}
 	return o, nil
 }
@@ -78,4 +101,41 @@ func WithRetryPolicy(maxRetries int, maxEventAge time.Duration) InvokeOption {
 // EventInvokeConfig.OnFailure. Invoke ignores it.
 func WithFailureDestination(destination string) InvokeOption {
 	return func(o *invokeOptions) { o.onFailure = destination }
+}
+
+// WithTenant runs the invocation on behalf of tenant (or user) id: host
+// capabilities see it in HostCall.Tenant (and can name their resources
+// after it), the function reads it from its context (context_get field
+// 4; guest.Context.Tenant in the Go SDK), and what the invocation invokes
+// in turn (fn_invoke, or Invoke with a host capability's context)
+// inherits it. It is 1 to MaxTenantBytes letters, digits and _ . - @ : + =.
+// InvokeAsync refuses it.
+func WithTenant(id string) InvokeOption {
+	return func(o *invokeOptions) { o.tenant = id }
+}
+
+// WithMetadata adds key=value to the invocation's metadata, which host
+// capabilities see in HostCall.Metadata and the function reads from its
+// context (context_get field 5; guest.Context.Metadata), without it being
+// part of the payload; nested invocations inherit it. Give it once per
+// key (for a key given twice, the last value counts). Keys are 1 to 128
+// letters, digits and _ . -; keys and values together are at most
+// MaxMetadataBytes. InvokeAsync refuses it.
+func WithMetadata(key, value string) InvokeOption {
+	return func(o *invokeOptions) { o.metadata = append(o.metadata, metaPair{key, value}) }
+}
+
+// WithPolicy runs the invocation under p as well as under its function's
+// execution policy: every capability call, the host application's own
+// (app:NAME) as much as kv, http, fn, fs and config, must be allowed by
+// both, so p narrows what the function may do and never widens it (a
+// session policy, in IAM's terms). Choose it per invocation, or per tenant
+// from a table of the embedder's; deploy a plugin with the widest policy
+// any caller may grant it, and let each invocation's policy say what this
+// caller grants. A nil p denies every call. Invocations made from this one
+// (fn_invoke, or Invoke with a host capability's context) run under it
+// too, besides their own function's policy; given more than once, every
+// one applies. InvokeAsync refuses it.
+func WithPolicy(p *policy.Policy) InvokeOption {
+	return func(o *invokeOptions) { o.policies = append(o.policies, p) }
 }

@@ -77,7 +77,7 @@ func (v *version) dropLogs(logs []byte) {
 }
 
 // invoke runs one invocation on an instance of v.
-func (v *version) invoke(ctx context.Context, payload []byte, depth int, requestID string) (*Result, error) {
+func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, requestID string) (*Result, error) {
 	if requestID == "" {
 		requestID = uuid.New()
 	}
@@ -99,7 +99,7 @@ func (v *version) invoke(ctx context.Context, payload []byte, depth int, request
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	switch broken := in.invoke(ctx, payload, depth, res); {
+	switch broken := in.invoke(ctx, payload, inv, res); {
 	case !broken && !v.cfg.SingleUse:
 		v.pool.Put(in)
 	case !v.engine.cfg.NoRecycle && in.recycle(broken):

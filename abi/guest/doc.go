@@ -26,6 +26,8 @@
 //
 //   - another function: Invoke (fn:Invoke on fn:NAME);
 //   - configuration values and secrets: Config (config:Get on config:NAME);
+//   - the capabilities of the application that embeds Flint: Call and
+//     CallJSON (app:NAME on a resource the capability names);
 //   - key-value stores: package kv (kv:Get, kv:Put, kv:Delete, kv:List on
 //     kv:STORE/KEY);
 //   - HTTP: package fetch, an http.RoundTripper for net/http (http:Fetch
@@ -37,9 +39,9 @@
 //     like a missing or forbidden file, with an *fs.PathError.
 //
 // Errors of these calls are values: *DeniedError, *Error (an invoked
-// function failed), or *HostError with the ABI's error code, matched with
-// errors.Is against ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable and
-// ErrTooLarge.
+// function or a host capability failed), or *HostError with the ABI's
+// error code, matched with errors.Is against ErrNotFound, ErrDenied,
+// ErrLimit, ErrUnavailable, ErrTooLarge and ErrInvalid.
 //
 // The environment variables the function is deployed with need no policy:
 // read them with os.Getenv.

@@ -23,6 +23,9 @@ var (
 	ErrUnavailable = errors.New("flint: unavailable")
 	// ErrTooLarge: a value, request or response exceeded a size limit.
 	ErrTooLarge = errors.New("flint: too large")
+	// ErrInvalid: an argument was not valid, such as a payload a host
+	// capability could not read.
+	ErrInvalid = errors.New("flint: invalid argument")
 )
 
 // Error is a function error with an explicit type, as Lambda reports it
@@ -47,7 +50,7 @@ func (e *Error) ErrorType() string { return e.Type }
 // HostError is a failed host call: which call (its ABI name, such as
 // "kv_get") and the ABI error code (abi/SPEC.md). It matches the sentinel
 // of its code with errors.Is: ErrNotFound (4), ErrDenied (6), ErrLimit
-// (9), ErrUnavailable (10), ErrTooLarge (2).
+// (9), ErrUnavailable (10), ErrTooLarge (2), ErrInvalid (3).
 type HostError struct {
 	Call  string
 	Errno int32
@@ -71,6 +74,8 @@ func (e *HostError) Is(target error) bool {
 		return e.Errno == host.Unavailable
 	case ErrTooLarge:
 		return e.Errno == host.TooLarge
+	case ErrInvalid:
+		return e.Errno == host.Invalid
 	}
 	return false
 }
@@ -107,13 +112,17 @@ func errnoText(errno int32) string {
 // to add. It matches ErrDenied with errors.Is, and a handler that returns
 // it (or an error wrapping it) reports a handled error of type "Denied".
 type DeniedError struct {
-	Action   string // "kv:Get", "http:Fetch", "fn:Invoke", "config:Get", ...
-	Resource string // "kv:sessions/x", "https://api.example.com/v1/x", "fn:resize", "config:db-url"
+	Action   string // "kv:Get", "http:Fetch", "fn:Invoke", "config:Get", "app:orders.Get", ...
+	Resource string // "kv:sessions/x", "https://api.example.com/v1/x", "fn:resize", "config:db-url", "app:orders/tenant-42/o-17"
 }
 
 // Error says what was denied:
 // "flint: kv:Get on kv:sessions/x denied by the function's execution policy".
 func (e *DeniedError) Error() string {
+	if e.Resource == "" {
+		// A host capability that refused the call itself names none.
+		return "flint: " + e.Action + " denied"
+	}
 	return "flint: " + e.Action + " on " + e.Resource + " denied by the function's execution policy"
 }
 

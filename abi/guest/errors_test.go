@@ -9,7 +9,7 @@ import (
 )
 
 func TestHostErrorIs(t *testing.T) {
-	sentinels := []error{ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable, ErrTooLarge}
+	sentinels := []error{ErrNotFound, ErrDenied, ErrLimit, ErrUnavailable, ErrTooLarge, ErrInvalid}
 	tests := []struct {
 		name  string
 		errno int32
@@ -17,7 +17,7 @@ func TestHostErrorIs(t *testing.T) {
 	}{
 		{"bounds", 1, nil},
 		{"too large", 2, ErrTooLarge},
-		{"invalid", 3, nil},
+		{"invalid", 3, ErrInvalid},
 		{"not found", 4, ErrNotFound},
 		{"state", 5, nil},
 		{"denied", 6, ErrDenied},
@@ -63,6 +63,8 @@ func TestDeniedError(t *testing.T) {
 	assert.ErrorIs(t, wrapped, ErrDenied)
 	assert.NotErrorIs(t, wrapped, ErrNotFound)
 	assert.Equal(t, "Denied", errorType(wrapped), "a handler returning it reports type Denied")
+	assert.Equal(t, "flint: app:orders.Get denied", (&DeniedError{Action: "app:orders.Get"}).Error(),
+		"a host capability's own refusal names no resource")
 }
 
 func TestCallError(t *testing.T) {

@@ -49,6 +49,9 @@ const (
 	svcFn
 	svcFS
 	svcConfig
+	// svcApp is the embedder's own host capabilities: an open set of
+	// actions app:NAME, which are not Action values (see AppPrefix).
+	svcApp
 )
 
 // actionInfo holds what is known about each action, indexed by Action.
@@ -75,6 +78,7 @@ var serviceNames = [...]string{
 	svcFn:     "fn",
 	svcFS:     "fs",
 	svcConfig: "config",
+	svcApp:    "app",
 }
 
 // serviceArticles are the indefinite articles for serviceNames, for
@@ -85,6 +89,7 @@ var serviceArticles = [...]string{
 	svcFn:     "an",
 	svcFS:     "an",
 	svcConfig: "a",
+	svcApp:    "an",
 }
 
 // valid reports whether a is one of the known actions.
@@ -117,4 +122,40 @@ func ParseAction(name string) (Action, error) {
 		}
 	}
 	return 0, fmt.Errorf("policy: %q: %w", name, ErrUnknownAction)
+}
+
+// AppPrefix starts the actions and the resources of the host application's
+// own capabilities (an embedder's engine.Config.HostCapabilities): a
+// capability named NAME is the action "app:NAME" ("app:orders.Get"), and
+// it is checked on a resource the capability names, which starts with
+// "app:" too ("app:orders/tenant-42/o-17"). The set of such actions is
+// open — every valid name is one — so they are not Action values:
+// evaluate them with Policy.EvaluateApp.
+const AppPrefix = "app:"
+
+// MaxAppNameLen bounds the name of a host capability.
+const MaxAppNameLen = 128
+
+// ValidAppName reports whether name can name a host capability: 1 to 128
+// ASCII letters, digits, '_', '.' and '-', starting with a letter
+// ("orders.Get", "billing.v2.charge").
+func ValidAppName(name string) bool {
+	if len(name) == 0 || len(name) > MaxAppNameLen || !isLetter(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// validAppAction reports whether action is "app:" followed by a valid
+// capability name.
+func validAppAction(action string) bool {
+	return len(action) > len(AppPrefix) && action[:len(AppPrefix)] == AppPrefix && ValidAppName(action[len(AppPrefix):])
 }

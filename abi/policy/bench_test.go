@@ -87,3 +87,26 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkEvaluateApp(b *testing.B) {
+	p := MustParse(tenantPolicy)
+	tests := []struct {
+		name, action, resource string
+		allowed                bool
+	}{
+		{name: "allowed", action: "app:orders.Get", resource: "app:orders/tenant-42/o-17", allowed: true},
+		{name: "denied", action: "app:orders.Get", resource: "app:orders/tenant-7/o-17"},
+		{name: "explicit-deny", action: "app:orders.Annotate", resource: "app:orders/tenant-42/archived-3"},
+	}
+	for _, tt := range tests {
+		if got := p.EvaluateApp(tt.action, tt.resource).Allowed; got != tt.allowed {
+			b.Fatalf("%s: EvaluateApp(%s, %q) = %v", tt.name, tt.action, tt.resource, got)
+		}
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p.EvaluateApp(tt.action, tt.resource)
+			}
+		})
+	}
+}

@@ -69,3 +69,18 @@ func ExamplePolicy_MarshalJSON() {
 	// Output:
 	// {"Version":"2026-11-01","Statement":[{"Effect":"Allow","Action":["config:Get"],"Resource":["config:db/*"]}]}
 }
+
+// The host application's own capabilities (engine.Config.HostCapabilities)
+// are actions app:NAME, checked on a resource the capability names.
+func ExamplePolicy_EvaluateApp() {
+	p := policy.MustParse(`{"Statement": [
+	    {"Effect": "Allow", "Action": "app:orders.*", "Resource": "app:orders/tenant-42/*"},
+	    {"Effect": "Deny", "Action": "app:orders.Annotate", "Resource": "app:orders/tenant-42/archived-*"}]}`)
+	fmt.Println(p.EvaluateApp("app:orders.Get", "app:orders/tenant-42/o-17"))
+	fmt.Println(p.EvaluateApp("app:orders.Get", "app:orders/tenant-7/o-1"))
+	fmt.Println(p.EvaluateApp("app:orders.Annotate", "app:orders/tenant-42/archived-3"))
+	// Output:
+	// allowed by Statement[0]
+	// denied: no statement allows it
+	// denied by Statement[1]
+}

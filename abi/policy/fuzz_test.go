@@ -31,7 +31,14 @@ func FuzzParse(f *testing.F) {
 		{FSWrite, "fs:/tmp/y"},
 		{ConfigGet, "config:db/url"},
 	}
+	appProbes := []struct{ a, r string }{
+		{"app:orders.Get", "app:orders/tenant-42/o-1"},
+		{"app:orders.Annotate", "app:orders/tenant-42/archived-1"},
+		{"app:billing.Charge", "app:x"},
+	}
 	f.Add([]byte(examplePolicy))
+	f.Add([]byte(tenantPolicy))
+	f.Add([]byte(doc(allow("*Get", "app:*"))))
 	f.Add([]byte(`{"Statement": []}`))
 	f.Add([]byte(doc(allow("*", "*"))))
 	f.Add([]byte(doc(allow("http:Fetch", "https://*.example.com:*/v?/*"))))
@@ -58,6 +65,9 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, string(canonical), string(canonical2))
 		for _, pr := range probes {
 			assert.Equal(t, p.Evaluate(pr.a, pr.r), again.Evaluate(pr.a, pr.r), "%s %s", pr.a, pr.r)
+		}
+		for _, pr := range appProbes {
+			assert.Equal(t, p.EvaluateApp(pr.a, pr.r), again.EvaluateApp(pr.a, pr.r), "%s %s", pr.a, pr.r)
 		}
 	})
 }

@@ -154,6 +154,16 @@ func TestParseErrors(t *testing.T) {
 		{name: "config empty", doc: doc(allow("config:Get", "config:")), stmt: 0, field: "Resource", reason: "empty name"},
 		{name: "config bad name", doc: doc(allow("config:Get", "config:db url")), stmt: 0, field: "Resource", reason: "invalid name"},
 		{name: "config long name", doc: doc(allow("config:Get", "config:"+strings.Repeat("c", 257))), stmt: 0, field: "Resource", reason: "longer than 256"},
+
+		// app actions and resources (the host application's capabilities).
+		{name: "app empty name", doc: doc(allow("app:", "app:x")), stmt: 0, field: "Action", value: "app:", reason: "empty capability name"},
+		{name: "app bad name", doc: doc(allow("app:orders/Get", "app:x")), stmt: 0, field: "Action", reason: "invalid capability name"},
+		{name: "app long name", doc: doc(allow("app:"+strings.Repeat("a", 129), "app:x")), stmt: 0, field: "Action", reason: "longer than 128"},
+		{name: "app in the wrong case", doc: doc(allow("App:orders.Get", "app:x")), stmt: 0, field: "Action", value: "App:orders.Get", reason: `written "app:orders.Get"`},
+		{name: "a wildcard that matches no built-in action is not an app action", doc: doc(allow("a*", "app:x")), stmt: 0, field: "Action", value: "a*", reason: "and app:NAME for the host application's capabilities"},
+		{name: "app resource without an app action", doc: doc(allow("kv:Get", "app:orders/*")), stmt: 0, field: "Resource", value: "app:orders/*", reason: "is an app resource, but the statement has no app action"},
+		{name: "app action without an app resource", doc: doc(`{"Effect": "Allow", "Action": ["app:orders.Get", "kv:Get"], "Resource": "kv:a/b"}`), stmt: 0, field: "Action", value: "app:orders.Get", reason: `add a resource such as "app:NAME/*"`},
+		{name: "app resource naming nothing", doc: doc(allow("app:orders.Get", "app:")), stmt: 0, field: "Resource", value: "app:", reason: `names nothing after "app:"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +280,17 @@ func TestParseValid(t *testing.T) {
 			name: "a statement spanning services",
 			doc:  doc(`{"Effect": "Allow", "Action": ["kv:*", "fs:Read"], "Resource": ["kv:a/*", "fs:/a/*"]}`),
 			want: `{"Version":"2026-11-01","Statement":[{"Effect":"Allow","Action":["kv:*","fs:Read"],"Resource":["kv:a/*","fs:/a/*"]}]}`,
+		},
+		{
+			name: "host capabilities",
+			doc: doc(`{"Sid": "orders", "Effect": "Allow", "Action": ["app:orders.Get", "app:orders.*", "app:*"], "Resource": ["app:orders/tenant-42/*", "app:*"]}`,
+				`{"Effect": "Deny", "Action": "*", "Resource": ["app:orders/tenant-42/locked-*", "kv:a/*"]}`),
+			want: `{"Version":"2026-11-01","Statement":[{"Sid":"orders","Effect":"Allow","Action":["app:orders.Get","app:orders.*","app:*"],"Resource":["app:orders/tenant-42/*","app:*"]},{"Effect":"Deny","Action":["*"],"Resource":["app:orders/tenant-42/locked-*","kv:a/*"]}]}`,
+		},
+		{
+			name: "a wildcard action covers app resources",
+			doc:  doc(`{"Effect": "Allow", "Action": "*", "Resource": ["app:orders/*"]}`),
+			want: `{"Version":"2026-11-01","Statement":[{"Effect":"Allow","Action":["*"],"Resource":["app:orders/*"]}]}`,
 		},
 		{
 			name: "wildcard actions need a resource for one of their actions only",

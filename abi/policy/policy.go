@@ -12,6 +12,34 @@ import (
 type Policy struct {
 	doc   document
 	rules [numActions]actionRules
+	// app holds the statements that apply to app actions (the host
+	// application's capabilities), in document order.
+	app struct{ deny, allow []appRule }
+}
+
+// appRule is one statement as it applies to app actions: its action
+// patterns that can match one, and its app: and "*" resource patterns.
+type appRule struct {
+	stmt      int
+	actions   []glob
+	resources []rule
+}
+
+// firstAppMatch returns the statement of the first rule that matches
+// action on resource, or -1.
+func firstAppMatch(rules []appRule, action, resource string) int {
+	for i := range rules {
+		r := &rules[i]
+		if firstMatch(r.resources, resource, nil) < 0 {
+			continue
+		}
+		for j := range r.actions {
+			if r.actions[j].match(action) {
+				return r.stmt
+			}
+		}
+	}
+	return -1
 }
 
 // actionRules are the rules that apply to one action, in statement order.
@@ -129,6 +157,21 @@ func Parse(data []byte) (*Policy, error) {
 				}
 			}
 		}
+		if len(cs.appActions) > 0 {
+			ar := appRule{stmt: i, actions: cs.appActions}
+			for _, res := range cs.resources {
+				if res.svc == svcNone || res.svc == svcApp {
+					ar.resources = append(ar.resources, newRule(i, res.m))
+				}
+			}
+			switch {
+			case len(ar.resources) == 0: // the statement grants app actions nothing
+			case cs.allow:
+				p.app.allow = append(p.app.allow, ar)
+			default:
+				p.app.deny = append(p.app.deny, ar)
+			}
+		}
 	}
 	return p, nil
 }
@@ -169,6 +212,29 @@ func (p *Policy) Evaluate(action Action, resource string) Decision {
 		return p.decision(false, i)
 	}
 	if i := firstMatch(r.allow, resource, u); i >= 0 {
+		return p.decision(true, i)
+	}
+	return Decision{Statement: -1}
+}
+
+// EvaluateApp decides whether the policy lets a function call one of the
+// host application's capabilities: action is "app:" and the capability's
+// name ("app:orders.Get"), resource the resource the capability names for
+// the call ("app:orders/tenant-42/o-17"). The rules are Evaluate's: an
+// explicit Deny that matches wins, otherwise an Allow that matches
+// allows, otherwise the call is denied. A statement matches when one of
+// its action patterns matches action and one of its app: resource
+// patterns (or "*") matches resource. A nil Policy, or an action that is
+// not "app:" followed by a valid capability name (see ValidAppName), is
+// denied. EvaluateApp does not allocate.
+func (p *Policy) EvaluateApp(action, resource string) Decision {
+	if p == nil || !validAppAction(action) {
+		return Decision{Statement: -1}
+	}
+	if i := firstAppMatch(p.app.deny, action, resource); i >= 0 {
+		return p.decision(false, i)
+	}
+	if i := firstAppMatch(p.app.allow, action, resource); i >= 0 {
 		return p.decision(true, i)
 	}
 	return Decision{Statement: -1}

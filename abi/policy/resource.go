@@ -24,6 +24,7 @@ const (
 	prefixFn     = "fn:"
 	prefixFS     = "fs:"
 	prefixConfig = "config:"
+	prefixApp    = AppPrefix
 	prefixHTTP   = "http://"
 	prefixHTTPS  = "https://"
 )
@@ -220,6 +221,8 @@ func resourceService(r string) (service, bool) {
 		return svcFS, true
 	case strings.HasPrefix(r, prefixConfig):
 		return svcConfig, true
+	case strings.HasPrefix(r, prefixApp):
+		return svcApp, true
 	case len(r) >= len(prefixHTTP) && equalFoldLower(r[:len(prefixHTTP)], prefixHTTP),
 		len(r) >= len(prefixHTTPS) && equalFoldLower(r[:len(prefixHTTPS)], prefixHTTPS):
 		return svcHTTP, true
@@ -243,7 +246,7 @@ func compileResource(r string) (svc service, m matcher, reason string) {
 	}
 	svc, ok := resourceService(r)
 	if !ok {
-		return svcNone, m, `has no known resource type; a resource starts with kv:, fn:, fs:, config:, http:// or https://, or is "*" for every resource`
+		return svcNone, m, `has no known resource type; a resource starts with kv:, fn:, fs:, config:, app:, http:// or https://, or is "*" for every resource`
 	}
 	switch svc {
 	case svcKV:
@@ -254,6 +257,8 @@ func compileResource(r string) (svc service, m matcher, reason string) {
 		reason = checkFS(r[len(prefixFS):])
 	case svcConfig:
 		reason = checkConfig(r[len(prefixConfig):])
+	case svcApp:
+		reason = checkApp(r[len(prefixApp):])
 	case svcHTTP:
 		var u *urlPattern
 		u, reason = compileURL(r)
@@ -343,6 +348,15 @@ func checkConfig(name string) string {
 		return "has a name longer than 256 characters"
 	case !allNameChars(name, "_./-"):
 		return "has an invalid name; a config name is 1-256 characters of A-Z a-z 0-9 _ . / - (and the wildcards * and ?)"
+	}
+	return ""
+}
+
+// checkApp validates the part of an app pattern after "app:": anything the
+// host application's capabilities name, but not nothing.
+func checkApp(rest string) string {
+	if rest == "" {
+		return `names nothing after "app:"; write the resource a host capability names, e.g. "app:orders/tenant-42/*", or "app:*" for all of them`
 	}
 	return ""
 }

@@ -20,6 +20,10 @@ type compiledStatement struct {
 	allow     bool
 	actions   actionSet
 	resources []compiledResource
+	// appActions are the statement's action patterns that can match an
+	// app action ("app:orders.*", and wildcards such as "*"), matched
+	// against the whole action ("app:orders.Get").
+	appActions []glob
 }
 
 // compiledResource is one resource pattern of a statement. It applies to
@@ -177,13 +181,17 @@ func validateStatement(i int, raw json.RawMessage, sids map[string]int) (stateme
 		return fail("Action", "", `is empty; list at least one action, e.g. "kv:Get"`)
 	}
 	perPattern := make([]actionSet, len(actions))
+	perApp := make([]bool, len(actions))
 	for j, a := range actions {
-		set, reason := matchActions(a)
+		set, app, reason := matchActions(a)
 		if reason != "" {
 			return fail("Action", a, reason)
 		}
-		perPattern[j] = set
+		perPattern[j], perApp[j] = set, app
 		cs.actions |= set
+		if app {
+			cs.appActions = append(cs.appActions, compileGlob(a, false))
+		}
 	}
 	st.Action = actions
 
@@ -204,7 +212,11 @@ func validateStatement(i int, raw json.RawMessage, sids map[string]int) (stateme
 		if reason != "" {
 			return fail("Resource", r, reason)
 		}
-		if svc != svcNone && !cs.actions.hasService(svc) {
+		hasAction := cs.actions.hasService(svc)
+		if svc == svcApp {
+			hasAction = len(cs.appActions) > 0
+		}
+		if svc != svcNone && !hasAction {
 			return fail("Resource", r, "is "+serviceArticles[svc]+" "+serviceNames[svc]+" resource, but the statement has no "+serviceNames[svc]+
 				" action ("+serviceNames[svc]+":...) for it to apply to; add one, or move the resource to a statement that has one")
 		}
@@ -217,15 +229,19 @@ func validateStatement(i int, raw json.RawMessage, sids map[string]int) (stateme
 	// it was probably meant to go with a resource that was forgotten.
 	if !services[svcNone] {
 		for j, set := range perPattern {
-			covered := false
-			for a := Action(1); a < numActions; a++ {
+			covered := perApp[j] && services[svcApp]
+			for a := Action(1); a < numActions && !covered; a++ {
 				if set.has(a) && services[a.service()] {
 					covered = true
 					break
 				}
 			}
 			if !covered {
-				return fail("Action", actions[j], "has no resource in the statement (a resource applies only to actions of its own kind); add a resource such as "+exampleResource(set)+", or move the action to a statement that has one")
+				example := exampleResource(set)
+				if set == 0 {
+					example = `"app:NAME/*"`
+				}
+				return fail("Action", actions[j], "has no resource in the statement (a resource applies only to actions of its own kind); add a resource such as "+example+", or move the action to a statement that has one")
 			}
 		}
 	}
@@ -266,11 +282,24 @@ func exampleResource(s actionSet) string {
 	return `"*"`
 }
 
-// matchActions returns the known actions that action pattern p matches.
-// reason says what is wrong when it matches none.
-func matchActions(p string) (actionSet, string) {
+// matchActions returns the known actions that action pattern p matches,
+// and whether it can match app actions (the host application's
+// capabilities, app:NAME). reason says what is wrong when it matches
+// neither.
+//
+// A pattern reaches app actions when it starts with "app:" (whose rest
+// must be a capability name pattern), or when it matches known actions
+// and has a wildcard before anything that could rule "app:" out ("*",
+// "*Get"): such a pattern is matched against the app action itself.
+func matchActions(p string) (actionSet, bool, string) {
 	if p == "" {
-		return 0, `is empty; write an action such as "kv:Get", or "*" for every action`
+		return 0, false, `is empty; write an action such as "kv:Get", or "*" for every action`
+	}
+	if rest, ok := strings.CutPrefix(p, AppPrefix); ok {
+		if reason := checkAppPattern(rest); reason != "" {
+			return 0, false, reason
+		}
+		return 0, true, ""
 	}
 	var set actionSet
 	for a := Action(1); a < numActions; a++ {
@@ -279,26 +308,47 @@ func matchActions(p string) (actionSet, string) {
 		}
 	}
 	if set != 0 {
-		return set, ""
+		literal := p
+		if i := strings.IndexAny(p, "*?"); i >= 0 {
+			literal = p[:i]
+		}
+		return set, hasWildcard(p) && strings.HasPrefix(AppPrefix, literal), ""
 	}
 	if !hasWildcard(p) {
 		for a := Action(1); a < numActions; a++ {
 			if strings.EqualFold(p, actionInfo[a].name) {
-				return 0, `is not a known action; did you mean "` + actionInfo[a].name + `"? Action names are case-sensitive`
+				return 0, false, `is not a known action; did you mean "` + actionInfo[a].name + `"? Action names are case-sensitive`
 			}
 		}
+	}
+	prefix, rest, _ := strings.Cut(p, ":")
+	if strings.EqualFold(prefix, "app") {
+		return 0, false, `is not a known action; a host capability's action is written "` + AppPrefix + rest + `" (action names are case-sensitive)`
 	}
 	what := "is not a known action"
 	if hasWildcard(p) {
 		what = "matches no known action"
 	}
-	prefix, _, _ := strings.Cut(p, ":")
-	for svc := svcKV; int(svc) < len(serviceNames); svc++ {
+	for svc := svcKV; svc < svcApp; svc++ {
 		if prefix == serviceNames[svc] {
-			return 0, what + "; the " + prefix + " actions are " + actionList(svc)
+			return 0, false, what + "; the " + prefix + " actions are " + actionList(svc)
 		}
 	}
-	return 0, what + "; the known actions are " + actionList(svcNone)
+	return 0, false, what + "; the known actions are " + actionList(svcNone) + ", and app:NAME for the host application's capabilities"
+}
+
+// checkAppPattern validates the part of an app action pattern after
+// "app:": a capability name, with wildcards.
+func checkAppPattern(rest string) string {
+	switch {
+	case rest == "":
+		return `has an empty capability name; write app:NAME, e.g. "app:orders.Get", or "app:*" for every host capability`
+	case len(rest) > MaxAppNameLen:
+		return "has a capability name longer than " + strconv.Itoa(MaxAppNameLen) + " characters"
+	case !allNameChars(rest, "_.-"):
+		return "has an invalid capability name; a host capability's name is 1-128 characters of A-Z a-z 0-9 _ . - (and the wildcards * and ?)"
+	}
+	return ""
 }
 
 // actionList lists the names of the actions of svc, or of all actions when

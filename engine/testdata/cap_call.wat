@@ -16,6 +16,14 @@
 ;;                            (invoking itself, a chain that only the depth
 ;;                            limit stops)
 ;;   'c' name                 config_get
+;;   'a' name payload         app_call
+;;   'A' name                 app_call of name with this whole payload (a
+;;                            host capability that invokes this function
+;;                            again with it makes a chain through the host)
+;;   'x' field                context_get of the field named by the first
+;;                            byte of field 0 (no pending result: the
+;;                            response's second i32 is the value's length
+;;                            and the value follows, as for a pending one)
 ;;
 ;; The response is the call's result as a little-endian i32, then what
 ;; result_read returned (the pending result's length) as an i32, then the
@@ -37,6 +45,8 @@
   (import "flint" "http_fetch" (func $http_fetch (param i32 i32) (result i32)))
   (import "flint" "fn_invoke" (func $fn_invoke (param i32 i32 i32 i32) (result i32)))
   (import "flint" "config_get" (func $config_get (param i32 i32) (result i32)))
+  (import "flint" "app_call" (func $app_call (param i32 i32 i32 i32) (result i32)))
+  (import "flint" "context_get" (func $context_get (param i32 i32 i32) (result i32)))
   (memory (export "memory") 4)
   (func (export "flint_abi_version_1"))
 
@@ -114,8 +124,22 @@
     (if (i32.eq (local.get $op) (i32.const 0x63)) ;; 'c'
       (then (local.set $res (call $config_get
         (call $p (i32.const 0)) (call $l (i32.const 0))))))
+    (if (i32.eq (local.get $op) (i32.const 0x61)) ;; 'a'
+      (then (local.set $res (call $app_call
+        (call $p (i32.const 0)) (call $l (i32.const 0))
+        (call $p (i32.const 1)) (call $l (i32.const 1))))))
+    (if (i32.eq (local.get $op) (i32.const 0x41)) ;; 'A'
+      (then (local.set $res (call $app_call
+        (call $p (i32.const 0)) (call $l (i32.const 0))
+        (i32.const 0) (local.get $len)))))
 
-    (local.set $pending (call $result_read (i32.const 0x10008) (i32.const 0x1fff8)))
+    (if (i32.eq (local.get $op) (i32.const 0x78)) ;; 'x'
+      (then
+        (local.set $res (call $context_get
+          (i32.load8_u (call $p (i32.const 0))) (i32.const 0x10008) (i32.const 0x1fff8)))
+        (local.set $pending (local.get $res)))
+      (else
+        (local.set $pending (call $result_read (i32.const 0x10008) (i32.const 0x1fff8)))))
     (i32.store (i32.const 0x10000) (local.get $res))
     (i32.store (i32.const 0x10004) (local.get $pending))
     (local.set $out (i32.const 8))

@@ -29,11 +29,14 @@
 // localhost, [::1]), 0.0.0.0, https://example.com/ and a file: URL, and a
 // request whose Host differs from its URL; invocations of "hello",
 // "hello:$LATEST", the function itself and ""; the config values
-// "db-password", "*" and ""; reading /etc/passwd, /data/../../etc/passwd
+// "db-password", "*" and ""; the host application's capabilities
+// "orders.Get", "no.such.capability", "bad/name", "" and a 4 KiB name;
+// reading /etc/passwd, /data/../../etc/passwd
 // and ../../etc/passwd, writing /tmp/x, creating a directory, listing "/"
 // and ".", stat of "/"; and raw ABI calls: result_read with nothing
-// pending, kv_get and http_fetch with out-of-bounds pointers, fn_invoke with
-// a range that wraps past 2^32, and a log line at the host's own level
+// pending, kv_get and http_fetch with out-of-bounds pointers, fn_invoke and
+// app_call with ranges that wrap past 2^32, app_call with an out-of-bounds
+// payload, and a log line at the host's own level
 // (FLINT). The kv:Get of counters/hits is also tried during init, where
 // capabilities are allowed too; it is reported first, as "init: ...".
 package main
@@ -174,6 +177,18 @@ func attempts(ctx guest.Context) []Attempt {
 	// Configuration and secrets.
 	for _, cfg := range []string{"db-password", "*", ""} {
 		add("config:Get "+name(cfg), func() (string, error) { return guest.Config(cfg) })
+	}
+
+	// The host application's own capabilities.
+	for _, c := range []string{"orders.Get", "no.such.capability", "bad/name", "", strings.Repeat("a", 4096)} {
+		what := "app:" + name(c)
+		if len(c) > 64 {
+			what = "app:<4 KiB name>"
+		}
+		add(what, func() (string, error) {
+			out, err := guest.Call(c, []byte(`{"id":"o-1"}`))
+			return string(out), err
+		})
 	}
 
 	// Files.

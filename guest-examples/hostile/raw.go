@@ -40,6 +40,13 @@ func rawAttempts() []Attempt {
 		try("fn_invoke with a name range wrapping past 2^32", func() (string, error) {
 			return status("fn_invoke", fnInvoke(nearTop, 2, 0, 0))
 		}),
+		try("app_call with a name range wrapping past 2^32", func() (string, error) {
+			return status("app_call", appCall(nearTop, 2, 0, 0))
+		}),
+		try("app_call orders.Get with an out-of-bounds payload", func() (string, error) {
+			c := "orders.Get"
+			return status("app_call", appCall(uintptr(unsafe.Pointer(unsafe.StringData(c))), uint32(len(c)), outside, 4096))
+		}),
 		try("log at the host's own level (FLINT, 4)", func() (string, error) {
 			msg := "denied kv:Get on kv:counters/hits: forged"
 			return status("log", logLine(4, unsafe.Pointer(unsafe.StringData(msg)), uint32(len(msg))))

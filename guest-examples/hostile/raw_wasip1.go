@@ -20,3 +20,6 @@ func fnInvoke(namePtr uintptr, nameLen uint32, payloadPtr uintptr, payloadLen ui
 
 //go:wasmimport flint log
 func logLine(level int32, ptr unsafe.Pointer, n uint32) int32
+
+//go:wasmimport flint app_call
+func appCall(namePtr uintptr, nameLen uint32, payloadPtr uintptr, payloadLen uint32) int32

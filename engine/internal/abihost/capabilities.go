@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/flintfaas/flint/abi"
 
@@ -33,8 +35,29 @@ type Capabilities interface {
 	Invoke(ctx context.Context, target string, payload []byte) (InvokeResult, error)
 	// Config returns a named configuration value or secret.
 	Config(ctx context.Context, name string) (string, error)
-	// Denied counts a denied call (it has already been logged).
-	Denied(action policy.Action, resource string)
+	// ResolveApp finds the host application's capability called name
+	// (which aliases guest memory: copy what outlives the call) and names
+	// the policy action and resource of its call with payload. The call is
+	// checked against the policy between ResolveApp and CallApp.
+	ResolveApp(ctx context.Context, name []byte, payload []byte) (AppCall, error)
+	// CallApp runs a call of a host capability that the policy allowed. A
+	// failure the capability reports with a type and message (for the
+	// guest to see, like a function's error) is a failed InvokeResult.
+	CallApp(ctx context.Context, call AppCall) (InvokeResult, error)
+	// Denied counts a denied call (it has already been logged): action is
+	// the policy's name for it ("kv:Get", "app:orders.Get").
+	Denied(action, resource string)
+}
+
+// AppCall is a call of one of the host application's capabilities
+// (app_call), resolved: the policy action and resource it is checked on,
+// its payload, and the capability itself, which only the Capabilities
+// that resolved it knows how to run.
+type AppCall struct {
+	Action     string // "app:NAME"
+	Resource   string // named by the capability, starting with "app:"
+	Payload    []byte // the guest's, copied
+	Capability any
 }
 
 // InvokeResult is the outcome of a function invoked through fn_invoke.
@@ -80,18 +103,51 @@ func (s *State) hostLog(msg string) {
 	}
 }
 
-// allow checks a call against the policy. A denial is logged, counted, and
-// nothing of the call happens.
-func (s *State) allow(action policy.Action, resource string) bool {
+// Allow checks a call of a built-in capability against the function's
+// policy and the invocation's own (Session): it needs all of them to
+// allow it. A denial is logged and counted, and the caller must then do
+// nothing of the call.
+func (s *State) Allow(action policy.Action, resource string) bool {
 	d := s.Policy.Evaluate(action, resource)
+	session := false
+	for i := 0; d.Allowed && i < len(s.Session); i++ {
+		d, session = s.Session[i].Evaluate(action, resource), true
+	}
 	if d.Allowed {
 		return true
 	}
-	s.hostLog(action.String() + " on " + resource + ": " + d.String())
+	s.denied(action.String(), resource, d, session)
+	return false
+}
+
+// allowApp is Allow for a host capability's action ("app:NAME").
+func (s *State) allowApp(action, resource string) bool {
+	d := s.Policy.EvaluateApp(action, resource)
+	session := false
+	for i := 0; d.Allowed && i < len(s.Session); i++ {
+		d, session = s.Session[i].EvaluateApp(action, resource), true
+	}
+	if d.Allowed {
+		return true
+	}
+	s.denied(action, resource, d, session)
+	return false
+}
+
+// denied logs and counts a denial: one FLINT line naming the call, and
+// the policy and statement that decided.
+func (s *State) denied(action, resource string, d policy.Decision, session bool) {
+	why := d.String()
+	if session {
+		why = "denied by the invocation's policy: no statement allows it"
+		if d.Statement >= 0 {
+			why = "denied by the invocation's policy, " + strings.TrimPrefix(d.String(), "denied by ")
+		}
+	}
+	s.hostLog(action + " on " + resource + ": " + why)
 	if s.Caps != nil {
 		s.Caps.Denied(action, resource)
 	}
-	return false
 }
 
 // capable returns the state if a capability call may run now: during init
@@ -190,7 +246,7 @@ func kvGet(ctx context.Context, m api.Module, stack []uint64) {
 	if errno == abi.ErrnoOK {
 		var store, key string
 		if store, key, errno = kvArgs(m, stack); errno == abi.ErrnoOK {
-			if !s.allow(policy.KVGet, "kv:"+store+"/"+key) {
+			if !s.Allow(policy.KVGet, "kv:"+store+"/"+key) {
 				errno = abi.ErrnoDenied
 			} else if v, err := s.Caps.KVGet(ctx, store, key); err != nil {
 				stack[0] = s.fail("kv_get", err)
@@ -214,7 +270,7 @@ func kvPut(ctx context.Context, m api.Module, stack []uint64) {
 			switch {
 			case !ok:
 				errno = abi.ErrnoBounds
-			case !s.allow(policy.KVPut, "kv:"+store+"/"+key):
+			case !s.Allow(policy.KVPut, "kv:"+store+"/"+key):
 				errno = abi.ErrnoDenied
 			default:
 				if err := s.Caps.KVPut(ctx, store, key, bytes.Clone(val)); err != nil {
@@ -233,7 +289,7 @@ func kvDelete(ctx context.Context, m api.Module, stack []uint64) {
 	if errno == abi.ErrnoOK {
 		var store, key string
 		if store, key, errno = kvArgs(m, stack); errno == abi.ErrnoOK {
-			if !s.allow(policy.KVDelete, "kv:"+store+"/"+key) {
+			if !s.Allow(policy.KVDelete, "kv:"+store+"/"+key) {
 				errno = abi.ErrnoDenied
 			} else if err := s.Caps.KVDelete(ctx, store, key); err != nil {
 				stack[0] = s.fail("kv_delete", err)
@@ -261,7 +317,7 @@ func kvList(ctx context.Context, m api.Module, stack []uint64) {
 		case errno != abi.ErrnoOK:
 		case limit < 1 || limit > abi.MaxListLimit:
 			errno = abi.ErrnoInvalid
-		case !s.allow(policy.KVList, "kv:"+store+"/"+prefix):
+		case !s.Allow(policy.KVList, "kv:"+store+"/"+prefix):
 			errno = abi.ErrnoDenied
 		default:
 			keys, more, err := s.Caps.KVList(ctx, store, prefix, after, limit)
@@ -300,7 +356,7 @@ func httpFetch(ctx context.Context, m api.Module, stack []uint64) {
 	}
 	req.RequestURI = ""
 	allow := func(u *url.URL) error {
-		if !s.allow(policy.HTTPFetch, u.String()) {
+		if !s.Allow(policy.HTTPFetch, u.String()) {
 			s.Pending = []byte(u.String()) // the guest learns which hop was refused
 			return &HostError{Errno: abi.ErrnoDenied, Msg: "denied http:Fetch on " + u.String()}
 		}
@@ -336,7 +392,7 @@ func fnInvoke(ctx context.Context, m api.Module, stack []uint64) {
 				errno = abi.ErrnoBounds
 			case target == "":
 				errno = abi.ErrnoInvalid
-			case !s.allow(policy.FnInvoke, "fn:"+target):
+			case !s.Allow(policy.FnInvoke, "fn:"+target):
 				errno = abi.ErrnoDenied
 			default:
 				res, err := s.Caps.Invoke(ctx, target, bytes.Clone(payload))
@@ -345,12 +401,7 @@ func fnInvoke(ctx context.Context, m api.Module, stack []uint64) {
 					return
 				}
 				if res.Failed {
-					b, _ := json.Marshal(struct {
-						Type    string `json:"errorType"`
-						Message string `json:"errorMessage"`
-					}{res.ErrorType, res.ErrorMessage})
-					s.setPending(b)
-					stack[0] = abi.ErrnoFunction.Result()
+					stack[0] = s.functionFailed(res)
 					return
 				}
 				stack[0] = s.setPending(res.Payload)
@@ -370,7 +421,7 @@ func configGet(ctx context.Context, m api.Module, stack []uint64) {
 			switch {
 			case name == "":
 				errno = abi.ErrnoInvalid
-			case !s.allow(policy.ConfigGet, "config:"+name):
+			case !s.Allow(policy.ConfigGet, "config:"+name):
 				errno = abi.ErrnoDenied
 			default:
 				v, err := s.Caps.Config(ctx, name)
@@ -384,4 +435,66 @@ func configGet(ctx context.Context, m api.Module, stack []uint64) {
 		}
 	}
 	stack[0] = errno.Result()
+}
+
+// functionFailed leaves a failed function's (or host capability's) error
+// as the pending result, {"errorType": ..., "errorMessage": ...}, and
+// returns FUNCTION.
+func (s *State) functionFailed(res InvokeResult) uint64 {
+	b, _ := json.Marshal(struct {
+		Type    string `json:"errorType"`
+		Message string `json:"errorMessage"`
+	}{res.ErrorType, res.ErrorMessage})
+	s.setPending(b)
+	return abi.ErrnoFunction.Result()
+}
+
+// app_call(name_ptr, name_len, payload_ptr, payload_len) -> len | -errno
+//
+// Calls the host application's capability name with the payload. The
+// call is checked as action app:NAME on the resource the capability names
+// for it; when the policy denies it, the pending result is that resource.
+func appCall(ctx context.Context, m api.Module, stack []uint64) {
+	s, errno := capable(ctx)
+	if errno != abi.ErrnoOK {
+		stack[0] = errno.Result()
+		return
+	}
+	nameLen := arg(stack, 1)
+	name, ok := read(m, arg(stack, 0), min(nameLen, abi.MaxCapabilityName))
+	payload, ok2 := read(m, arg(stack, 2), arg(stack, 3))
+	switch {
+	case !ok || !ok2 || !inRange(m, arg(stack, 0), nameLen):
+		stack[0] = abi.ErrnoBounds.Result()
+		return
+	case nameLen > abi.MaxCapabilityName || len(payload) > s.MaxAppPayload:
+		stack[0] = abi.ErrnoTooLarge.Result()
+		return
+	case len(name) == 0:
+		stack[0] = abi.ErrnoInvalid.Result()
+		return
+	}
+	call, err := s.Caps.ResolveApp(ctx, name, bytes.Clone(payload))
+	if err != nil {
+		stack[0] = s.fail("app_call", err)
+		return
+	}
+	if !s.allowApp(call.Action, call.Resource) {
+		s.Pending = []byte(call.Resource) // the guest learns what was checked
+		stack[0] = abi.ErrnoDenied.Result()
+		return
+	}
+	res, err := s.Caps.CallApp(ctx, call)
+	switch {
+	case err != nil:
+		stack[0] = s.fail("app_call", err)
+	case res.Failed:
+		stack[0] = s.functionFailed(res)
+	case len(res.Payload) > s.MaxAppResult:
+		s.hostLog("app_call: " + call.Action + " returned " + strconv.Itoa(len(res.Payload)) +
+			" bytes, over the " + strconv.Itoa(s.MaxAppResult) + "-byte limit")
+		stack[0] = abi.ErrnoTooLarge.Result()
+	default:
+		stack[0] = s.setPending(res.Payload)
+	}
 }

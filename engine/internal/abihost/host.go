@@ -41,6 +41,7 @@ func hostFuncs() []hostFunc {
 		{"http_fetch", []api.ValueType{i32, i32}, []string{"req_ptr", "req_len"}, []api.ValueType{i32}, httpFetch},
 		{"fn_invoke", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, fnInvoke},
 		{"config_get", []api.ValueType{i32, i32}, []string{"name_ptr", "name_len"}, []api.ValueType{i32}, configGet},
+		{"app_call", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, appCall},
 	}
 }
 
@@ -198,15 +199,26 @@ func contextGet(ctx context.Context, m api.Module, stack []uint64) {
 		val = s.FunctionName
 	case abi.FieldFunctionVersion:
 		val = s.FunctionVersion
-	case abi.FieldRequestID, abi.FieldInvokedARN:
+	case abi.FieldRequestID, abi.FieldInvokedARN, abi.FieldTenant:
 		if s.Phase != PhaseInvoke {
 			stack[0] = abi.ErrnoState.Result()
 			return
 		}
-		val = s.RequestID
-		if field == abi.FieldInvokedARN {
+		switch field {
+		case abi.FieldRequestID:
+			val = s.RequestID
+		case abi.FieldInvokedARN:
 			val = s.InvokedARN
+		default:
+			val = s.Tenant
 		}
+	case abi.FieldMetadata:
+		if s.Phase != PhaseInvoke {
+			stack[0] = abi.ErrnoState.Result()
+			return
+		}
+		stack[0] = writeSizedBytes(m, uint64(uint32(stack[1])), uint64(uint32(stack[2])), s.Metadata)
+		return
 	default:
 		stack[0] = abi.ErrnoInvalid.Result()
 		return

@@ -29,13 +29,14 @@ import (
 var hostCalls = [...]string{
 	"input_read", "output_write", "error_set", "log", "context_get", "deadline_ms",
 	"result_read", "kv_get", "kv_put", "kv_delete", "kv_list", "http_fetch", "fn_invoke", "config_get",
+	"app_call",
 }
 
 // capabilityCalls are the host functions checked against the policy, with
 // whether a success leaves a pending result.
 var capabilityCalls = map[string]bool{
 	"kv_get": true, "kv_put": false, "kv_delete": false, "kv_list": true,
-	"http_fetch": true, "fn_invoke": true, "config_get": true,
+	"http_fetch": true, "fn_invoke": true, "config_get": true, "app_call": true,
 }
 
 // fuzzPolicies are the policies a fuzzed call runs under; nil denies all.
@@ -45,11 +46,37 @@ var fuzzPolicies = [...]*policy.Policy{
 		{"Effect": "Deny", "Action": "kv:*", "Resource": "kv:a/x*"},
 		{"Effect": "Allow", "Action": "http:Fetch", "Resource": "http://ok.test/*"},
 		{"Effect": "Allow", "Action": "fn:Invoke", "Resource": ["fn:f", "fn:f:*"]},
-		{"Effect": "Allow", "Action": "config:Get", "Resource": "config:c*"}]}`),
+		{"Effect": "Allow", "Action": "config:Get", "Resource": "config:c*"},
+		{"Effect": "Allow", "Action": "app:orders.*", "Resource": "app:orders/a*"},
+		{"Effect": "Deny", "Action": "app:*", "Resource": "app:orders/ax*"}]}`),
 	policy.MustParse(`{"Statement": []}`),
 	nil,
 	policy.MustParse(`{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`),
 }
+
+// sessionPolicies are the invocation's own policies a fuzzed call runs
+// under besides the function's, chosen by the phase argument's bits 2-3:
+// none, one that narrows, one that allows nothing.
+var sessionPolicies = [...][]*policy.Policy{
+	nil,
+	{policy.MustParse(`{"Statement": [{"Effect": "Allow", "Action": ["kv:Get", "app:orders.Get", "fn:Invoke"], "Resource": ["kv:a/k*", "app:orders/ab*", "fn:f"]}]}`)},
+	{policy.MustParse(`{"Statement": []}`)},
+	nil,
+}
+
+// appCapabilities are the host capabilities the fake resolves, and the
+// resource each names for a payload.
+var appCapabilities = map[string]func(payload []byte) string{
+	"orders.Get":      func(p []byte) string { return "app:orders/" + string(p) },
+	"orders.Annotate": func(p []byte) string { return "app:orders/" + string(p) },
+	"x":               func([]byte) string { return "app:x" },
+}
+
+// Host limits of app_call in the fuzzed state.
+const (
+	fuzzMaxAppPayload = 32
+	fuzzMaxAppResult  = 48
+)
 
 // refusedRedirect is where the fake sends a request it is told to
 // redirect: no fuzzPolicies but the last allow it.
@@ -86,8 +113,12 @@ var _ abihost.Capabilities = (*fakeCaps)(nil)
 
 func (c *fakeCaps) reached(action policy.Action, resource string) {
 	c.calls++
-	if !c.s.Policy.Allowed(action, resource) {
-		c.violations = append(c.violations, fmt.Sprintf("%s on %q reached the capabilities though the policy denies it", action, resource))
+	allowed := c.s.Policy.Allowed(action, resource)
+	for _, p := range c.s.Session {
+		allowed = allowed && p.Allowed(action, resource)
+	}
+	if !allowed {
+		c.violations = append(c.violations, fmt.Sprintf("%s on %q reached the capabilities though a policy denies it", action, resource))
 	}
 }
 
@@ -199,7 +230,37 @@ func (c *fakeCaps) Config(_ context.Context, name string) (string, error) {
 	return "value", nil
 }
 
-func (c *fakeCaps) Denied(policy.Action, string) { c.denied++ }
+func (c *fakeCaps) ResolveApp(_ context.Context, name, payload []byte) (abihost.AppCall, error) {
+	if len(name) == 0 || len(name) > abi.MaxCapabilityName || len(payload) > fuzzMaxAppPayload {
+		c.violations = append(c.violations, fmt.Sprintf("app_call of %q with %d bytes reached the capabilities", name, len(payload)))
+	}
+	resource, ok := appCapabilities[string(name)]
+	if !ok {
+		return abihost.AppCall{}, &abihost.HostError{Errno: abi.ErrnoNotFound, Msg: "no such capability"}
+	}
+	return abihost.AppCall{Action: "app:" + string(name), Resource: resource(payload), Payload: payload, Capability: string(name)}, nil
+}
+
+func (c *fakeCaps) CallApp(_ context.Context, call abihost.AppCall) (abihost.InvokeResult, error) {
+	c.calls++
+	allowed := c.s.Policy.EvaluateApp(call.Action, call.Resource).Allowed
+	for _, p := range c.s.Session {
+		allowed = allowed && p.EvaluateApp(call.Action, call.Resource).Allowed
+	}
+	if !allowed {
+		c.violations = append(c.violations, fmt.Sprintf("%s on %q reached the capabilities though a policy denies it", call.Action, call.Resource))
+	}
+	if err := c.err(); err != nil {
+		return abihost.InvokeResult{}, err
+	}
+	if c.mode&modeFnFailed != 0 {
+		return abihost.InvokeResult{Failed: true, ErrorType: "Boom", ErrorMessage: string(call.Payload)}, nil
+	}
+	// The result is the payload twice: past fuzzMaxAppResult for long ones.
+	return abihost.InvokeResult{Payload: append(bytes.Clone(call.Payload), call.Payload...)}, nil
+}
+
+func (c *fakeCaps) Denied(string, string) { c.denied++ }
 
 // lineLog keeps the lines logged through the ABI.
 type lineLog struct{ lines []string }
@@ -224,7 +285,8 @@ func newHostCalls(tb testing.TB) api.Module {
 }
 
 // FuzzHostCalls calls one host function with fuzzed arguments, memory,
-// phase, policy and capability behaviour. Whatever they are, the call
+// phase, policies (the function's, and the invocation's from the phase
+// argument's bits 2-3) and capability behaviour. Whatever they are, the call
 // does not fail (a panic in a host function would), returns a length or a
 // defined error code, never reaches the capabilities with a call the
 // policy denies or an argument it should have refused, logs and counts
@@ -241,23 +303,33 @@ func FuzzHostCalls(f *testing.F) {
 		mem                        []byte
 		phase, mode                uint8
 	}{
-		{7, 0, 1, 1, 3, 0, 0, 0, mem("akey"), uint8(abihost.PhaseInvoke), 0},                                 // kv_get a/key: allowed
-		{7, 0, 1, 1, 3, 0, 0, 0, mem("xkey"), uint8(abihost.PhaseInvoke), 0},                                 // kv_get x/key: denied
-		{8, 0, 1, 1, 1, 1, 3, 0, mem("axyz"), uint8(abihost.PhaseInit), 0},                                   // kv_put a/x: Deny wins
-		{10, 0, 1, 1, 0, 0, 0, 5, mem("a"), uint8(abihost.PhaseInvoke), 0},                                   // kv_list a/
-		{10, 0, 1, 1, 0, 0, 0, 0, mem("a"), uint8(abihost.PhaseInvoke), 0},                                   // kv_list limit 0
-		{11, 4, uint32(len(req)), 0, 0, 0, 0, 0, mem("xxxx", req), uint8(abihost.PhaseInvoke), 0},            // http_fetch allowed
-		{11, 4, uint32(len(refused)), 0, 0, 0, 0, 0, mem("xxxx", refused), uint8(abihost.PhaseInvoke), 0},    // http_fetch denied
-		{11, 4, uint32(len(req)), 0, 0, 0, 0, 0, mem("xxxx", req), uint8(abihost.PhaseInvoke), modeRedirect}, // refused redirect
-		{12, 0, 1, 1, 3, 0, 0, 0, mem("fabc"), uint8(abihost.PhaseInvoke), modeFnFailed},                     // fn_invoke f: failed
-		{13, 0, 2, 0, 0, 0, 0, 0, mem("cx"), uint8(abihost.PhaseInvoke), 1 << modeFailShift},                 // config_get cx: not found
-		{13, 0, 2, 0, 0, 0, 0, 0, mem("cx"), uint8(abihost.PhaseIdle), 0},                                    // config_get outside a call
-		{7, 0xffffffff, 2, 0, 1, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 3},                                // wrapping store pointer
-		{6, 0, 0xffffffff, 0, 0, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 0},                                // result_read huge cap
-		{4, 0, 0, 100, 0, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 0},                                       // context_get request id
-		{5, 0, 0, 0, 0, 0, 0, 0, nil, uint8(abihost.PhaseShutdown), 0},                                       // deadline_ms outside a call
-		{12, 0, 1, 1, 3, 0, 0, 7, mem("fabc"), uint8(abihost.PhaseInvoke), failHostErrno << modeFailShift},   // fn_invoke with a host error
-		{8, 0, 1, 1, 1, 1, 3, 0, mem("akey"), uint8(abihost.PhaseInvoke), failDeniedHost<<modeFailShift | 3}, // the host itself denies
+		{7, 0, 1, 1, 3, 0, 0, 0, mem("akey"), uint8(abihost.PhaseInvoke), 0},                                         // kv_get a/key: allowed
+		{7, 0, 1, 1, 3, 0, 0, 0, mem("xkey"), uint8(abihost.PhaseInvoke), 0},                                         // kv_get x/key: denied
+		{8, 0, 1, 1, 1, 1, 3, 0, mem("axyz"), uint8(abihost.PhaseInit), 0},                                           // kv_put a/x: Deny wins
+		{10, 0, 1, 1, 0, 0, 0, 5, mem("a"), uint8(abihost.PhaseInvoke), 0},                                           // kv_list a/
+		{10, 0, 1, 1, 0, 0, 0, 0, mem("a"), uint8(abihost.PhaseInvoke), 0},                                           // kv_list limit 0
+		{11, 4, uint32(len(req)), 0, 0, 0, 0, 0, mem("xxxx", req), uint8(abihost.PhaseInvoke), 0},                    // http_fetch allowed
+		{11, 4, uint32(len(refused)), 0, 0, 0, 0, 0, mem("xxxx", refused), uint8(abihost.PhaseInvoke), 0},            // http_fetch denied
+		{11, 4, uint32(len(req)), 0, 0, 0, 0, 0, mem("xxxx", req), uint8(abihost.PhaseInvoke), modeRedirect},         // refused redirect
+		{12, 0, 1, 1, 3, 0, 0, 0, mem("fabc"), uint8(abihost.PhaseInvoke), modeFnFailed},                             // fn_invoke f: failed
+		{13, 0, 2, 0, 0, 0, 0, 0, mem("cx"), uint8(abihost.PhaseInvoke), 1 << modeFailShift},                         // config_get cx: not found
+		{13, 0, 2, 0, 0, 0, 0, 0, mem("cx"), uint8(abihost.PhaseIdle), 0},                                            // config_get outside a call
+		{7, 0xffffffff, 2, 0, 1, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 3},                                        // wrapping store pointer
+		{6, 0, 0xffffffff, 0, 0, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 0},                                        // result_read huge cap
+		{4, 0, 0, 100, 0, 0, 0, 0, nil, uint8(abihost.PhaseInvoke), 0},                                               // context_get request id
+		{5, 0, 0, 0, 0, 0, 0, 0, nil, uint8(abihost.PhaseShutdown), 0},                                               // deadline_ms outside a call
+		{12, 0, 1, 1, 3, 0, 0, 7, mem("fabc"), uint8(abihost.PhaseInvoke), failHostErrno << modeFailShift},           // fn_invoke with a host error
+		{8, 0, 1, 1, 1, 1, 3, 0, mem("akey"), uint8(abihost.PhaseInvoke), failDeniedHost<<modeFailShift | 3},         // the host itself denies
+		{14, 0, 10, 10, 3, 0, 0, 0, mem("orders.Getabc"), uint8(abihost.PhaseInvoke), 0},                             // app_call orders.Get abc: allowed
+		{14, 0, 10, 10, 3, 0, 0, 0, mem("orders.Getaxe"), uint8(abihost.PhaseInvoke), 0},                             // app_call: the Deny wins
+		{14, 0, 10, 10, 3, 0, 0, 0, mem("orders.Getabc"), uint8(abihost.PhaseInvoke) | 2<<2, 0},                      // app_call: the session allows nothing
+		{14, 0, 15, 15, 3, 0, 0, 0, mem("orders.Annotateabc"), uint8(abihost.PhaseInvoke) | 1<<2, 0},                 // app_call: the session narrows
+		{14, 0, 6, 0, 0, 0, 0, 0, mem("nobody"), uint8(abihost.PhaseInvoke), 3},                                      // app_call of an unknown name
+		{14, 0, 200, 0, 0, 0, 0, 0, mem("orders.Get"), uint8(abihost.PhaseInvoke), 3},                                // app_call with a name too long
+		{14, 0, 10, 10, 30, 0, 0, 0, mem("orders.Getabcdefghijklmnopqrstuvwxyz0123"), uint8(abihost.PhaseInvoke), 3}, // a result too large
+		{14, 0, 10, 0, 0xffffffff, 0, 0, 0, mem("orders.Get"), uint8(abihost.PhaseInvoke), 3},                        // a payload out of bounds
+		{14, 0, 10, 10, 3, 0, 0, 0, mem("orders.Getabc"), uint8(abihost.PhaseInvoke), modeFnFailed},                  // app_call: a typed failure
+		{14, 0, 1, 1, 0, 0, 0, 0, mem("x"), uint8(abihost.PhaseInvoke), failHostErrno<<modeFailShift | 3},            // app_call: a host error
 	}
 	for _, s := range seeds {
 		f.Add(s.fn, s.a0, s.a1, s.a2, s.a3, s.a4, s.a5, s.a6, s.mem, s.phase, s.mode)
@@ -273,15 +345,18 @@ func FuzzHostCalls(f *testing.F) {
 
 		logs := &lineLog{}
 		s := &abihost.State{
-			Phase:        abihost.Phase(phase % 4),
-			Input:        []byte("payload"),
-			MaxOutput:    64,
-			RequestID:    "00000000-0000-4000-8000-000000000000",
-			FunctionName: "fuzz",
-			Deadline:     time.Now().Add(time.Minute),
-			Log:          logs,
-			Policy:       fuzzPolicies[mode&modePolicy],
-			Pending:      []byte("stale"),
+			Phase:         abihost.Phase(phase % 4),
+			Input:         []byte("payload"),
+			MaxOutput:     64,
+			RequestID:     "00000000-0000-4000-8000-000000000000",
+			FunctionName:  "fuzz",
+			Deadline:      time.Now().Add(time.Minute),
+			Log:           logs,
+			Policy:        fuzzPolicies[mode&modePolicy],
+			Session:       sessionPolicies[(phase>>2)%4],
+			Pending:       []byte("stale"),
+			MaxAppPayload: fuzzMaxAppPayload,
+			MaxAppResult:  fuzzMaxAppResult,
 		}
 		// Any code but FUNCTION, which a Capabilities reports as a failed
 		// InvokeResult, not as an error.
@@ -344,7 +419,9 @@ func FuzzHostCalls(f *testing.F) {
 			require.Nil(t, s.Pending, "%s leaves no pending result", name)
 		case name == "http_fetch" && got == -int32(abi.ErrnoDenied) && policyDenied && fake.calls > 0:
 			require.Equal(t, refusedRedirect, string(s.Pending), "a refused redirect leaves its URL")
-		case name == "fn_invoke" && got == -int32(abi.ErrnoFunction):
+		case name == "app_call" && got == -int32(abi.ErrnoDenied) && policyDenied:
+			require.True(t, bytes.HasPrefix(s.Pending, []byte("app:")), "a denied app_call leaves its resource: %q", s.Pending)
+		case (name == "fn_invoke" || name == "app_call") && got == -int32(abi.ErrnoFunction):
 			require.True(t, bytes.HasPrefix(s.Pending, []byte(`{"errorType":"Boom","errorMessage":`)), "%s", s.Pending)
 		default:
 			require.Nil(t, s.Pending, "%s failed with %d and left a pending result", name, got)

@@ -53,6 +53,12 @@ type State struct {
 	FunctionVersion string
 	InvokedARN      string
 	Deadline        time.Time
+	// Tenant and Metadata are the invocation's context from its caller:
+	// the tenant on whose behalf it runs and its metadata, encoded as
+	// abi.EncodeMetadata encodes it (context_get fields FieldTenant and
+	// FieldMetadata).
+	Tenant   string
+	Metadata []byte
 
 	// Log receives ABI log lines.
 	Log Logger
@@ -61,7 +67,15 @@ type State struct {
 	// capability call. Caps performs the calls the policy allows; nil makes
 	// them fail with ErrnoInternal.
 	Policy *policy.Policy
-	Caps   Capabilities
+	// Session are the invocation's own policies (engine.WithPolicy): a
+	// call must be allowed by each of them too, so they can only narrow
+	// what Policy allows.
+	Session []*policy.Policy
+	Caps    Capabilities
+	// MaxAppPayload and MaxAppResult cap app_call's payload and the
+	// result of the host capability it calls.
+	MaxAppPayload int
+	MaxAppResult  int
 	// Pending is the result of the last capability call, for result_read.
 	Pending []byte
 
@@ -84,6 +98,9 @@ func (s *State) Reset() {
 	s.RequestID = ""
 	s.InvokedARN = ""
 	s.Deadline = time.Time{}
+	s.Tenant = ""
+	s.Metadata = nil
+	s.Session = nil
 	s.Pending = nil
 }
 

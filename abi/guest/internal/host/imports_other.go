@@ -53,3 +53,6 @@ func FnInvoke(unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return -St
 
 // ConfigGet is config_get(name_ptr, name_len) -> len (pending).
 func ConfigGet(unsafe.Pointer, uint32) int32 { return -State }
+
+// AppCall is app_call(name_ptr, name_len, payload_ptr, payload_len) -> len (pending).
+func AppCall(unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return -State }

@@ -74,3 +74,8 @@ func FnInvoke(namePtr unsafe.Pointer, nameLen uint32, payloadPtr unsafe.Pointer,
 //
 //go:wasmimport flint config_get
 func ConfigGet(namePtr unsafe.Pointer, nameLen uint32) int32
+
+// AppCall is app_call(name_ptr, name_len, payload_ptr, payload_len) -> len (pending).
+//
+//go:wasmimport flint app_call
+func AppCall(namePtr unsafe.Pointer, nameLen uint32, payloadPtr unsafe.Pointer, payloadLen uint32) int32

@@ -1,5 +1,5 @@
 ;; hostcalls: a module that exposes every flint host function to the host
-;; side's fuzz test (abi/host_fuzz_test.go). Each export "call_NAME" has the
+;; side's fuzz test (host_fuzz_test.go). Each export "call_NAME" has the
 ;; host function's signature and calls it with its arguments unchanged, so
 ;; a test can call a host function with any arguments, on behalf of a
 ;; module with a memory (one page, 64 KiB). Regenerate hostcalls.wasm with
@@ -19,6 +19,7 @@
   (import "flint" "http_fetch" (func $http_fetch (param i32 i32) (result i32)))
   (import "flint" "fn_invoke" (func $fn_invoke (param i32 i32 i32 i32) (result i32)))
   (import "flint" "config_get" (func $config_get (param i32 i32) (result i32)))
+  (import "flint" "app_call" (func $app_call (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "call_input_read") (param i32 i32) (result i32)
     (call $input_read (local.get 0) (local.get 1)))
@@ -47,4 +48,6 @@
   (func (export "call_fn_invoke") (param i32 i32 i32 i32) (result i32)
     (call $fn_invoke (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "call_config_get") (param i32 i32) (result i32)
-    (call $config_get (local.get 0) (local.get 1))))
+    (call $config_get (local.get 0) (local.get 1)))
+  (func (export "call_app_call") (param i32 i32 i32 i32) (result i32)
+    (call $app_call (local.get 0) (local.get 1) (local.get 2) (local.get 3))))
