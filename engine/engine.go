@@ -51,10 +51,10 @@ type Engine struct {
 	// Following the changes of engines sharing the store (watch.go).
 	watching     sync.RWMutex // a reload holds it shared, Close alone
 	stopWatching context.CancelFunc
-	closed    atomic.Bool
-	retiring  sync.WaitGroup
-	start     time.Time    // monotonic origin for instance watchdogs
-	regions   *regionCache // released linear memories, for reuse
+	closed       atomic.Bool
+	retiring     sync.WaitGroup
+	start        time.Time    // monotonic origin for instance watchdogs
+	regions      *regionCache // released linear memories, for reuse
 
 	// Snapshot images, by path, open for mapping.
 	snapDirOnce sync.Once
