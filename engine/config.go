@@ -112,6 +112,12 @@ type Config struct {
 	// nor "function:..."): the server routes a stream's ARN to NATS, say.
 	// Nil: such destinations are refused.
 	Destinations Destinations
+	// Shares divides cluster-wide limits among the engines sharing Store
+	// (the nodes of a Flint cluster): each function's reserved and
+	// provisioned concurrency become this engine's share of them. Nil:
+	// this engine has them whole. Call Engine.Reshare when the shares
+	// change.
+	Shares Shares
 
 	// Parameters are named configuration values and secrets functions read
 	// with config_get, when their policy allows config:Get on config:NAME.
@@ -299,6 +305,13 @@ func (f Function) normalize() (Function, error) {
 		return f, invalid("description is %d bytes, over the 256-byte limit", len(f.Description))
 	}
 	return f, nil
+}
+
+// Shares divides a cluster-wide limit among the engines that share it.
+type Shares interface {
+	// Share returns this engine's part of a limit of n for function: from
+	// 0 to n, the parts of all the engines adding up to n.
+	Share(function string, n int) int
 }
 
 // Destinations deliver asynchronous invocation records to destinations of

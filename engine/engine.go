@@ -203,7 +203,7 @@ func (e *Engine) newFunction(rec *functionRecord, raw []byte) *function {
 		name:     rec.Name,
 		rec:      rec,
 		raw:      raw,
-		limit:    newLimiter(reservedCap(rec.Reserved)),
+		limit:    newLimiter(e.reservedCap(rec)),
 		runtimes: map[string]*version{},
 		logs:     newLogRing(e.cfg.LogRingSize),
 	}
@@ -431,7 +431,7 @@ func (e *Engine) prepare(ctx context.Context, f Function, code []byte) (prepared
 // fn.deploy.
 func (e *Engine) install(ctx context.Context, fn *function, p prepared) (*FunctionInfo, error) {
 	fn.mu.RLock()
-	provisioned := provisionedFor(fn.rec, LatestVersion)
+	provisioned := e.provisionedFor(fn.rec, LatestVersion)
 	fn.mu.RUnlock()
 	v := e.newVersion(ctx, fn, p.rev, p.mod, provisioned)
 	if err := v.pool.Prefill(ctx); err != nil {
@@ -700,7 +700,7 @@ func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (
 		if err != nil {
 			return nil, err
 		}
-		v := e.newVersion(ctx, f, rev, mod, provisionedFor(rec, version))
+		v := e.newVersion(ctx, f, rev, mod, e.provisionedFor(rec, version))
 		f.mu.Lock()
 		cur, ok := f.rec.version(version)
 		current := ok && v.serves(cur)
@@ -723,9 +723,45 @@ func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (
 	return nil, fmt.Errorf("%w: %s:%s changed %d times while its code compiled", ErrConflict, f.name, version, maxUpdateAttempts)
 }
 
-// provisionedFor is how many idle instances a version keeps: its own
+// provisionedFor is how many idle instances a version keeps here: this
+// engine's share of its provisioned concurrency.
+func (e *Engine) provisionedFor(rec *functionRecord, version string) int {
+	n := provisionedTotal(rec, version)
+	if e.cfg.Shares == nil || n == 0 {
+		return n
+	}
+	return e.cfg.Shares.Share(rec.Name, n)
+}
+
+// reservedCap is the limiter cap for a function's reserved concurrency
+// here: none (-1), or this engine's share of it.
+func (e *Engine) reservedCap(rec *functionRecord) int {
+	n := reservedCap(rec.Reserved)
+	if e.cfg.Shares == nil || n <= 0 {
+		return n
+	}
+	return e.cfg.Shares.Share(rec.Name, n)
+}
+
+// Reshare applies Config.Shares again to every function's reserved and
+// provisioned concurrency: a node joined or left the cluster. Instances
+// a smaller share no longer needs retire as they idle out.
+func (e *Engine) Reshare(ctx context.Context) {
+	e.mu.RLock()
+	fs := slices.Collect(maps.Values(e.functions))
+	e.mu.RUnlock()
+	for _, f := range fs {
+		f.mu.RLock()
+		rec := f.rec
+		f.mu.RUnlock()
+		f.limit.setCap(e.reservedCap(rec))
+		_ = e.refreshProvisioned(ctx, f.name, false)
+	}
+}
+
+// provisionedTotal is how many idle instances a version keeps: its own
 // setting plus those of the aliases whose primary version it is.
-func provisionedFor(rec *functionRecord, version string) int {
+func provisionedTotal(rec *functionRecord, version string) int {
 	n := rec.Provisioned[version]
 	for name, a := range rec.Aliases {
 		if a.FunctionVersion == version {
@@ -753,7 +789,7 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 	}
 	var errs []error
 	for _, ver := range versions {
-		n := provisionedFor(rec, ver)
+		n := e.provisionedFor(rec, ver)
 		v := f.runtimeIfAny(ver)
 		if v == nil && n > 0 {
 			v, err = e.makeRuntime(ctx, f, ver)
@@ -821,7 +857,11 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, dept
 	}
 	defer e.limit.release()
 	if !f.limit.acquire(ctx, e.cfg.AcquireTimeout) {
-		return nil, e.throttled(ctx, f, "the function is at its reserved concurrency limit", int(f.limit.max.Load()))
+		what := "the function is at its reserved concurrency limit"
+		if e.cfg.Shares != nil {
+			what = "the function is at this node's share of its reserved concurrency limit"
+		}
+		return nil, e.throttled(ctx, f, what, int(f.limit.max.Load()))
 	}
 	defer f.limit.release()
 	for {

@@ -351,7 +351,7 @@ func (e *Engine) adopt(f *function, rec *functionRecord, raw []byte, latest *ver
 	for _, v := range retired {
 		e.retire(v)
 	}
-	f.limit.setCap(reservedCap(rec.Reserved))
+	f.limit.setCap(e.reservedCap(rec))
 	return (len(retired) > 0 && latest == nil) || !maps.Equal(provisionedCounts(old), provisionedCounts(rec))
 }
 
@@ -359,7 +359,7 @@ func (e *Engine) adopt(f *function, rec *functionRecord, raw []byte, latest *ver
 func provisionedCounts(rec *functionRecord) map[string]int {
 	out := map[string]int{}
 	for _, v := range append([]revision{rec.Latest}, rec.Versions...) {
-		if n := provisionedFor(rec, v.Version); n > 0 {
+		if n := provisionedTotal(rec, v.Version); n > 0 {
 			out[v.Version] = n
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,4 +258,37 @@ func TestEnginesSharingAStoreLoseNoChange(t *testing.T) {
 			assert.Equal(t, "set", envVar(t, b, "env", fmt.Sprintf("E%d_%d", i, j)))
 		}
 	}
+}
+
+// halfShares gives an engine half of every limit, rounded up, or all of
+// it once whole is set.
+type halfShares struct{ whole atomic.Bool }
+
+func (h *halfShares) Share(_ string, n int) int {
+	if h.whole.Load() {
+		return n
+	}
+	return (n + 1) / 2
+}
+
+// TestSharesOfReservedConcurrency checks that an engine holds its share of
+// a function's reserved concurrency, and the new share once told to
+// reshare.
+func TestSharesOfReservedConcurrency(t *testing.T) {
+	ctx := context.Background()
+	shares := &halfShares{}
+	eng := newEngine(t, engine.Config{AcquireTimeout: -1, Shares: shares})
+	deploy(t, eng, engine.Function{Name: "fn", Code: wat(t, "sleep")})
+	reserve(t, eng, "fn", 2)
+
+	inflight := invokeInBackground(t, eng, "fn", "1000")
+	busy(t, eng, "fn")
+	_, err := eng.Invoke(ctx, "fn", []byte("0"))
+	require.ErrorIs(t, err, engine.ErrThrottled, "a share of 1 of the 2 is taken")
+	assert.Contains(t, err.Error(), "this node's share of its reserved concurrency limit (1)")
+
+	shares.whole.Store(true)
+	eng.Reshare(ctx)
+	mustSucceed(t, eng, "fn", "0")
+	require.NotNil(t, <-inflight)
 }
