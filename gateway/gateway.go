@@ -34,6 +34,7 @@ import (
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/flintfaas/flint/cluster"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway/auth"
@@ -88,6 +89,11 @@ type Config struct {
 	// JetStream, when set, serves /flint/v1/streams: the streams event
 	// sources read, for a person at a shell (flint stream).
 	JetStream jetstream.JetStream
+	// Cluster, when set, is this server's node of a Flint cluster: logs
+	// and usage cover every node, /flint/v1/cluster shows the nodes and
+	// the shared JetStream's health, and /metrics labels every metric
+	// with the node's name.
+	Cluster *cluster.Node
 }
 
 // Gateway serves the APIs and function URLs of one engine.
