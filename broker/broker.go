@@ -206,6 +206,9 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
+		// Room for 1 MiB store values and queue messages with their
+		// headers (engine/store/jsstore needs more than NATS's 1 MiB).
+		MaxPayload: 2 << 20,
 	}
 	switch listen := cfg.Listen; listen {
 	case "", ListenOff:

@@ -88,7 +88,7 @@ func (q *queue) Enqueue(ctx context.Context, body []byte, due time.Time) (string
 	if err := q.check(ctx); err != nil {
 		return "", err
 	}
-	if err := checkBody(body); err != nil {
+	if err := CheckBody(body); err != nil {
 		return "", err
 	}
 	now := time.Now()
@@ -115,12 +115,12 @@ func (q *queue) Enqueue(ctx context.Context, body []byte, due time.Time) (string
 	heap.Push(&q.ready, e)
 	q.wakeOne()
 	q.mu.Unlock()
-	return formatID(e.seq), nil
+	return FormatID(e.seq), nil
 }
 
 // Receive implements Queue.
 func (q *queue) Receive(ctx context.Context, lease time.Duration) (Message, error) {
-	if err := checkLease(lease); err != nil {
+	if err := CheckLease(lease); err != nil {
 		return Message{}, err
 	}
 	var (
@@ -164,7 +164,7 @@ func (q *queue) Receive(ctx context.Context, lease time.Duration) (Message, erro
 				if body == nil {
 					body = []byte{}
 				}
-				return Message{ID: formatID(seq), Body: body, Enqueued: time.Unix(0, m.enqueued), Deliveries: int(m.deliveries)}, nil
+				return Message{ID: FormatID(seq), Body: body, Enqueued: time.Unix(0, m.enqueued), Deliveries: int(m.deliveries)}, nil
 			}
 			wait = time.Duration(e.at - now)
 		}
@@ -238,7 +238,7 @@ func (q *queue) Ack(ctx context.Context, id string) error {
 	if err := q.check(ctx); err != nil {
 		return err
 	}
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	if err != nil {
 		return err
 	}
@@ -264,10 +264,10 @@ func (q *queue) Retry(ctx context.Context, id string, body []byte, due time.Time
 	if err := q.check(ctx); err != nil {
 		return err
 	}
-	if err := checkBody(body); err != nil {
+	if err := CheckBody(body); err != nil {
 		return err
 	}
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,75 @@
+package jsstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/flintfaas/flint/broker"
+	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/engine/store/jsstore"
+	"github.com/flintfaas/flint/engine/store/storetest"
+)
+
+// shared is one embedded NATS server for the package's tests, started by
+// the first test that needs it: every test makes Stores with a prefix of
+// its own, so they share the server without seeing each other's data.
+var shared struct {
+	once sync.Once
+	b    *broker.Broker
+	err  error
+	n    atomic.Int64
+}
+
+// TestMain stops the shared server after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.b != nil {
+		_ = shared.b.Close(context.Background())
+	}
+	os.Exit(code)
+}
+
+// sharedJetStream returns the shared server's JetStream.
+func sharedJetStream(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	shared.once.Do(func() {
+		shared.b, shared.err = broker.Start(context.Background(), broker.Config{})
+	})
+	require.NoError(t, shared.err)
+	return shared.b.JetStream()
+}
+
+// freshPrefix is a Store prefix no other test uses.
+func freshPrefix() string { return fmt.Sprintf("t%d", shared.n.Add(1)) }
+
+// openShared opens a Store with a fresh prefix on the shared server,
+// closed when the test ends.
+func openShared(t *testing.T) store.Store {
+	return openOn(t, sharedJetStream(t), jsstore.Options{Prefix: freshPrefix()})
+}
+
+// openOn opens a Store on js, closed when the test ends.
+func openOn(t testing.TB, js jetstream.JetStream, opts jsstore.Options) store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := jsstore.New(ctx, js, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestConformance runs the store conformance suite on JetStream. The two
+// exceptions are JetStream's: a stream delivers in the order it stores,
+// and reports leases as messages pending acknowledgement.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, openShared, storetest.PastDuesInEnqueueOrder, storetest.LeasedCountsExpired)
+}
