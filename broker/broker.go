@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -65,6 +66,10 @@ type Config struct {
 	// cluster, JetStream keeps its streams on several members (Replicas).
 	ClusterName, ClusterListen string
 	Routes                     []string
+	// ClusterSecret, when set, is the password members present to each
+	// other on their routes: a server without it cannot join. Every
+	// member has the same.
+	ClusterSecret string
 
 	// Logger receives the embedded server's and the connection's messages.
 	// Nil discards them.
@@ -206,6 +211,9 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
+		// A member that went away is reported once a minute, not at every
+		// attempt to reach it again (one a second, per route).
+		ReconnectErrorReports: 60,
 		// Room for 1 MiB store values and queue messages with their
 		// headers (engine/store/jsstore needs more than NATS's 1 MiB).
 		MaxPayload: 2 << 20,
@@ -236,6 +244,12 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 		}
 		opts.Cluster = server.ClusterOpts{Name: cfg.ClusterName, Host: host, Port: port}
 		opts.Routes = server.RoutesFromStr(strings.Join(cfg.Routes, ","))
+		if cfg.ClusterSecret != "" {
+			opts.Cluster.Username, opts.Cluster.Password = routeUser, cfg.ClusterSecret
+			for _, r := range opts.Routes {
+				r.User = url.UserPassword(routeUser, cfg.ClusterSecret)
+			}
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -254,6 +268,10 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 	}
 	return ns, nil
 }
+
+// routeUser is the user cluster members present on their routes, with
+// Config.ClusterSecret as the password.
+const routeUser = "flint"
 
 // splitHostPort parses "host:port"; port 0 asks for any free port.
 func splitHostPort(listen string) (string, int, error) {

@@ -86,11 +86,26 @@ type Member struct {
 	Concurrent int
 	Functions  int
 	// Live says whether the node counts towards the shares: its
-	// heartbeats keep coming. Computed by the observer, not stored.
-	Live bool `json:"-"`
-	// LastSeen is how long ago the observer saw the last heartbeat.
-	// Computed by the observer, not stored.
-	LastSeen time.Duration `json:"-"`
+	// heartbeats keep coming. LastSeen is how long ago the observer saw
+	// the last one. Both are the observer's, not the heartbeat's.
+	Live     bool
+	LastSeen time.Duration
+}
+
+func (h heartbeat) member() Member {
+	return Member{Name: h.Name, Address: h.Address, Version: h.Version, Started: h.Started,
+		Heartbeat: h.Heartbeat, Concurrent: h.Concurrent, Functions: h.Functions}
+}
+
+// heartbeat is what a node writes into NodesBucket.
+type heartbeat struct {
+	Name       string
+	Address    string `json:",omitempty"`
+	Version    string `json:",omitempty"`
+	Started    time.Time
+	Heartbeat  time.Time
+	Concurrent int
+	Functions  int
 }
 
 // Node is this process's place in the cluster. Its methods are safe for
@@ -195,12 +210,12 @@ func (n *Node) observeCtx(ctx context.Context, name string) {
 	case err != nil:
 		n.cfg.Logger.Warn("cluster: reading a heartbeat", "node", name, "err", err)
 	default:
-		var m Member
-		if err := json.Unmarshal(raw, &m); err != nil || m.Name != name {
+		var h heartbeat
+		if err := json.Unmarshal(raw, &h); err != nil || h.Name != name {
 			n.cfg.Logger.Warn("cluster: a heartbeat that does not parse", "node", name, "err", err)
 			break
 		}
-		n.members[name] = &seen{m: m, when: time.Now()}
+		n.members[name] = &seen{m: h.member(), when: time.Now()}
 	}
 	n.mu.Unlock()
 	n.recompute()
@@ -263,6 +278,17 @@ func (n *Node) heartbeats() {
 				n.cfg.Logger.Warn("cluster: heartbeat not written; keeping the members known", "err", err)
 			}
 			n.mu.Lock()
+			if n.frozen && err == nil {
+				// Back: the others' heartbeats failed too, most likely,
+				// so their silence while this node's did counts for
+				// nothing.
+				now := time.Now()
+				for _, s := range n.members {
+					if slices.Contains(n.live, s.m.Name) {
+						s.when = now
+					}
+				}
+			}
 			n.frozen = err != nil
 			n.mu.Unlock()
 			n.recompute()
@@ -273,7 +299,7 @@ func (n *Node) heartbeats() {
 
 // beat writes this node's heartbeat.
 func (n *Node) beat(ctx context.Context) error {
-	m := Member{Name: n.cfg.Name, Address: n.cfg.Address, Version: n.cfg.Version, Started: n.started,
+	m := heartbeat{Name: n.cfg.Name, Address: n.cfg.Address, Version: n.cfg.Version, Started: n.started,
 		Heartbeat: time.Now().UTC()}
 	n.mu.Lock()
 	eng := n.eng
