@@ -9,6 +9,7 @@ import (
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/eventsource"
+	"github.com/flintfaas/flint/schedule"
 )
 
 // apiError is an error the gateway sends the way Lambda does: an HTTP
@@ -51,6 +52,10 @@ var errorCodes = map[string]struct {
 	"TooManyRequestsException":                      {http.StatusTooManyRequests, "a concurrency limit was reached"},
 	"ServiceUnavailableException":                   {http.StatusServiceUnavailable, "the server is shutting down, or a cluster's node cannot reach the state the nodes share (it refuses changes until it can)"},
 	"ServiceException":                              {http.StatusInternalServerError, "Flint failed"},
+	// The EventBridge Scheduler API's.
+	"ValidationException":     {http.StatusBadRequest, "Scheduler: a field is missing, malformed or out of range"},
+	"ConflictException":       {http.StatusConflict, "Scheduler: the schedule or group exists already"},
+	"InternalServerException": {http.StatusInternalServerError, "Scheduler: Flint failed"},
 }
 
 // statusOf gives the HTTP status Lambda sends an error code with.
@@ -85,6 +90,10 @@ var engineErrors = [...]struct {
 	{engine.ErrThrottled, "TooManyRequestsException"},
 	{engine.ErrClosed, "ServiceUnavailableException"},
 	{store.ErrUnavailable, "ServiceUnavailableException"},
+	{schedule.ErrNotFound, "ResourceNotFoundException"},
+	{schedule.ErrConflict, "ConflictException"},
+	{schedule.ErrInvalid, "ValidationException"},
+	{schedule.ErrClosed, "ServiceUnavailableException"},
 	{eventsource.ErrNotFound, "ResourceNotFoundException"},
 	{eventsource.ErrFunctionNotFound, "ResourceNotFoundException"},
 	{eventsource.ErrStreamNotFound, "InvalidParameterValueException"},

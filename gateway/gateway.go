@@ -13,6 +13,10 @@
 // against the configured access keys (see gateway/auth). Admin keys
 // may use everything; other keys may only invoke what a function's invoke
 // policy (AddPermission) grants them.
+//
+// With Config.Scheduler it also serves Amazon EventBridge Scheduler's API
+// (scheduler.go), signed for the "scheduler" service, in front of a
+// schedule.Scheduler.
 package gateway
 
 import (
@@ -38,6 +42,7 @@ import (
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway/auth"
+	"github.com/flintfaas/flint/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
@@ -83,6 +88,10 @@ type Config struct {
 	// duration, remote address, request id). Off, requests are logged only
 	// when Logger is enabled at Debug.
 	AccessLog bool
+	// Scheduler serves the EventBridge Scheduler API (requests signed for
+	// the "scheduler" service). Nil: those paths are unknown operations.
+	// The gateway does not close it.
+	Scheduler *schedule.Scheduler
 	// EventSources runs the event source mappings the Lambda API manages;
 	// nil: that part of the API says they are not available.
 	EventSources *eventsource.Manager
@@ -114,6 +123,11 @@ type Gateway struct {
 	router   *router
 
 	metricsHandler fasthttp.RequestHandler
+
+	// schedVerifier checks the Scheduler API's requests (signed for
+	// "scheduler"); anyVerifier those that match no route, signed for
+	// either, so that they learn the operation is unknown.
+	schedVerifier, anyVerifier *auth.Verifier
 }
 
 // Compile-time check: a Gateway mounts in a net/http server.
@@ -155,6 +169,8 @@ func New(cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		g.verifier = &auth.Verifier{Keys: keys}
+		g.schedVerifier = &auth.Verifier{Keys: keys, Services: []string{SchedulerService}}
+		g.anyVerifier = &auth.Verifier{Keys: keys, Services: []string{auth.DefaultService, SchedulerService}}
 	}
 	r, err := newRoles(cfg.Store)
 	if err != nil {
@@ -309,7 +325,7 @@ func (g *Gateway) dispatch(c *call, status int) error {
 	case http.StatusMethodNotAllowed:
 		return notAllowed(c)
 	}
-	if c.route.access == admin {
+	if c.route.access == admin || c.route.access == schedulerAdmin {
 		if err := c.requireAdmin(); err != nil {
 			return err
 		}
@@ -378,7 +394,14 @@ func (g *Gateway) authenticate(c *call) error {
 		c.key = auth.Key{AccessKeyID: "anonymous", Admin: true}
 		return nil
 	}
-	key, err := g.verifier.Verify(authRequest(c.ctx))
+	v := g.verifier
+	switch {
+	case c.route == nil:
+		v = g.anyVerifier
+	case c.route.access == schedulerAdmin:
+		v = g.schedVerifier
+	}
+	key, err := v.Verify(authRequest(c.ctx))
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
@@ -426,6 +449,17 @@ func (g *Gateway) fail(c *call, err error) {
 	ctx := c.ctx
 	ctx.Response.ResetBody()
 	ctx.SetStatusCode(ae.Status)
+	if c.route != nil && c.route.access == schedulerAdmin {
+		// Scheduler's errors: its own code for a failure of Flint's, and
+		// restJson1's body.
+		code := ae.Code
+		if code == "ServiceException" {
+			code = "InternalServerException"
+		}
+		ctx.Response.Header.Set("X-Amzn-Errortype", code)
+		writeJSON(ctx, ae.Status, map[string]string{"Message": ae.Message})
+		return
+	}
 	ctx.Response.Header.Set("X-Amzn-Errortype", ae.Code)
 	body := map[string]string{"Type": "User", "message": ae.Message}
 	if ae.Status >= 500 {

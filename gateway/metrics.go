@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/flintfaas/flint/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -22,6 +23,9 @@ func newMetrics(g *Gateway) *prometheus.Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&engineCollector{g: g},
 	)
+	if g.cfg.Scheduler != nil {
+		r.MustRegister(&schedulerCollector{s: g.cfg.Scheduler})
+	}
 	return r
 }
 
@@ -103,4 +107,33 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 func (g *Gateway) serveMetrics(c *call) error {
 	g.metricsHandler(c.ctx)
 	return nil
+}
+
+var (
+	descSchedules      = prometheus.NewDesc("flint_schedules", "Schedules kept.", nil, nil)
+	descScheduleFires  = prometheus.NewDesc("flint_schedule_fires_total", "Schedule due times by outcome: fired (queued), dropped (older than their maximum event age), failed (refused by the engine).", []string{"outcome"}, nil)
+	descScheduleErrors = prometheus.NewDesc("flint_schedule_errors_total", "Fire attempts that failed on a store error and were retried.", nil, nil)
+	descScheduleLag    = prometheus.NewDesc("flint_schedule_next_fire_seconds", "Seconds until the next planned fire (negative: late).", nil, nil)
+)
+
+// schedulerCollector turns Scheduler.Stats into Prometheus metrics at
+// scrape time.
+type schedulerCollector struct{ s *schedule.Scheduler }
+
+func (c *schedulerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSchedules, descScheduleFires, descScheduleErrors, descScheduleLag} {
+		ch <- d
+	}
+}
+
+func (c *schedulerCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(descSchedules, prometheus.GaugeValue, float64(st.Schedules))
+	for outcome, n := range map[string]uint64{"fired": st.Fired, "dropped": st.Dropped, "failed": st.Failed} {
+		ch <- prometheus.MustNewConstMetric(descScheduleFires, prometheus.CounterValue, float64(n), outcome)
+	}
+	ch <- prometheus.MustNewConstMetric(descScheduleErrors, prometheus.CounterValue, float64(st.Errors))
+	if !st.NextFire.IsZero() {
+		ch <- prometheus.MustNewConstMetric(descScheduleLag, prometheus.GaugeValue, time.Until(st.NextFire).Seconds())
+	}
 }

@@ -17,6 +17,11 @@ const (
 	signed
 	// admin routes need an admin's key.
 	admin
+	// schedulerAdmin routes are the EventBridge Scheduler API: an admin's
+	// key, with the request signed for the "scheduler" service (a request
+	// signed for "lambda" cannot call them, nor one signed for
+	// "scheduler" the other routes).
+	schedulerAdmin
 )
 
 // route is one operation: a method and a path pattern, the handler, and
@@ -98,6 +103,20 @@ var routes = [...]route{
 	{"POST", "/flint/v1/dead-letters/{id}/redrive", "RedriveDeadLetter", admin, (*Gateway).redriveDeadLetter},
 	{"GET", "/flint/v1/functions/{fn}/logs", "GetLogs", admin, (*Gateway).serveLogs},
 	{"GET", "/flint/v1/functions/{fn}/code", "GetCode", admin, (*Gateway).serveCode},
+
+	// The EventBridge Scheduler API (scheduler.go), signed for "scheduler".
+	{"GET", "/schedules", "ListSchedules", schedulerAdmin, (*Gateway).listSchedules},
+	{"POST", "/schedules/{schedule}", "CreateSchedule", schedulerAdmin, (*Gateway).createSchedule},
+	{"GET", "/schedules/{schedule}", "GetSchedule", schedulerAdmin, (*Gateway).getSchedule},
+	{"PUT", "/schedules/{schedule}", "UpdateSchedule", schedulerAdmin, (*Gateway).updateSchedule},
+	{"DELETE", "/schedules/{schedule}", "DeleteSchedule", schedulerAdmin, (*Gateway).deleteSchedule},
+	{"GET", "/schedule-groups", "ListScheduleGroups", schedulerAdmin, (*Gateway).listScheduleGroups},
+	{"POST", "/schedule-groups/{group}", "CreateScheduleGroup", schedulerAdmin, (*Gateway).createScheduleGroup},
+	{"GET", "/schedule-groups/{group}", "GetScheduleGroup", schedulerAdmin, (*Gateway).getScheduleGroup},
+	{"DELETE", "/schedule-groups/{group}", "DeleteScheduleGroup", schedulerAdmin, (*Gateway).deleteScheduleGroup},
+	{"GET", "/tags/{arn...}", "ListTagsForResource", schedulerAdmin, (*Gateway).listTagsForResource},
+	{"POST", "/tags/{arn...}", "TagResource", schedulerAdmin, (*Gateway).tagResource},
+	{"DELETE", "/tags/{arn...}", "UntagResource", schedulerAdmin, (*Gateway).untagResource},
 	{"GET", "/flint/v1/streams", "ListStreams", admin, (*Gateway).listStreams},
 	{"GET", "/flint/v1/streams/{stream}", "GetStream", admin, (*Gateway).getStream},
 	{"PUT", "/flint/v1/streams/{stream}", "PutStream", admin, (*Gateway).putStream},

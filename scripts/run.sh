@@ -119,6 +119,16 @@ if [[ -f build/guests/httpapp.wasm ]]; then
 	fi
 	httpapp=$("$flint" url get httpapp -o json | sed -n 's/^ *"url": "\(.*\)",$/\1/p')
 fi
+# A schedule (EventBridge Scheduler's API) fires ticker every minute; put
+# again on a later run, it keeps its due time.
+ticker=
+if [[ -f build/guests/ticker.wasm ]]; then
+	"$flint" deploy ticker build/guests/ticker.wasm
+	say "schedule tick: fires ticker every minute"
+	"$flint" schedule put tick --rate '1 minute' --target ticker \
+		--input '{"schedule":"<aws.scheduler.schedule-arn>","due":"<aws.scheduler.scheduled-time>"}'
+	ticker=1
+fi
 say "event sources: the stream \"orders\" feeds the function orders"
 "$flint" role put orders - <<'EOF'
 {"Version": "2026-11-01", "Statement": [
@@ -167,6 +177,20 @@ The AWS CLI works against it too (AWS CLI v2: add --cli-binary-format raw-in-bas
 
   AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key aws --endpoint-url $endpoint --region us-east-1 lambda invoke --function-name hello --payload '{"name":"aws"}' /dev/stdout
   AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key aws --endpoint-url $endpoint --region us-east-1 lambda list-event-source-mappings
+EOF
+if [[ -n $ticker ]]; then
+	cat <<EOF
+
+The schedule "tick" fires ticker every minute (the EventBridge Scheduler API, for the AWS CLI too):
+
+  bin/flint schedule ls
+  bin/flint schedule get tick
+  bin/flint logs ticker
+  bin/flint schedule put nightly --cron '0 3 * * ? *' --tz Europe/Berlin --target hello
+  AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key aws --endpoint-url $endpoint --region us-east-1 scheduler list-schedules
+EOF
+fi
+cat <<EOF
 
 ${bold}The server's log follows; Ctrl-C stops the server.${plain}
 EOF

@@ -21,6 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/urfave/cli/v2"
@@ -67,6 +68,10 @@ type client struct {
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+
+	// scheduler is the AWS SDK's EventBridge Scheduler client, which
+	// signs for "scheduler".
+	scheduler *scheduler.Client
 }
 
 // clientAction runs fn with a client built from the command's flags.
@@ -128,6 +133,13 @@ func newClient(c *cli.Context) (*client, error) {
 		HTTPClient:   hc,
 		// One attempt: the command reports what happened, and a retried
 		// synchronous invocation would run the function twice.
+		RetryMaxAttempts: 1,
+	})
+	cl.scheduler = scheduler.New(scheduler.Options{
+		Region:           region,
+		BaseEndpoint:     aws.String(cl.endpoint),
+		Credentials:      creds,
+		HTTPClient:       hc,
 		RetryMaxAttempts: 1,
 	})
 	cl.http = &http.Client{Transport: &signingTransport{next: transport, creds: creds, region: region, signer: v4.NewSigner()}}

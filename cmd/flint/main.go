@@ -7,6 +7,7 @@
 //	flint deploy NAME FILE.wasm [flags]
 //	flint invoke NAME[:QUALIFIER] [--payload JSON|@file|-] [flags]
 //	flint ls | get | rm | publish | alias | concurrency | url | role | logs | dlq | usage
+//	flint schedule put | get | ls | rm
 //	flint bench [FILE.wasm ... | --example NAME ...] [flags]
 //	flint version
 //
@@ -82,6 +83,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
 			streamCommand(), sourceCommand(),
 			benchCommand(), versionCommand(), completionCommand(),
+			scheduleCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

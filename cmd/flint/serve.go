@@ -24,6 +24,7 @@ import (
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
 	"github.com/flintfaas/flint/internal/names"
+	"github.com/flintfaas/flint/schedule"
 	"github.com/urfave/cli/v2"
 )
 
@@ -118,6 +119,9 @@ func serveCommand() *cli.Command {
 		Description: `Serves the AWS Lambda REST API (the AWS CLI and SDKs work against it with
 --endpoint-url), function URLs at /fn/NAME/, Flint's API at /flint/v1/, and
 /healthz, /readyz, /metrics. State lives in the data directory.
+
+It also serves the EventBridge Scheduler API (/schedules, signed for the
+"scheduler" service) and fires the schedules it keeps.
 
 Without credentials the server accepts unsigned requests, which it allows
 only when listening on loopback.`,
@@ -495,6 +499,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		defer node.Leave(context.Background())
 		shares = node
 	}
+	destinations := &eventsource.Streams{JetStream: bk.JetStream()}
 	eng, err := engine.New(ctx, engine.Config{
 		DataDir:              cfg.Data,
 		Store:                st,
@@ -502,7 +507,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
-		Destinations:         &eventsource.Streams{JetStream: bk.JetStream()},
+		Destinations:         destinations,
 		Shares:               shares,
 		Logger:               logger,
 	})
@@ -523,12 +528,21 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		_ = eng.Close(context.Background())
 		return internalErrorf("flint serve: %v", err)
 	}
+	// Schedules need the store and the engine's async path; a dead-letter
+	// queue may be a stream.
+	sched, err := schedule.New(ctx, schedule.Config{Store: st, Invoker: eng, Region: cfg.Region, Logger: logger,
+		Destinations: destinations})
+	if err != nil {
+		_ = sources.Close(context.Background())
+		_ = eng.Close(context.Background())
+		return internalErrorf("flint serve: %v", err)
+	}
 	stopAll := func(ctx context.Context) error {
-		return errors.Join(sources.Close(ctx), eng.Close(ctx))
+		return errors.Join(sched.Close(ctx), sources.Close(ctx), eng.Close(ctx))
 	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Cluster: node,
+		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Scheduler: sched, Cluster: node,
 	})
 	if err != nil {
 		_ = stopAll(context.Background())
@@ -575,8 +589,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)
 	}
-	// Event sources first (their batches in flight finish), then the
-	// engine (its async workers may still deliver to streams), then NATS.
+	// Schedules and event sources first (fires and batches in flight
+	// finish), then the engine (its async workers may still deliver to
+	// streams), then NATS.
 	if err := stopAll(sctx); err != nil {
 		errs = append(errs, err)
 	}

@@ -36,3 +36,25 @@ func BenchmarkNew(b *testing.B) {
 		_ = New()
 	}
 }
+
+func TestDerived(t *testing.T) {
+	derived := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"same name, same id", "arn:aws:scheduler:us-east-1:000000000000:schedule/default/a@2026-01-01T00:00:00Z", "arn:aws:scheduler:us-east-1:000000000000:schedule/default/a@2026-01-01T00:00:00Z", true},
+		{"another time, another id", "s@2026-01-01T00:00:00Z", "s@2026-01-01T00:01:00Z", false},
+		{"another name, another id", "a", "b", false},
+		{"empty name", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := Derived(tt.a), Derived(tt.b)
+			require.Regexp(t, derived, a)
+			require.Regexp(t, derived, b)
+			assert.Equal(t, tt.same, a == b)
+		})
+	}
+}
