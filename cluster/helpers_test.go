@@ -25,6 +25,7 @@ import (
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/internal/natstest"
 	"github.com/flintfaas/flint/internal/testguest"
+	"github.com/flintfaas/flint/schedule"
 )
 
 // flintCluster is Flint nodes on a NATS cluster, in this process: what
@@ -47,6 +48,7 @@ type flintNode struct {
 	member  *cluster.Node
 	eng     *engine.Engine
 	sources *eventsource.Manager
+	sched   *schedule.Scheduler
 	gw      *gateway.Gateway
 	url     string
 	lambda  *lambda.Client
@@ -89,8 +91,10 @@ func (c *flintCluster) startNode(i int) *flintNode {
 	require.NoError(t, fn.member.Serve(fn.eng))
 	fn.sources, err = eventsource.New(ctx, eventsource.Config{Engine: fn.eng, JetStream: fn.js, Store: fn.st})
 	require.NoError(t, err)
+	fn.sched, err = schedule.New(ctx, schedule.Config{Store: fn.st, Invoker: fn.eng})
+	require.NoError(t, err)
 	fn.gw, err = gateway.New(gateway.Config{Engine: fn.eng, Store: fn.st, EventSources: fn.sources,
-		JetStream: fn.js, Cluster: fn.member})
+		JetStream: fn.js, Scheduler: fn.sched, Cluster: fn.member})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -117,6 +121,7 @@ func (fn *flintNode) stop(t testing.TB) func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		assert.NoError(t, fn.gw.Shutdown(ctx))
+		assert.NoError(t, fn.sched.Close(ctx))
 		assert.NoError(t, fn.sources.Close(ctx))
 		_ = fn.member.Leave(ctx) // fails when the test took its NATS away
 		assert.NoError(t, fn.eng.Close(ctx))
