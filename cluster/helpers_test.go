@@ -80,7 +80,7 @@ func (c *flintCluster) startNode(i int) *flintNode {
 	var err error
 	fn.js, err = jetstream.New(fn.nc)
 	require.NoError(t, err)
-	fn.st, err = jsstore.New(ctx, fn.js, jsstore.Options{Prefix: c.prefix, Replicas: 3})
+	fn.st, err = jsstore.New(ctx, fn.js, jsstore.Options{Prefix: c.prefix, Replicas: min(3, len(c.nats.URLs()))})
 	require.NoError(t, err)
 	fn.member, err = cluster.Join(ctx, cluster.Config{Name: fn.name, Store: fn.st, Conn: fn.nc, JetStream: fn.js,
 		Prefix: c.prefix, Heartbeat: testHeartbeat})

@@ -45,7 +45,7 @@ func FreePorts(t testing.TB, n int) []int {
 	return ports
 }
 
-// StartCluster starts n clustered servers and waits until JetStream
+// StartCluster starts n clustered servers (one server: a standalone one) and waits until JetStream
 // answers on each. They stop when the test ends. It skips the test under
 // -short.
 func StartCluster(t testing.TB, n int) *Cluster {
@@ -60,7 +60,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	c := &Cluster{t: t}
 	for i := range n {
-		c.opts = append(c.opts, &server.Options{
+		o := &server.Options{
 			ServerName: fmt.Sprintf("nats-%d", i),
 			Host:       "127.0.0.1",
 			Port:       clientPorts[i],
@@ -68,9 +68,12 @@ func StartCluster(t testing.TB, n int) *Cluster {
 			StoreDir:   t.TempDir(),
 			MaxPayload: 2 << 20, // what jsstore needs, as Flint's embedded servers have
 			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: "flint-test", Host: "127.0.0.1", Port: routePorts[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		})
+		}
+		if n > 1 { // one server is not a cluster: its JetStream stands alone
+			o.Cluster = server.ClusterOpts{Name: "flint-test", Host: "127.0.0.1", Port: routePorts[i]}
+			o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		}
+		c.opts = append(c.opts, o)
 		c.servers = append(c.servers, nil)
 		c.Start(i)
 	}
@@ -122,6 +125,15 @@ func (c *Cluster) Stop(i int) {
 		s.WaitForShutdown()
 		c.servers[i] = nil
 	}
+}
+
+// URLs are the servers' client URLs.
+func (c *Cluster) URLs() []string {
+	out := make([]string, len(c.opts))
+	for i := range c.opts {
+		out[i] = c.URL(i)
+	}
+	return out
 }
 
 // URL is server i's client URL.
