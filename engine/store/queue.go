@@ -259,6 +259,30 @@ func (q *queue) Ack(ctx context.Context, id string) error {
 	return nil
 }
 
+// Extend implements Queue. A lease lives in memory only: a durable
+// Store's messages are all deliverable again when it is opened.
+func (q *queue) Extend(ctx context.Context, id string, lease time.Duration) error {
+	if err := q.check(ctx); err != nil {
+		return err
+	}
+	if err := CheckLease(lease); err != nil {
+		return err
+	}
+	seq, err := ParseID(id)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e := q.byID[seq]
+	if e == nil || !e.leased {
+		return notFound(id)
+	}
+	e.at = addNano(time.Now().UnixNano(), lease)
+	q.reinsert(e)
+	return nil
+}
+
 // Retry implements Queue.
 func (q *queue) Retry(ctx context.Context, id string, body []byte, due time.Time) error {
 	if err := q.check(ctx); err != nil {

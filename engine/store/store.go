@@ -141,6 +141,13 @@ type Queue interface {
 	// Ack removes a message: it was handled. It is ErrNotFound when the
 	// message is not in the queue (already acked, or never was).
 	Ack(ctx context.Context, id string) error
+	// Extend renews the lease of a message this process received, to
+	// lease (positive) from now: a worker that may hold a message longer
+	// than its lease extends it well before the lease ends, so that a
+	// short lease still covers a long attempt, and the message of a worker
+	// that died is delivered again after a short lease. It is ErrNotFound
+	// when the message is not in the queue, or not leased to this process.
+	Extend(ctx context.Context, id string, lease time.Duration) error
 	// Retry replaces a message's body and makes it deliverable again at due
 	// (zero: now), ending its lease. Its Deliveries and Enqueued are kept;
 	// its ID may change (a Store whose messages are immutable, like a

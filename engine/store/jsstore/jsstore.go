@@ -24,7 +24,7 @@ const (
 	DefaultPrefix = "flint"
 	// DefaultLease is the queue consumers' lease (AckWait) when
 	// Options.Lease is zero: the async invoker's default lease.
-	DefaultLease = 16 * time.Minute
+	DefaultLease = time.Minute
 	// DefaultTimeout bounds opening a bucket or queue (Store.Bucket and
 	// Store.Queue take no context) when Options.Timeout is zero.
 	DefaultTimeout = 30 * time.Second

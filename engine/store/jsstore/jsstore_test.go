@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/flintfaas/flint/broker"
@@ -72,4 +73,27 @@ func openOn(t testing.TB, js jetstream.JetStream, opts jsstore.Options) store.St
 // and reports leases as messages pending acknowledgement.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, openShared, storetest.PastDuesInEnqueueOrder, storetest.LeasedCountsExpired)
+}
+
+// TestExtendAtAckWait extends leases as long as the consumer's AckWait, the
+// way the engine's async workers do (flint serve gives the store their
+// lease): the message stays with its holder, and comes back once the
+// extensions stop.
+func TestExtendAtAckWait(t *testing.T) {
+	const lease = 400 * time.Millisecond
+	s := openOn(t, sharedJetStream(t), jsstore.Options{Prefix: freshPrefix(), Lease: lease})
+	q := storetest.OpenQueue(t, s, "extend")
+	storetest.Enqueue(t, q, "a", time.Time{})
+	m := storetest.Receive(t, q, lease)
+	for range 5 {
+		time.Sleep(lease / 2)
+		require.NoError(t, q.Extend(t.Context(), m.ID, lease))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), lease/4)
+	_, err := q.Receive(ctx, lease)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "extended: not delivered again")
+	again := storetest.Receive(t, q, lease)
+	assert.Equal(t, m.ID, again.ID, "delivered again once no longer extended")
+	require.NoError(t, q.Ack(t.Context(), again.ID))
 }

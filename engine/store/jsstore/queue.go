@@ -70,6 +70,7 @@ type queue struct {
 // delivery is what this process knows of a message it received, which
 // the stream does not say: how many times it was delivered.
 type delivery struct {
+	reply      string // the delivery's ack subject, to extend the lease on
 	subject    string
 	enqueued   int64
 	deliveries int
@@ -262,6 +263,7 @@ func (q *queue) deliver(m jetstream.Msg, lease time.Duration) (store.Message, er
 	}
 	before, _ := strconv.Atoi(h.Get(hdrDeliveries))
 	d := delivery{
+		reply:      m.Reply(),
 		subject:    m.Subject(),
 		enqueued:   enqueued,
 		deliveries: max(before, 0) + int(meta.NumDelivered),
@@ -335,6 +337,47 @@ func (q *queue) Ack(ctx context.Context, id string) error {
 	if !found {
 		return fmt.Errorf("%w: message %s", store.ErrNotFound, id)
 	}
+	return nil
+}
+
+// Extend implements store.Queue: it tells the server the message is in
+// progress, which restarts its AckWait when lease is the consumer's, or
+// delays its redelivery by lease otherwise (as Receive does).
+func (q *queue) Extend(ctx context.Context, id string, lease time.Duration) error {
+	if err := q.s.check(ctx); err != nil {
+		return err
+	}
+	if err := store.CheckLease(lease); err != nil {
+		return err
+	}
+	seq, err := store.ParseID(id)
+	if err != nil {
+		return err
+	}
+	if err := q.s.connected(); err != nil {
+		return err
+	}
+	lease = min(lease, maxLease)
+	d, ok := q.delivery(seq)
+	if !ok || d.reply == "" {
+		return fmt.Errorf("%w: message %s is not leased here", store.ErrNotFound, id)
+	}
+	// JetStream's acknowledgement protocol, written out: the client's own
+	// calls allow one acknowledgement per delivery, and a lease other than
+	// AckWait already took it (a delayed Nak).
+	ack := []byte("+WPI")
+	if lease != q.ackWait {
+		ack = fmt.Appendf(nil, `-NAK {"delay":%d}`, lease.Nanoseconds())
+	}
+	if err := q.s.nc.Publish(d.reply, ack); err != nil {
+		return q.s.fail(ctx, "extend", err)
+	}
+	d.expires = time.Now().Add(lease)
+	q.mu.Lock()
+	if _, still := q.held[seq]; still {
+		q.held[seq] = d
+	}
+	q.mu.Unlock()
 	return nil
 }
 

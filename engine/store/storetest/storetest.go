@@ -103,6 +103,7 @@ func Run(t *testing.T, open Opener, except ...Exception) {
 	t.Run("QueueOrder", func(t *testing.T) { t.Parallel(); testQueueOrder(t, c) })
 	t.Run("QueueLease", func(t *testing.T) { t.Parallel(); testQueueLease(t, c) })
 	t.Run("QueueRetry", func(t *testing.T) { t.Parallel(); testQueueRetry(t, c) })
+	t.Run("QueueExtend", func(t *testing.T) { t.Parallel(); testQueueExtend(t, c) })
 	t.Run("QueueStats", func(t *testing.T) { t.Parallel(); testQueueStats(t, c) })
 	t.Run("QueueConcurrent", func(t *testing.T) { t.Parallel(); testQueueConcurrent(t, c) })
 	t.Run("QueueWaiting", func(t *testing.T) { t.Parallel(); testQueueWaiting(t, c) })
@@ -820,6 +821,40 @@ func testQueueLease(t *testing.T, c *suite) {
 	// A lease too long for the clock saturates instead of wrapping around.
 	Enqueue(t, q, "forever", time.Time{})
 	m := Receive(t, q, time.Duration(1<<63-1))
+	require.NoError(t, q.Ack(ctx, m.ID))
+}
+
+// testQueueExtend checks that an extended lease keeps a message from
+// being delivered again until the new lease ends, and what Extend refuses.
+func testQueueExtend(t *testing.T, c *suite) {
+	ctx := t.Context()
+	q := OpenQueue(t, c.open(t), "extend")
+	Enqueue(t, q, "a", time.Time{})
+	m := Receive(t, q, 300*time.Millisecond)
+	for range 4 { // 4 × 200 ms: well past the first lease
+		time.Sleep(200 * time.Millisecond)
+		require.NoError(t, q.Extend(ctx, m.ID, 300*time.Millisecond))
+	}
+	rctx, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+	_, err := q.Receive(rctx, time.Hour)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "an extended lease is not delivered again")
+
+	// Not extended again: delivered again once the last lease ends.
+	again := Receive(t, q, time.Hour)
+	assert.Equal(t, m.ID, again.ID)
+	assert.Equal(t, 2, again.Deliveries)
+	require.NoError(t, q.Ack(ctx, again.ID))
+
+	assert.ErrorIs(t, q.Extend(ctx, m.ID, time.Minute), store.ErrNotFound, "extend after ack")
+	Enqueue(t, q, "b", time.Time{})
+	m = Receive(t, q, time.Minute)
+	assert.ErrorIs(t, q.Extend(ctx, m.ID, 0), store.ErrInvalidArgument)
+	assert.ErrorIs(t, q.Extend(ctx, m.ID, -time.Second), store.ErrInvalidArgument)
+	for _, bad := range []string{"", "x", "0", "18446744073709551616"} {
+		err := q.Extend(ctx, bad, time.Minute)
+		assert.True(t, errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidArgument), "extend %q: %v", bad, err)
+	}
 	require.NoError(t, q.Ack(ctx, m.ID))
 }
 
