@@ -168,7 +168,16 @@ type AsyncConfig struct {
 	RetryDelay time.Duration
 	// ThrottleDelay is the first delay before retrying a throttled event.
 	ThrottleDelay time.Duration
+	// Lease is how long a worker holds an event between extensions, which
+	// it makes every third of it while the attempt runs (1 minute): the
+	// event of a worker that died unawares (its process killed) is
+	// delivered again after at most a lease. A Store on JetStream works
+	// best with its own lease (jsstore.Options.Lease) the same.
+	Lease time.Duration
 }
+
+// DefaultAsyncLease is AsyncConfig.Lease's default.
+const DefaultAsyncLease = queue.DefaultLease
 
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {

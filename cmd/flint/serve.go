@@ -62,6 +62,7 @@ type serveConfig struct {
 	ClusterSecret   string            `json:"clusterSecret"`   // the routes' shared password
 	Store           string            `json:"store"`           // "local" or "jetstream"; empty: by the NATS flags
 	Replicas        int               `json:"replicas"`        // JetStream replicas of the shared state
+	AsyncLease      duration          `json:"asyncLease"`      // "1m"
 }
 
 // The stores flint serve keeps its state in.
@@ -108,6 +109,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:       "text",
 		NATSListen:      broker.DefaultListen,
 		SourceAckMargin: duration(eventsource.DefaultAckMargin),
+		AsyncLease:      duration(engine.DefaultAsyncLease),
 	}
 }
 
@@ -155,6 +157,7 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "cluster-secret", Usage: "the `PASSWORD` members present on their routes (required unless --cluster-listen is on loopback)", EnvVars: []string{"FLINT_CLUSTER_SECRET"}},
 			&cli.StringFlag{Name: "store", Usage: "keep state in `STORE`: local (the data directory) or jetstream (shared; the default with --cluster-name or --nats)", EnvVars: []string{"FLINT_STORE"}},
 			&cli.IntFlag{Name: "replicas", Usage: "JetStream servers keeping each part of the shared state, 1 to 5 (default: 3 in a cluster of 3 or more, else 1)", EnvVars: []string{"FLINT_REPLICAS"}},
+			&cli.DurationFlag{Name: "async-lease", Value: time.Duration(def.AsyncLease), Usage: "an async worker holds an event for `D` at a time, extending it while it runs: a killed node's events run again after at most D", EnvVars: []string{"FLINT_ASYNC_LEASE"}},
 			&cli.DurationFlag{Name: "source-ack-margin", Value: time.Duration(def.SourceAckMargin), Usage: "a record an event source delivered is delivered again `D` past its function's timeout if not acknowledged (after a crash)", EnvVars: []string{"FLINT_SOURCE_ACK_MARGIN"}},
 		},
 		Action: func(c *cli.Context) error {
@@ -236,6 +239,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	if c.IsSet("shutdown-grace") {
 		cfg.ShutdownGrace = duration(c.Duration("shutdown-grace"))
 	}
+	if c.IsSet("async-lease") {
+		cfg.AsyncLease = duration(c.Duration("async-lease"))
+	}
 	if c.IsSet("source-ack-margin") {
 		cfg.SourceAckMargin = duration(c.Duration("source-ack-margin"))
 	}
@@ -257,6 +263,8 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--max-concurrency must not be negative")
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
+	case cfg.AsyncLease < duration(time.Second):
+		return cfg, errors.New("--async-lease must be at least 1s")
 	case cfg.SourceAckMargin < duration(time.Second):
 		return cfg, errors.New("--source-ack-margin must be at least 1s")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
@@ -441,7 +449,7 @@ func openStore(ctx context.Context, cfg serveConfig, bk *broker.Broker) (store.S
 	if !cfg.clustered() {
 		return store.Open(cfg.Data, store.Options{})
 	}
-	return jsstore.New(ctx, bk.JetStream(), jsstore.Options{Replicas: cfg.Replicas})
+	return jsstore.New(ctx, bk.JetStream(), jsstore.Options{Replicas: cfg.Replicas, Lease: time.Duration(cfg.AsyncLease)})
 }
 
 // serve runs the server until ctx is done (SIGINT or SIGTERM), then shuts
@@ -509,6 +517,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		Parameters:           cfg.Parameters,
 		Destinations:         destinations,
 		Shares:               shares,
+		Async:                engine.AsyncConfig{Lease: time.Duration(cfg.AsyncLease)},
 		Logger:               logger,
 	})
 	if err != nil {

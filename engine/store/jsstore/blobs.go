@@ -26,18 +26,22 @@ func openBlobs(ctx context.Context, s *jetStore) (*blobs, error) {
 		return nil, err
 	}
 	name := s.opts.Prefix + "_blobs"
-	os, err := s.js.ObjectStore(ctx, name)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		os, err = s.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket:      name,
-			Description: "Flint blobs (module bytes), named by their SHA-256 digest",
-			Storage:     jetstream.FileStorage,
-			Replicas:    s.opts.Replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			os, err = s.js.ObjectStore(ctx, name)
+	var os jetstream.ObjectStore
+	err := retrying(ctx, func(ctx context.Context) (err error) {
+		os, err = s.js.ObjectStore(ctx, name)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			os, err = s.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+				Bucket:      name,
+				Description: "Flint blobs (module bytes), named by their SHA-256 digest",
+				Storage:     jetstream.FileStorage,
+				Replicas:    s.opts.Replicas,
+			})
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				os, err = s.js.ObjectStore(ctx, name)
+			}
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, s.fail(ctx, "open blobs", err)
 	}

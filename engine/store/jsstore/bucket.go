@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,19 +60,23 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 		return nil, err
 	}
 	kvName := s.opts.Prefix + "_" + encodeName(name)
-	kv, err := s.js.KeyValue(ctx, kvName)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      kvName,
-			Description: "Flint bucket " + name,
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    s.opts.Replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = s.js.KeyValue(ctx, kvName) // another node created it first
+	var kv jetstream.KeyValue
+	err := retrying(ctx, func(ctx context.Context) (err error) {
+		kv, err = s.js.KeyValue(ctx, kvName)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+				Bucket:      kvName,
+				Description: "Flint bucket " + name,
+				History:     1,
+				Storage:     jetstream.FileStorage,
+				Replicas:    s.opts.Replicas,
+			})
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				kv, err = s.js.KeyValue(ctx, kvName) // another node created it first
+			}
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -85,25 +90,10 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 		tombs:    map[string]uint64{},
 		watchers: map[*watcher]struct{}{},
 	}
-	w, err := kv.WatchAll(s.ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The watch first delivers every key's current value, then nil.
-	for loaded := false; !loaded; {
-		select {
-		case e, ok := <-w.Updates():
-			switch {
-			case !ok:
-				return nil, fmt.Errorf("the watch of KV bucket %s ended while loading it", kvName)
-			case e == nil:
-				loaded = true
-			default:
-				b.watched(e)
-			}
-		case <-ctx.Done():
-			_ = w.Stop()
-			return nil, fmt.Errorf("loading KV bucket %s: %w", kvName, ctx.Err())
+	var w jetstream.KeyWatcher
+	for w == nil {
+		if w, err = b.load(ctx); err != nil {
+			return nil, err
 		}
 	}
 	err = s.goroutine(func() {
@@ -127,6 +117,45 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 		return nil, err
 	}
 	return b, nil
+}
+
+// load starts the bucket's watch and applies what it delivers until the
+// view holds the bucket's contents. A watch that delivers nothing for
+// attemptTimeout (its consumer lost on a stream still electing a leader)
+// is stopped, and load returns a nil watcher to be called again: what was
+// applied stays, and the next watch delivers it again.
+func (b *bucket) load(ctx context.Context) (jetstream.KeyWatcher, error) {
+	var w jetstream.KeyWatcher
+	err := retrying(ctx, func(context.Context) (err error) {
+		w, err = b.kv.WatchAll(b.s.ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	idle := time.NewTimer(attemptTimeout)
+	defer idle.Stop()
+	// The watch first delivers every key's current value, then nil.
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("the watch of KV bucket %s ended while loading it", b.kvName)
+			case e == nil:
+				return w, nil
+			default:
+				b.watched(e)
+				idle.Reset(attemptTimeout)
+			}
+		case <-idle.C:
+			_ = w.Stop()
+			return nil, nil
+		case <-ctx.Done():
+			_ = w.Stop()
+			return nil, fmt.Errorf("loading KV bucket %s: %w", b.kvName, ctx.Err())
+		}
+	}
 }
 
 // encodeKey turns a store key (any bytes) into a KV key: lowercase hex,

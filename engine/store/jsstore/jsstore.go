@@ -146,8 +146,10 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (store.Store
 		s.kvPrefix = s.apiPrefix
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	octx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
 	var err error
-	if s.blobs, err = openBlobs(ctx, s); err != nil {
+	if s.blobs, err = openBlobs(octx, s); err != nil {
 		s.cancel()
 		return nil, err
 	}
@@ -219,6 +221,40 @@ func open[T any](s *jetStore, m map[string]*opening[T], name string, fn func(con
 	}
 	close(o.done)
 	return o.v, o.err
+}
+
+// attemptTimeout bounds one attempt at creating or opening a bucket, a
+// queue or the blobs: a JetStream cluster whose nodes all create the same
+// streams at once (a cluster's first start) may leave a request
+// unanswered, and the next attempt succeeds.
+const attemptTimeout = 5 * time.Second
+
+// retrying calls fn until it succeeds, fails for a reason that another
+// attempt would not change, or ctx is done; each attempt has
+// attemptTimeout.
+func retrying(ctx context.Context, fn func(context.Context) error) error {
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := fn(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// transient reports whether err is JetStream not answering in time or
+// answering that it cannot now (a stream without a leader yet).
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
+		errors.As(err, &apiErr) && apiErr.Code == 503
 }
 
 // Blobs implements store.Store.

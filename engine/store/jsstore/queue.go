@@ -93,6 +93,18 @@ func openQueue(ctx context.Context, s *jetStore, name string) (*queue, error) {
 		held:    map[uint64]delivery{},
 		sweepAt: 1024,
 	}
+	err := retrying(ctx, func(ctx context.Context) error { return q.open(ctx, name) })
+	if err != nil {
+		return nil, err
+	}
+	// The consumer's lease is whatever the node that created it asked for.
+	q.ackWait = q.cons.CachedInfo().Config.AckWait
+	return q, nil
+}
+
+// open finds or creates the queue's stream and consumer.
+func (q *queue) open(ctx context.Context, name string) error {
+	s := q.s
 	var err error
 	q.stream, err = s.js.Stream(ctx, q.sname)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -113,7 +125,7 @@ func openQueue(ctx context.Context, s *jetStore, name string) (*queue, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	q.cons, err = q.stream.Consumer(ctx, consumerName)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -130,12 +142,7 @@ func openQueue(ctx context.Context, s *jetStore, name string) (*queue, error) {
 			q.cons, err = q.stream.Consumer(ctx, consumerName)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	// The consumer's lease is whatever the node that created it asked for.
-	q.ackWait = q.cons.CachedInfo().Config.AckWait
-	return q, nil
+	return err
 }
 
 // Enqueue implements store.Queue: a message due now or earlier is
