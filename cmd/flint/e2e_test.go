@@ -239,7 +239,8 @@ func (p *serveProcess) queueDepth(t *testing.T) int {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^flint_async_queue_depth (\d+)$`).FindSubmatch(b)
+	// A cluster's node labels its metrics with its name.
+	m := regexp.MustCompile(`(?m)^flint_async_queue_depth(?:\{[^}]*\})? (\d+)$`).FindSubmatch(b)
 	require.NotNil(t, m, "no flint_async_queue_depth in /metrics")
 	var n int
 	_, err = fmt.Sscan(string(m[1]), &n)
