@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/internal/testguest"
 )
 
@@ -215,4 +216,46 @@ func TestClusterFollowLogsFromAnyNode(t *testing.T) {
 		}
 		return true
 	}, settle, 200*time.Millisecond, "the follower on node 0 sees invocations on nodes 1 and 2")
+}
+
+// TestClusterRolesChangedElsewhere changes a role through one node and
+// creates a function with it through another, which has read the role
+// before: the function gets the role's new policy.
+func TestClusterRolesChangedElsewhere(t *testing.T) {
+	c := startFlintCluster(t, 2)
+	a, b := c.nodes[0], c.nodes[1]
+	ctx := context.Background()
+	putRole := func(n *flintNode, doc string) {
+		req, err := http.NewRequest(http.MethodPut, n.url+"/flint/v1/roles/fetcher", strings.NewReader(doc))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	}
+	create := func(n *flintNode, name string) {
+		_, err := n.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+			FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/fetcher"),
+			Code: &types.FunctionCode{ZipFile: testguest.WATEcho(t)},
+		})
+		require.NoError(t, err)
+	}
+	putRole(a, `{"Version":"2026-11-01","Statement":[{"Effect":"Allow","Action":"http:Fetch","Resource":"https://one.example/*"}]}`)
+	create(a, "first") // a reads the role
+	putRole(b, `{"Version":"2026-11-01","Statement":[{"Effect":"Allow","Action":"http:Fetch","Resource":"https://two.example/*"}]}`)
+	require.Eventually(t, func() bool {
+		info, err := a.eng.Function("first")
+		return err == nil && info.Policy != nil && strings.Contains(policyText(t, info.Policy), "two.example")
+	}, settle, tick, "b's change of the role reached the function a created")
+	create(a, "second")
+	info, err := a.eng.Function("second")
+	require.NoError(t, err)
+	assert.Contains(t, policyText(t, info.Policy), "two.example", "a function created on a uses the role as b left it")
+}
+
+func policyText(t *testing.T, p *policy.Policy) string {
+	b, err := p.MarshalJSON()
+	require.NoError(t, err)
+	return string(b)
 }
