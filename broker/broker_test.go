@@ -145,3 +145,43 @@ func TestClusterNeedsNames(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// TestClusterSecret forms a cluster whose routes need a password: a member
+// with it joins (messages pass between them), a server without it does not.
+func TestClusterSecret(t *testing.T) {
+	member := func(name, secret string, routes ...string) *broker.Broker {
+		return start(t, broker.Config{ServerName: name, ClusterName: "flint", ClusterListen: "127.0.0.1:0",
+			ClusterSecret: secret, Routes: routes, StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	}
+	a := member("a", "route-secret")
+	b := member("b", "route-secret", a.ClusterURL())
+	stranger := member("x", "not-the-secret", a.ClusterURL())
+	intruder := member("y", "", a.ClusterURL())
+
+	got := make(chan string, 1024)
+	sub, err := a.Conn().Subscribe("hello", func(m *nats.Msg) { got <- string(m.Data) })
+	require.NoError(t, err)
+	defer sub.Unsubscribe()
+	require.NoError(t, a.Conn().Flush())
+	require.Eventually(t, func() bool {
+		_ = b.Conn().Publish("hello", []byte("from b"))
+		select {
+		case m := <-got:
+			return m == "from b"
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	}, 30*time.Second, 10*time.Millisecond, "a member with the secret joins")
+	for _, s := range []*broker.Broker{stranger, intruder} {
+		require.NoError(t, s.Conn().Publish("hello", []byte("from "+s.Name())))
+		require.NoError(t, s.Conn().Flush())
+	}
+	for deadline := time.After(2 * time.Second); ; {
+		select {
+		case m := <-got:
+			require.Equal(t, "from b", m, "a server without the secret reached the cluster")
+		case <-deadline:
+			return
+		}
+	}
+}

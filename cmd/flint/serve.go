@@ -333,6 +333,12 @@ func (cfg *serveConfig) checkCluster() error {
 	if cfg.Replicas != 0 && !cfg.clustered() {
 		return errors.New("--replicas goes with --store jetstream")
 	}
+	if !cfg.clustered() {
+		if cfg.NodeName != "" {
+			return errors.New("--node-name names a node of a cluster (--cluster-name or --nats)")
+		}
+		return nil
+	}
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 		if embedded {
