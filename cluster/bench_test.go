@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flintfaas/flint/cluster"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/internal/testguest"
@@ -107,7 +108,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		run(b, eng)
 	})
 	b.Run("cluster-node", func(b *testing.B) {
-		c := startFlintCluster(b, 3)
+		c := startFlintClusterWith(b, 3, cluster.DefaultHeartbeat)
 		run(b, c.nodes[0].eng)
 	})
 }

@@ -32,10 +32,11 @@ import (
 // flint serve --cluster-name runs on each machine, with each node's NATS
 // server apart so that a test can take it away.
 type flintCluster struct {
-	t      testing.TB
-	nats   *natstest.Cluster
-	prefix string
-	nodes  []*flintNode
+	t         testing.TB
+	nats      *natstest.Cluster
+	prefix    string
+	heartbeat time.Duration
+	nodes     []*flintNode
 }
 
 // flintNode is one node: its connection to its own NATS server, the
@@ -60,10 +61,18 @@ const testHeartbeat = 200 * time.Millisecond
 
 var prefixes atomic.Int64
 
-// startFlintCluster starts n NATS servers and a Flint node on each.
+// startFlintCluster starts n NATS servers and a Flint node on each, with
+// heartbeats every testHeartbeat.
 func startFlintCluster(t testing.TB, n int) *flintCluster {
 	t.Helper()
-	c := &flintCluster{t: t, nats: natstest.StartCluster(t, n),
+	return startFlintClusterWith(t, n, testHeartbeat)
+}
+
+// startFlintClusterWith is startFlintCluster with heartbeats every
+// heartbeat (benchmarks take flint serve's, which costs less CPU).
+func startFlintClusterWith(t testing.TB, n int, heartbeat time.Duration) *flintCluster {
+	t.Helper()
+	c := &flintCluster{t: t, nats: natstest.StartCluster(t, n), heartbeat: heartbeat,
 		prefix: fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e6, prefixes.Add(1))}
 	for i := range n {
 		c.nodes = append(c.nodes, c.startNode(i))
@@ -83,7 +92,7 @@ func (c *flintCluster) startNode(i int) *flintNode {
 	fn.st, err = jsstore.New(ctx, fn.js, jsstore.Options{Prefix: c.prefix, Replicas: min(3, len(c.nats.URLs()))})
 	require.NoError(t, err)
 	fn.member, err = cluster.Join(ctx, cluster.Config{Name: fn.name, Store: fn.st, Conn: fn.nc, JetStream: fn.js,
-		Prefix: c.prefix, Heartbeat: testHeartbeat})
+		Prefix: c.prefix, Heartbeat: c.heartbeat})
 	require.NoError(t, err)
 	fn.eng, err = engine.New(ctx, engine.Config{Store: fn.st, Shares: fn.member,
 		CompilationCacheDir: testguest.CacheDir(t), Destinations: &eventsource.Streams{JetStream: fn.js}})
