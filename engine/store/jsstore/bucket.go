@@ -133,9 +133,13 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 // which KV keys allow and which keeps the keys' byte order and prefixes.
 func encodeKey(key string) string { return hex.EncodeToString([]byte(key)) }
 
-// decodeKey is encodeKey's inverse; false for a KV key this package did not
-// write.
+// decodeKey is encodeKey's inverse; false for a KV key encodeKey does not
+// make (someone else's key in the bucket): upper-case hex too, which would
+// otherwise name the same key as its lower-case twin.
 func decodeKey(k string) (string, bool) {
+	if strings.ContainsAny(k, "ABCDEF") {
+		return "", false
+	}
 	b, err := hex.DecodeString(k)
 	if err != nil || len(b) == 0 || len(b) > store.MaxKeyBytes {
 		return "", false

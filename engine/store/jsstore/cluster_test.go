@@ -1,6 +1,7 @@
 package jsstore_test
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -23,14 +24,14 @@ import (
 // cluster is three NATS servers clustered over loopback routes, each with
 // JetStream: what three Flint nodes' embedded servers form.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	opts    []*server.Options
 	servers []*server.Server
 }
 
 // freePorts returns n loopback ports free at the moment.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	for range n {
@@ -44,7 +45,7 @@ func freePorts(t *testing.T, n int) []int {
 
 // startCluster starts three clustered servers and waits until JetStream
 // answers on each of them. They stop when the test ends.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a three-server NATS cluster")
@@ -82,7 +83,7 @@ func startCluster(t *testing.T) *cluster {
 	for i := range n {
 		js := c.connect(i)
 		require.Eventually(t, func() bool {
-			_, err := js.AccountInfo(t.Context())
+			_, err := js.AccountInfo(context.Background())
 			return err == nil
 		}, 30*time.Second, 50*time.Millisecond, "JetStream on node %d", i)
 	}
@@ -313,4 +314,45 @@ func TestClusterNodeLosesNATS(t *testing.T) {
 		}
 	}
 	require.Eventually(t, func() bool { return lost.Put(ctx, "back", nil) == nil }, 30*time.Second, 10*time.Millisecond, "writes work again")
+}
+
+// TestClusterNodeCutOff checks a node whose own NATS server is up but has
+// lost the others (a network partition, or the rest of the cluster down):
+// its streams have no quorum, so writes fail with ErrUnavailable (after
+// JetStream's wait for a responder, or at the latest its request timeout),
+// reads keep working from the view, and writes work again once the others
+// are back.
+func TestClusterNodeCutOff(t *testing.T) {
+	c := startCluster(t)
+	ctx := t.Context()
+	n := c.nodes(jsstore.Options{})
+	b := storetest.OpenBucket(t, n[2], "functions")
+	q := storetest.OpenQueue(t, n[2], "async")
+	require.NoError(t, b.Put(ctx, "hello", []byte("v1")))
+
+	c.stop(0)
+	c.stop(1)
+	for name, call := range map[string]func(ctx context.Context) error{
+		"Put": func(ctx context.Context) error { return b.Put(ctx, "hello", []byte("v2")) },
+		"Update": func(ctx context.Context) error {
+			return b.Update(ctx, "n", func([]byte, bool) ([]byte, error) { return []byte("1"), nil })
+		},
+		"Enqueue": func(ctx context.Context) error { _, err := q.Enqueue(ctx, nil, time.Time{}); return err },
+	} {
+		// A caller's deadline that passes first is unavailability too.
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := call(ctx)
+		cancel()
+		assert.ErrorIs(t, err, store.ErrUnavailable, name)
+	}
+	v, err := b.Get(ctx, "hello")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v1"), v, "reads are served from the view")
+
+	c.start(0)
+	c.start(1)
+	require.Eventually(t, func() bool { return b.Put(ctx, "hello", []byte("v3")) == nil }, 60*time.Second, 50*time.Millisecond, "writes work again")
+	v, err = b.Get(ctx, "hello")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v3"), v)
 }
