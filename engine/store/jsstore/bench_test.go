@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -137,4 +138,41 @@ func BenchmarkQueueRoundTrip(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPropagation measures how long a change made through one node
+// takes to reach another node's view, in a three-server cluster (replicas
+// 3): from Put's start on node A to node B's watch reporting it, with B's
+// Get returning the new value. It reports the median and the 99th
+// percentile besides the mean (ns/op).
+func BenchmarkPropagation(b *testing.B) {
+	c := benchCluster(b)
+	n := c.nodes(jsstore.Options{})
+	ctx := context.Background()
+	a, other := n[0], n[1]
+	ba, _ := a.Bucket("functions")
+	bb, _ := other.Bucket("functions")
+	seen := make(chan string, 1)
+	if err := bb.(store.Watcher).Watch(ctx, func(key string) {
+		v, _ := bb.Get(ctx, key)
+		seen <- string(v)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		want := fmt.Sprint(i)
+		start := time.Now()
+		if err := ba.Put(ctx, "hello", []byte(want)); err != nil {
+			b.Fatal(err)
+		}
+		for got := <-seen; got != want; got = <-seen {
+		}
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
