@@ -85,7 +85,11 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 		tombs:    map[string]uint64{},
 		watchers: map[*watcher]struct{}{},
 	}
-	w, err := kv.WatchAll(s.ctx)
+	// Everything the stream holds, from its first message: with a history
+	// of one, that is each key's last value or delete marker, as
+	// DeliverLastPerSubject would give, but from a start that does not
+	// depend on when the consumer comes up on its server.
+	w, err := kv.WatchAll(s.ctx, jetstream.IncludeHistory())
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,10 @@
 //
 // A bucket whose contents can change from other nodes implements
 // store.Watcher: the engine watches its buckets to follow deployments,
-// aliases and settings changed elsewhere.
+// aliases and settings changed elsewhere. A KV bucket keeps one revision
+// per key, so a node whose watch is behind skips revisions superseded
+// meanwhile and sees the latest: views converge on the last state, not
+// necessarily through every intermediate one.
 //
 // # Queues: a work-queue stream, a pull consumer, message schedules
 //
