@@ -100,7 +100,10 @@ type Watcher interface {
 	// Calls come one at a time from a goroutine of the watch's own, in the
 	// order the changes were seen; a key that changes again before fn was
 	// called for it is reported once, so fn reads the current value
-	// instead of relying on the number of calls. fn may call the Store. No
+	// instead of relying on the number of calls. Likewise, changes made
+	// elsewhere in quick succession may reach this process as the last of
+	// them only: a key created and deleted elsewhere at once may never be
+	// reported, since this process never saw it. fn may call the Store. No
 	// call starts after ctx is done. Watch fails only with ctx's error or
 	// ErrClosed.
 	Watch(ctx context.Context, fn func(key string)) error

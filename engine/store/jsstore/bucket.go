@@ -127,7 +127,11 @@ func openBucket(ctx context.Context, s *jetStore, name string) (*bucket, error) 
 func (b *bucket) load(ctx context.Context) (jetstream.KeyWatcher, error) {
 	var w jetstream.KeyWatcher
 	err := retrying(ctx, func(context.Context) (err error) {
-		w, err = b.kv.WatchAll(b.s.ctx)
+		// Everything the stream holds, from its first message: with a
+		// history of one, that is each key's last value or delete marker,
+		// as DeliverLastPerSubject would give, but from a start that does
+		// not depend on when the consumer comes up on its server.
+		w, err = b.kv.WatchAll(b.s.ctx, jetstream.IncludeHistory())
 		return err
 	})
 	if err != nil {
@@ -162,9 +166,13 @@ func (b *bucket) load(ctx context.Context) (jetstream.KeyWatcher, error) {
 // which KV keys allow and which keeps the keys' byte order and prefixes.
 func encodeKey(key string) string { return hex.EncodeToString([]byte(key)) }
 
-// decodeKey is encodeKey's inverse; false for a KV key this package did not
-// write.
+// decodeKey is encodeKey's inverse; false for a KV key encodeKey does not
+// make (someone else's key in the bucket): upper-case hex too, which would
+// otherwise name the same key as its lower-case twin.
 func decodeKey(k string) (string, bool) {
+	if strings.ContainsAny(k, "ABCDEF") {
+		return "", false
+	}
 	b, err := hex.DecodeString(k)
 	if err != nil || len(b) == 0 || len(b) > store.MaxKeyBytes {
 		return "", false

@@ -310,12 +310,16 @@ func (s *jetStore) connected() error {
 }
 
 // fail turns an error from NATS into the Store's: the caller's context's
-// own error when it ended, ErrClosed after Close, ErrUnavailable when NATS
-// could not be reached or did not answer in time, and anything else
-// wrapped as it is.
+// error when it was cancelled, ErrClosed after Close, ErrUnavailable when
+// NATS could not be reached or did not answer in time (before the
+// caller's deadline too: then the error is also DeadlineExceeded), and
+// anything else wrapped as it is.
 func (s *jetStore) fail(ctx context.Context, op string, err error) error {
 	switch {
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("jsstore: %s: %w: no answer from JetStream before the deadline: %w", op, store.ErrUnavailable, ctx.Err())
+		}
 		return ctx.Err()
 	case s.ctx.Err() != nil:
 		return store.ErrClosed

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,4 +99,64 @@ func TestExtendAtAckWait(t *testing.T) {
 	again := storetest.Receive(t, q, lease)
 	assert.Equal(t, m.ID, again.ID, "delivered again once no longer extended")
 	require.NoError(t, q.Ack(t.Context(), again.ID))
+}
+
+// TestNewErrors checks that unusable options, and a NATS server that
+// cannot carry 1 MiB values with their headers, are refused up front.
+func TestNewErrors(t *testing.T) {
+	js := sharedJetStream(t)
+	for _, tc := range []struct {
+		name string
+		opts jsstore.Options
+	}{
+		{"prefix with an underscore", jsstore.Options{Prefix: "a_b"}},
+		{"prefix with a dot", jsstore.Options{Prefix: "a.b"}},
+		{"prefix too long", jsstore.Options{Prefix: strings.Repeat("p", 33)}},
+		{"too many replicas", jsstore.Options{Replicas: 6}},
+		{"negative replicas", jsstore.Options{Replicas: -1}},
+		{"negative lease", jsstore.Options{Lease: -time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := jsstore.New(t.Context(), js, tc.opts)
+			assert.ErrorIs(t, err, jsstore.ErrConfig)
+		})
+	}
+
+	t.Run("max_payload of 1 MiB", func(t *testing.T) {
+		ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
+		require.NoError(t, err)
+		go ns.Start()
+		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+		require.True(t, ns.ReadyForConnections(10*time.Second))
+		nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
+		require.NoError(t, err)
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		require.NoError(t, err)
+		_, err = jsstore.New(t.Context(), js, jsstore.Options{})
+		assert.ErrorIs(t, err, jsstore.ErrConfig)
+		assert.ErrorContains(t, err, "max_payload")
+	})
+}
+
+// TestPrefixes checks that Stores with the same prefix share everything
+// (they are nodes of one Flint) and Stores with different prefixes share
+// nothing.
+func TestPrefixes(t *testing.T) {
+	ctx := t.Context()
+	js := sharedJetStream(t)
+	p := freshPrefix()
+	a, same, other := openOn(t, js, jsstore.Options{Prefix: p}), openOn(t, js, jsstore.Options{Prefix: p}), openShared(t)
+
+	require.NoError(t, storetest.OpenBucket(t, a, "functions").Put(ctx, "hello", []byte("v")))
+	require.Eventually(t, func() bool {
+		_, err := storetest.OpenBucket(t, same, "functions").Get(ctx, "hello")
+		return err == nil
+	}, 10*time.Second, time.Millisecond)
+	_, err := storetest.OpenBucket(t, other, "functions").Get(ctx, "hello")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	storetest.Enqueue(t, storetest.OpenQueue(t, a, "async"), "event", time.Time{})
+	storetest.AssertEmpty(t, storetest.OpenQueue(t, other, "async"))
+	assert.Equal(t, []byte("event"), storetest.Receive(t, storetest.OpenQueue(t, same, "async"), time.Minute).Body)
 }

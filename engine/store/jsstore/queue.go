@@ -35,6 +35,9 @@ const (
 	// pullWait bounds one pull request: an idle receiver asks again this
 	// often.
 	pullWait = 10 * time.Second
+	// maxWaiting is how many Receive calls, across all nodes, may wait on
+	// one queue at once.
+	maxWaiting = 4096
 	// hdrEnqueued and hdrDeliveries carry a message's Enqueued time (Unix
 	// nanoseconds) and the deliveries it had before it was last rewritten.
 	hdrEnqueued   = "Flint-Enqueued"
@@ -137,6 +140,9 @@ func (q *queue) open(ctx context.Context, name string) error {
 			AckWait:       s.opts.Lease,
 			MaxDeliver:    -1,
 			MaxAckPending: -1,
+			// Every waiting Receive of every node is a pull request
+			// (JetStream's default allows 512).
+			MaxWaiting: maxWaiting,
 		})
 		if errors.Is(err, jetstream.ErrConsumerExists) {
 			q.cons, err = q.stream.Consumer(ctx, consumerName)
