@@ -136,6 +136,10 @@ build: ## build the flint command into bin/flint
 run: build guests ## build flint and the guests, start the server with the examples deployed
 	scripts/run.sh
 
+.PHONY: cluster
+cluster: build guests ## start three local nodes as one Flint cluster (data in .flint/cluster/)
+	scripts/cluster.sh
+
 # flint bench's section of bench/RESULTS.md is what lies between its
 # begin and end markers: the markdown report and the chart, regenerated
 # here (the raw JSON, for flint bench --compare, in bench/results/). Its

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -54,8 +55,21 @@ type Config struct {
 	// for any free one), or ListenOff for in-process only.
 	Listen string
 	// ServerName names the embedded server (a node's name); empty: NATS
-	// picks one.
+	// picks one. Members of a cluster need distinct names.
 	ServerName string
+
+	// ClusterName, ClusterListen and Routes make the embedded server a
+	// member of a cluster of embedded servers: its name (the same on every
+	// member), the address it takes routes on ("host:port", port 0 for any
+	// free one), and other members' route URLs ("nats://host:6222"); one
+	// reachable member is enough, the others are learned from it. With a
+	// cluster, JetStream keeps its streams on several members (Replicas).
+	ClusterName, ClusterListen string
+	Routes                     []string
+	// ClusterSecret, when set, is the password members present to each
+	// other on their routes: a server without it cannot join. Every
+	// member has the same.
+	ClusterSecret string
 
 	// Logger receives the embedded server's and the connection's messages.
 	// Nil discards them.
@@ -124,12 +138,70 @@ func Start(ctx context.Context, cfg Config) (_ *Broker, err error) {
 	if b.js, err = jetstream.New(b.nc); err != nil {
 		return nil, fmt.Errorf("broker: jetstream: %w", err)
 	}
-	// A cluster without JetStream would fail every stream call later, with
-	// a less clear message.
-	if _, err := b.js.AccountInfo(ctx); err != nil {
-		return nil, fmt.Errorf("broker: JetStream is not available at %s: %w", redact(url), err)
+	// A server without JetStream would fail every stream call later, with
+	// a less clear message. A new cluster's JetStream answers only once
+	// enough members have met: its members wait with WaitJetStream.
+	if cfg.ClusterName == "" {
+		if err := b.WaitJetStream(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
+}
+
+// WaitJetStream waits until JetStream answers — a cluster's, once a
+// majority of its members have met — up to DefaultReadyTimeout or ctx's
+// deadline.
+func (b *Broker) WaitJetStream(ctx context.Context) error {
+	err := b.waitJetStream(ctx)
+	if err != nil {
+		return fmt.Errorf("broker: JetStream is not available at %s: %w", redact(b.nc.ConnectedUrl()), err)
+	}
+	return nil
+}
+
+func (b *Broker) waitJetStream(ctx context.Context) error {
+	deadline := time.Now().Add(DefaultReadyTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := b.js.AccountInfo(actx)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return err
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// ClusterURL is where other members of the embedded server's cluster reach
+// it ("" without a cluster).
+func (b *Broker) ClusterURL() string {
+	if b.ns == nil {
+		return ""
+	}
+	if addr := b.ns.ClusterAddr(); addr != nil {
+		return "nats://" + addr.String()
+	}
+	return ""
+}
+
+// Name is the embedded server's name, or the cluster server's the
+// connection is on.
+func (b *Broker) Name() string {
+	if b.ns != nil {
+		return b.ns.Name()
+	}
+	return b.nc.ConnectedServerName()
 }
 
 // embed starts a NATS server with JetStream in this process.
@@ -139,6 +211,12 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
+		// A member that went away is reported once a minute, not at every
+		// attempt to reach it again (one a second, per route).
+		ReconnectErrorReports: 60,
+		// Room for 1 MiB store values and queue messages with their
+		// headers (engine/store/jsstore needs more than NATS's 1 MiB).
+		MaxPayload: 2 << 20,
 	}
 	switch listen := cfg.Listen; listen {
 	case "", ListenOff:
@@ -149,6 +227,29 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 			return nil, err
 		}
 		opts.Host, opts.Port = host, port
+	}
+	if cfg.ClusterName != "" || cfg.ClusterListen != "" || len(cfg.Routes) > 0 {
+		if cfg.ClusterName == "" || cfg.ClusterListen == "" {
+			return nil, errors.New("broker: a cluster needs a name and a route address (--cluster-name, --cluster-listen)")
+		}
+		if cfg.ServerName == "" {
+			return nil, errors.New("broker: a cluster member needs a name of its own (--node-name)")
+		}
+		if opts.DontListen {
+			return nil, errors.New("broker: a cluster member takes NATS clients on an address (--nats-listen), not in-process only")
+		}
+		host, port, err := splitHostPort(cfg.ClusterListen)
+		if err != nil {
+			return nil, err
+		}
+		opts.Cluster = server.ClusterOpts{Name: cfg.ClusterName, Host: host, Port: port}
+		opts.Routes = server.RoutesFromStr(strings.Join(cfg.Routes, ","))
+		if cfg.ClusterSecret != "" {
+			opts.Cluster.Username, opts.Cluster.Password = routeUser, cfg.ClusterSecret
+			for _, r := range opts.Routes {
+				r.User = url.UserPassword(routeUser, cfg.ClusterSecret)
+			}
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -167,6 +268,10 @@ func embed(ctx context.Context, cfg Config) (*server.Server, error) {
 	}
 	return ns, nil
 }
+
+// routeUser is the user cluster members present on their routes, with
+// Config.ClusterSecret as the password.
+const routeUser = "flint"
 
 // splitHostPort parses "host:port"; port 0 asks for any free port.
 func splitHostPort(listen string) (string, int, error) {

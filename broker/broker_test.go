@@ -102,3 +102,86 @@ func TestStartErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCluster forms a cluster of three embedded servers, each told only of
+// the first, and checks that a replicated stream written through one is
+// read through another.
+func TestCluster(t *testing.T) {
+	first := start(t, broker.Config{ServerName: "a", ClusterName: "flint", ClusterListen: "127.0.0.1:0", StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	seed := first.ClusterURL()
+	require.NotEmpty(t, seed)
+	var others []*broker.Broker
+	for _, name := range []string{"b", "c"} {
+		others = append(others, start(t, broker.Config{ServerName: name, ClusterName: "flint", ClusterListen: "127.0.0.1:0",
+			Routes: []string{seed}, StoreDir: t.TempDir(), Listen: "127.0.0.1:0"}))
+	}
+	ctx := t.Context()
+	for _, b := range append(others, first) {
+		require.NoError(t, b.WaitJetStream(ctx))
+	}
+	var err error
+	require.Eventually(t, func() bool {
+		_, err = first.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "replicated", Subjects: []string{"r.>"}, Replicas: 3})
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond, "a replicated stream once the cluster has formed: %v", err)
+	_, err = first.JetStream().Publish(ctx, "r.one", []byte("through a"))
+	require.NoError(t, err)
+	s, err := others[1].JetStream().Stream(ctx, "replicated")
+	require.NoError(t, err)
+	msg, err := s.GetMsg(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "through a", string(msg.Data))
+	assert.Equal(t, "c", others[1].Name())
+}
+
+func TestClusterNeedsNames(t *testing.T) {
+	for name, cfg := range map[string]broker.Config{
+		"no cluster name":  {ServerName: "a", ClusterListen: "127.0.0.1:0"},
+		"no route address": {ServerName: "a", ClusterName: "flint"},
+		"no node name":     {ClusterName: "flint", ClusterListen: "127.0.0.1:0"},
+		"in-process only":  {ServerName: "a", ClusterName: "flint", ClusterListen: "127.0.0.1:0", Listen: broker.ListenOff},
+	} {
+		_, err := broker.Start(t.Context(), cfg)
+		assert.Error(t, err, name)
+	}
+}
+
+// TestClusterSecret forms a cluster whose routes need a password: a member
+// with it joins (messages pass between them), a server without it does not.
+func TestClusterSecret(t *testing.T) {
+	member := func(name, secret string, routes ...string) *broker.Broker {
+		return start(t, broker.Config{ServerName: name, ClusterName: "flint", ClusterListen: "127.0.0.1:0",
+			ClusterSecret: secret, Routes: routes, StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	}
+	a := member("a", "route-secret")
+	b := member("b", "route-secret", a.ClusterURL())
+	stranger := member("x", "not-the-secret", a.ClusterURL())
+	intruder := member("y", "", a.ClusterURL())
+
+	got := make(chan string, 1024)
+	sub, err := a.Conn().Subscribe("hello", func(m *nats.Msg) { got <- string(m.Data) })
+	require.NoError(t, err)
+	defer sub.Unsubscribe()
+	require.NoError(t, a.Conn().Flush())
+	require.Eventually(t, func() bool {
+		_ = b.Conn().Publish("hello", []byte("from b"))
+		select {
+		case m := <-got:
+			return m == "from b"
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	}, 30*time.Second, 10*time.Millisecond, "a member with the secret joins")
+	for _, s := range []*broker.Broker{stranger, intruder} {
+		require.NoError(t, s.Conn().Publish("hello", []byte("from "+s.Name())))
+		require.NoError(t, s.Conn().Flush())
+	}
+	for deadline := time.After(2 * time.Second); ; {
+		select {
+		case m := <-got:
+			require.Equal(t, "from b", m, "a server without the secret reached the cluster")
+		case <-deadline:
+			return
+		}
+	}
+}

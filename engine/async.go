@@ -102,6 +102,7 @@ func (e *Engine) startAsync() error {
 		Workers:       e.cfg.Async.Workers,
 		RetryDelay:    e.cfg.Async.RetryDelay,
 		ThrottleDelay: e.cfg.Async.ThrottleDelay,
+		Lease:         e.cfg.Async.Lease,
 		Deliver:       e.deliverExternal,
 		Logger:        e.cfg.Logger,
 	})

@@ -112,6 +112,12 @@ type Config struct {
 	// nor "function:..."): the server routes a stream's ARN to NATS, say.
 	// Nil: such destinations are refused.
 	Destinations Destinations
+	// Shares divides cluster-wide limits among the engines sharing Store
+	// (the nodes of a Flint cluster): each function's reserved and
+	// provisioned concurrency become this engine's share of them. Nil:
+	// this engine has them whole. Call Engine.Reshare when the shares
+	// change.
+	Shares Shares
 
 	// HostCapabilities are the host application's own capabilities, which
 	// functions call by name (app_call; guest.Call in the Go SDK), each
@@ -168,7 +174,16 @@ type AsyncConfig struct {
 	RetryDelay time.Duration
 	// ThrottleDelay is the first delay before retrying a throttled event.
 	ThrottleDelay time.Duration
+	// Lease is how long a worker holds an event between extensions, which
+	// it makes every third of it while the attempt runs (1 minute): the
+	// event of a worker that died unawares (its process killed) is
+	// delivered again after at most a lease. A Store on JetStream works
+	// best with its own lease (jsstore.Options.Lease) the same.
+	Lease time.Duration
 }
+
+// DefaultAsyncLease is AsyncConfig.Lease's default.
+const DefaultAsyncLease = queue.DefaultLease
 
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
@@ -305,6 +320,13 @@ func (f Function) normalize() (Function, error) {
 		return f, invalid("description is %d bytes, over the 256-byte limit", len(f.Description))
 	}
 	return f, nil
+}
+
+// Shares divides a cluster-wide limit among the engines that share it.
+type Shares interface {
+	// Share returns this engine's part of a limit of n for function: from
+	// 0 to n, the parts of all the engines adding up to n.
+	Share(function string, n int) int
 }
 
 // Destinations deliver asynchronous invocation records to destinations of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,10 +50,13 @@ type Engine struct {
 
 	mu        sync.RWMutex
 	functions map[string]*function
-	closed    atomic.Bool
-	retiring  sync.WaitGroup
-	start     time.Time    // monotonic origin for instance watchdogs
-	regions   *regionCache // released linear memories, for reuse
+	// Following the changes of engines sharing the store (watch.go).
+	watching     sync.RWMutex // a reload holds it shared, Close alone
+	stopWatching context.CancelFunc
+	closed       atomic.Bool
+	retiring     sync.WaitGroup
+	start        time.Time    // monotonic origin for instance watchdogs
+	regions      *regionCache // released linear memories, for reuse
 
 	// Snapshot images, by path, open for mapping.
 	snapDirOnce sync.Once
@@ -69,7 +73,8 @@ type function struct {
 	name   string
 	limit  *limiter                // reserved concurrency
 	latest atomic.Pointer[version] // $LATEST's runtime, nil until needed
-	deploy sync.Mutex              // serializes changes of $LATEST
+	deploy sync.Mutex              // serializes changes of $LATEST and making runtimes
+	write  sync.Mutex              // serializes writes of the record, and adopting others'
 	logs   *logRing
 	usage  usageCounters
 	// throttles counts the function-wide throttles that came while $LATEST
@@ -78,6 +83,7 @@ type function struct {
 
 	mu       sync.RWMutex
 	rec      *functionRecord
+	raw      []byte              // rec as the store has it; nil when unknown
 	runtimes map[string]*version // published versions, by number
 }
 
@@ -97,6 +103,9 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	defer func() {
 		if err != nil {
 			e.closed.Store(true)
+			if e.stopWatching != nil {
+				e.stopWatching()
+			}
 			_ = e.closeFunctions(ctx)
 			_ = e.closeRuntime(ctx)
 		}
@@ -143,6 +152,9 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		MaxResponseBytes: int64(e.cfg.MaxFetchBytes),
 		Blocked:          e.cfg.BlockedNetworks,
 	})
+	if err := e.watch(ctx); err != nil {
+		return nil, err
+	}
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -172,13 +184,17 @@ func (e *Engine) defineHost(ctx context.Context) error {
 // when first needed, except those with provisioned instances, which start
 // filling now.
 func (e *Engine) load(ctx context.Context) error {
-	recs, err := e.loadRecords(ctx)
+	recs, raws, err := e.loadRecords(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: load functions: %w", err)
 	}
-	for _, rec := range recs {
-		e.functions[rec.Name] = e.newFunction(rec)
+	e.mu.Lock()
+	for i, rec := range recs {
+		if e.functions[rec.Name] == nil { // a watch may have been first
+			e.functions[rec.Name] = e.newFunction(rec, raws[i])
+		}
 	}
+	e.mu.Unlock()
 	for _, rec := range recs {
 		if err := e.refreshProvisioned(ctx, rec.Name, false); err != nil {
 			return err
@@ -187,11 +203,12 @@ func (e *Engine) load(ctx context.Context) error {
 	return nil
 }
 
-func (e *Engine) newFunction(rec *functionRecord) *function {
+func (e *Engine) newFunction(rec *functionRecord, raw []byte) *function {
 	return &function{
 		name:     rec.Name,
 		rec:      rec,
-		limit:    newLimiter(reservedCap(rec.Reserved)),
+		raw:      raw,
+		limit:    newLimiter(e.reservedCap(rec)),
 		runtimes: map[string]*version{},
 		logs:     newLogRing(e.cfg.LogRingSize),
 	}
@@ -221,6 +238,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	e.stopWatching()
 	var errs []error
 	if e.async != nil {
 		if err := e.async.Close(ctx); err != nil {
@@ -317,23 +335,50 @@ func (e *Engine) Update(ctx context.Context, name string, change func(*Function)
 	fn.mu.RLock()
 	rev := fn.rec.Latest
 	fn.mu.RUnlock()
-	f := rev.function(name)
-	if err := change(&f); err != nil {
-		return nil, err
-	}
-	f.Name = name
-	code := f.Code
-	if code == nil {
-		if code, err = e.store.Blobs().Get(ctx, rev.CodeSHA256); err != nil {
-			return nil, fmt.Errorf("engine: code of %s: %w", name, err)
+	// Another engine sharing the store may change $LATEST meanwhile: the
+	// change is then made again, on that $LATEST.
+	for range maxUpdateAttempts {
+		f := rev.function(name)
+		if err := change(&f); err != nil {
+			return nil, err
+		}
+		f.Name = name
+		code := f.Code
+		if code == nil {
+			if code, err = e.store.Blobs().Get(ctx, rev.CodeSHA256); err != nil {
+				return nil, fmt.Errorf("engine: code of %s: %w", name, err)
+			}
+		}
+		p, err := e.prepare(ctx, f, code)
+		if err != nil {
+			return nil, err
+		}
+		p.base = rev.RevisionID
+		info, err := e.install(ctx, fn, p)
+		var stale staleError
+		if !errors.As(err, &stale) {
+			return info, err
+		}
+		rev = stale.latest
+		// Let the other writer finish before trying again.
+		select {
+		case <-time.After(rand.N(10 * time.Millisecond)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	p, err := e.prepare(ctx, f, code)
-	if err != nil {
-		return nil, err
-	}
-	return e.install(ctx, fn, p)
+	return nil, fmt.Errorf("%w: %s changed %d times during the update; try again", ErrConflict, name, maxUpdateAttempts)
 }
+
+// maxUpdateAttempts is how many times Update makes its change when others
+// keep changing $LATEST under it.
+const maxUpdateAttempts = 10
+
+// staleError is install's answer when $LATEST is no longer the revision a
+// change was made to.
+type staleError struct{ latest revision }
+
+func (staleError) Error() string { return "engine: $LATEST changed" }
 
 // Code returns the module of a function version ("name", "name:VERSION"
 // or "name:ALIAS", which names the alias's primary version), as deployed.
@@ -355,6 +400,9 @@ type prepared struct {
 	f   Function
 	mod *module
 	rev revision
+	// base is the RevisionID of the $LATEST the change was made to; empty
+	// when it replaces whatever is there (Deploy).
+	base string
 }
 
 // prepare checks f, compiles code and stores it.
@@ -388,23 +436,41 @@ func (e *Engine) prepare(ctx context.Context, f Function, code []byte) (prepared
 // fn.deploy.
 func (e *Engine) install(ctx context.Context, fn *function, p prepared) (*FunctionInfo, error) {
 	fn.mu.RLock()
-	rec := fn.rec.clone()
+	provisioned := e.provisionedFor(fn.rec, LatestVersion)
 	fn.mu.RUnlock()
-	rec.Latest = p.rev
-	v := e.newVersion(ctx, fn, p.rev, p.mod, provisionedFor(rec, LatestVersion))
+	v := e.newVersion(ctx, fn, p.rev, p.mod, provisioned)
 	if err := v.pool.Prefill(ctx); err != nil {
 		_ = v.close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("deploy %s: %w", p.f.Name, err)
 	}
-	if err := e.saveRecord(ctx, rec); err != nil {
+	create := &functionRecord{Name: fn.name, Created: time.Now().UTC(), NextVersion: 1}
+	if p.base != "" {
+		create = nil // Update: the function must still exist
+	}
+	fn.write.Lock()
+	rec, raw, err := e.writeRecord(ctx, fn, create, func(rec *functionRecord) error {
+		if p.base != "" && rec.Latest.RevisionID != p.base {
+			return staleError{latest: rec.Latest}
+		}
+		rec.Latest = p.rev
+		return nil
+	})
+	refresh := false
+	if err == nil {
+		refresh = e.adopt(fn, rec, raw, v)
+	}
+	fn.write.Unlock()
+	if err != nil {
 		_ = v.close(context.WithoutCancel(ctx))
+		var stale staleError
+		if errors.As(err, &stale) || errors.Is(err, ErrFunctionNotFound) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("engine: save %s: %w", p.f.Name, err)
 	}
-	fn.mu.Lock()
-	fn.rec = rec
-	fn.mu.Unlock()
-	if old := fn.latest.Swap(v); old != nil {
-		e.retire(old)
+	e.register(fn)
+	if refresh {
+		_ = e.refreshProvisioned(ctx, fn.name, false)
 	}
 	if e.closed.Load() { // closed meanwhile: Close may have missed v
 		e.retire(v)
@@ -412,6 +478,17 @@ func (e *Engine) install(ctx context.Context, fn *function, p prepared) (*Functi
 	}
 	info := infoOf(rec, p.rev)
 	return &info, nil
+}
+
+// register makes fn, whose record was just saved, the engine's function of
+// its name again if another engine's removal, seen through the store's
+// watch, dropped it meanwhile.
+func (e *Engine) register(fn *function) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.functions[fn.name] == nil && !e.closed.Load() {
+		e.functions[fn.name] = fn
+	}
 }
 
 // functionForDeploy returns the function named name, creating it (with a
@@ -422,7 +499,7 @@ func (e *Engine) functionForDeploy(name string, rev revision) (*function, bool) 
 	if fn := e.functions[name]; fn != nil {
 		return fn, false
 	}
-	fn := e.newFunction(&functionRecord{Name: name, Created: time.Now().UTC(), Latest: rev, NextVersion: 1})
+	fn := e.newFunction(&functionRecord{Name: name, Created: time.Now().UTC(), Latest: rev, NextVersion: 1}, nil)
 	e.functions[name] = fn
 	return fn, true
 }
@@ -458,10 +535,12 @@ func (e *Engine) Remove(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
 	}
+	f.write.Lock()
 	bucket, err := e.bucket()
 	if err == nil {
 		err = bucket.Delete(ctx, name)
 	}
+	f.write.Unlock()
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -603,62 +682,91 @@ func (e *Engine) resolve(ctx context.Context, f *function, q string) (*version, 
 func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (*version, error) {
 	f.deploy.Lock()
 	defer f.deploy.Unlock()
-	if v := f.runtimeIfAny(version); v != nil {
+	// The record may change while the code compiles (another engine
+	// sharing the store redeployed): the runtime is then made again.
+	for range maxUpdateAttempts {
+		if v := f.runtimeIfAny(version); v != nil {
+			return v, nil
+		}
+		f.mu.RLock()
+		rec := f.rec
+		f.mu.RUnlock()
+		rev, ok := rec.version(version)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s has no version %q", ErrFunctionNotFound, f.name, version)
+		}
+		code, err := e.store.Blobs().Get(ctx, rev.CodeSHA256)
+		if err != nil {
+			return nil, fmt.Errorf("engine: code of %s:%s: %w", f.name, version, err)
+		}
+		fn := rev.function(f.name)
+		fn.Code = code
+		mod, err := e.compile(ctx, fn)
+		if err != nil {
+			return nil, err
+		}
+		v := e.newVersion(ctx, f, rev, mod, e.provisionedFor(rec, version))
+		f.mu.Lock()
+		cur, ok := f.rec.version(version)
+		current := ok && v.serves(cur)
+		if current && version == LatestVersion {
+			f.latest.Store(v)
+		} else if current {
+			f.runtimes[version] = v
+		}
+		f.mu.Unlock()
+		if !current {
+			_ = v.close(ctx)
+			continue
+		}
+		if e.closed.Load() {
+			e.retire(v)
+			return nil, ErrClosed
+		}
 		return v, nil
 	}
-	f.mu.RLock()
-	rec := f.rec
-	f.mu.RUnlock()
-	rev, ok := rec.version(version)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s has no version %q", ErrFunctionNotFound, f.name, version)
-	}
-	code, err := e.store.Blobs().Get(ctx, rev.CodeSHA256)
-	if err != nil {
-		return nil, fmt.Errorf("engine: code of %s:%s: %w", f.name, version, err)
-	}
-	fn := rev.function(f.name)
-	fn.Code = code
-	mod, err := e.compile(ctx, fn)
-	if err != nil {
-		return nil, err
-	}
-	v := e.newVersion(ctx, f, rev, mod, provisionedFor(rec, version))
-	if version == LatestVersion {
-		if !f.latest.CompareAndSwap(nil, v) {
-			_ = v.close(ctx)
-			return f.latest.Load(), nil
-		}
-	} else {
-		f.mu.Lock()
-		f.runtimes[version] = v
-		f.mu.Unlock()
-	}
-	if e.closed.Load() {
-		e.retire(v)
-		return nil, ErrClosed
-	}
-	return v, nil
+	return nil, fmt.Errorf("%w: %s:%s changed %d times while its code compiled", ErrConflict, f.name, version, maxUpdateAttempts)
 }
 
-// dropRuntime retires the runtime of a deleted version.
-func (e *Engine) dropRuntime(name, version string) {
-	f, err := e.function(name)
-	if err != nil {
-		return
+// provisionedFor is how many idle instances a version keeps here: this
+// engine's share of its provisioned concurrency.
+func (e *Engine) provisionedFor(rec *functionRecord, version string) int {
+	n := provisionedTotal(rec, version)
+	if e.cfg.Shares == nil || n == 0 {
+		return n
 	}
-	f.mu.Lock()
-	v := f.runtimes[version]
-	delete(f.runtimes, version)
-	f.mu.Unlock()
-	if v != nil {
-		e.retire(v)
+	return e.cfg.Shares.Share(rec.Name, n)
+}
+
+// reservedCap is the limiter cap for a function's reserved concurrency
+// here: none (-1), or this engine's share of it.
+func (e *Engine) reservedCap(rec *functionRecord) int {
+	n := reservedCap(rec.Reserved)
+	if e.cfg.Shares == nil || n <= 0 {
+		return n
+	}
+	return e.cfg.Shares.Share(rec.Name, n)
+}
+
+// Reshare applies Config.Shares again to every function's reserved and
+// provisioned concurrency: a node joined or left the cluster. Instances
+// a smaller share no longer needs retire as they idle out.
+func (e *Engine) Reshare(ctx context.Context) {
+	e.mu.RLock()
+	fs := slices.Collect(maps.Values(e.functions))
+	e.mu.RUnlock()
+	for _, f := range fs {
+		f.mu.RLock()
+		rec := f.rec
+		f.mu.RUnlock()
+		f.limit.setCap(e.reservedCap(rec))
+		_ = e.refreshProvisioned(ctx, f.name, false)
 	}
 }
 
-// provisionedFor is how many idle instances a version keeps: its own
+// provisionedTotal is how many idle instances a version keeps: its own
 // setting plus those of the aliases whose primary version it is.
-func provisionedFor(rec *functionRecord, version string) int {
+func provisionedTotal(rec *functionRecord, version string) int {
 	n := rec.Provisioned[version]
 	for name, a := range rec.Aliases {
 		if a.FunctionVersion == version {
@@ -686,7 +794,7 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 	}
 	var errs []error
 	for _, ver := range versions {
-		n := provisionedFor(rec, ver)
+		n := e.provisionedFor(rec, ver)
 		v := f.runtimeIfAny(ver)
 		if v == nil && n > 0 {
 			v, err = e.makeRuntime(ctx, f, ver)
@@ -764,7 +872,11 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv 
 	}
 	defer e.limit.release()
 	if !f.limit.acquire(ctx, e.cfg.AcquireTimeout) {
-		return nil, e.throttled(ctx, f, "the function is at its reserved concurrency limit", int(f.limit.max.Load()))
+		what := "the function is at its reserved concurrency limit"
+		if e.cfg.Shares != nil {
+			what = "the function is at this node's share of its reserved concurrency limit"
+		}
+		return nil, e.throttled(ctx, f, what, int(f.limit.max.Load()))
 	}
 	defer f.limit.release()
 	for {

@@ -202,72 +202,166 @@ func splitTarget(target string) (name, qualifier string, err error) {
 
 func (e *Engine) bucket() (store.Bucket, error) { return e.store.Bucket(functionsBucket) }
 
-// saveRecord persists rec (a new or changed record).
-func (e *Engine) saveRecord(ctx context.Context, rec *functionRecord) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("engine: encode function %s: %w", rec.Name, err)
+// decodeRecord reads a persisted function record, upgrading an older
+// format.
+func decodeRecord(name string, raw []byte) (*functionRecord, error) {
+	var rec functionRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("engine: function record %q: %w", name, err)
 	}
-	bucket, err := e.bucket()
-	if err != nil {
-		return err
+	if err := rec.upgrade(); err != nil {
+		return nil, fmt.Errorf("engine: function record %q: %w", name, err)
 	}
-	return bucket.Put(ctx, rec.Name, b)
+	if rec.Name != name {
+		return nil, fmt.Errorf("engine: function record %q names %q", name, rec.Name)
+	}
+	return &rec, nil
 }
 
-// loadRecords reads every persisted function.
-func (e *Engine) loadRecords(ctx context.Context) ([]*functionRecord, error) {
+// loadRecords reads every persisted function, with the bytes each was
+// read from.
+func (e *Engine) loadRecords(ctx context.Context) ([]*functionRecord, [][]byte, error) {
 	bucket, err := e.bucket()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []*functionRecord
+	var recs []*functionRecord
+	var raws [][]byte
 	after := ""
 	for {
 		keys, more, err := bucket.List(ctx, "", after, store.MaxListKeys)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, k := range keys {
-			b, err := bucket.Get(ctx, k)
+			raw, err := bucket.Get(ctx, k)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			var rec functionRecord
-			if err := json.Unmarshal(b, &rec); err != nil {
-				return nil, fmt.Errorf("engine: function record %q: %w", k, err)
+			rec, err := decodeRecord(k, raw)
+			if err != nil {
+				return nil, nil, err
 			}
-			if err := rec.upgrade(); err != nil {
-				return nil, fmt.Errorf("engine: function record %q: %w", k, err)
-			}
-			out = append(out, &rec)
+			recs, raws = append(recs, rec), append(raws, raw)
 		}
 		if !more || len(keys) == 0 {
-			return out, nil
+			return recs, raws, nil
 		}
 		after = keys[len(keys)-1]
 	}
 }
 
-// updateRecord applies change to function name's record under the
-// function's lock and persists it. change returns an error to abort.
+// writeRecord applies change to f's record as the store has it and saves
+// the result, atomically: a change another engine sharing the store made
+// meanwhile is neither lost nor overwritten, since change runs again on
+// it. change must be quick and not call the store; it may run more than
+// once. When the store has no record, create is the record change starts
+// from, or, when nil, writeRecord fails with ErrFunctionNotFound (the
+// function was removed). It returns the record saved and its encoding.
+// Callers hold f.write and adopt what it returns.
+func (e *Engine) writeRecord(ctx context.Context, f *function, create *functionRecord, change func(rec *functionRecord) error) (*functionRecord, []byte, error) {
+	bucket, err := e.bucket()
+	if err != nil {
+		return nil, nil, err
+	}
+	var rec *functionRecord
+	var raw []byte
+	err = bucket.Update(ctx, f.name, func(old []byte, exists bool) ([]byte, error) {
+		switch {
+		case exists:
+			r, err := decodeRecord(f.name, old)
+			if err != nil {
+				return nil, err
+			}
+			rec = r
+		case create != nil:
+			rec = create.clone()
+		default:
+			return nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, f.name)
+		}
+		if err := change(rec); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return nil, fmt.Errorf("engine: encode function %s: %w", f.name, err)
+		}
+		raw = b
+		return b, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, raw, nil
+}
+
+// updateRecord applies change to function name's record (see writeRecord)
+// and makes the engine serve the result. change returns an error to abort.
 func (e *Engine) updateRecord(ctx context.Context, name string, change func(rec *functionRecord) error) (*functionRecord, error) {
 	f, err := e.function(name)
 	if err != nil {
 		return nil, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	rec := f.rec.clone()
-	if err := change(rec); err != nil {
+	f.write.Lock()
+	rec, raw, err := e.writeRecord(ctx, f, nil, change)
+	refresh := false
+	if err == nil {
+		refresh = e.adopt(f, rec, raw, nil)
+	}
+	f.write.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	if err := e.saveRecord(ctx, rec); err != nil {
-		return nil, err
+	if refresh {
+		_ = e.refreshProvisioned(ctx, name, false)
 	}
-	f.rec = rec
 	return rec, nil
+}
+
+// adopt makes rec, just read from or written to the store, the record f
+// serves: runtimes of versions that are gone or changed ($LATEST
+// redeployed, by this engine or another) retire, and the reserved
+// concurrency applies at once. latest, when set, is the runtime of rec's
+// $LATEST, made by the caller. adopt reports whether provisioned instances
+// must be refreshed (refreshProvisioned, which the caller does once it no
+// longer holds f.write). Callers hold f.write.
+func (e *Engine) adopt(f *function, rec *functionRecord, raw []byte, latest *version) (refresh bool) {
+	var retired []*version
+	f.mu.Lock()
+	old := f.rec
+	f.rec, f.raw = rec, raw
+	if latest != nil {
+		if prev := f.latest.Swap(latest); prev != nil {
+			retired = append(retired, prev)
+		}
+	} else if v := f.latest.Load(); v != nil && !v.serves(rec.Latest) {
+		f.latest.Store(nil)
+		retired = append(retired, v)
+	}
+	for ver, v := range f.runtimes {
+		if r, ok := rec.version(ver); !ok || !v.serves(r) {
+			delete(f.runtimes, ver)
+			retired = append(retired, v)
+		}
+	}
+	f.mu.Unlock()
+	for _, v := range retired {
+		e.retire(v)
+	}
+	f.limit.setCap(e.reservedCap(rec))
+	return (len(retired) > 0 && latest == nil) || !maps.Equal(provisionedCounts(old), provisionedCounts(rec))
+}
+
+// provisionedCounts is how many idle instances each version of rec keeps.
+func provisionedCounts(rec *functionRecord) map[string]int {
+	out := map[string]int{}
+	for _, v := range append([]revision{rec.Latest}, rec.Versions...) {
+		if n := provisionedTotal(rec, v.Version); n > 0 {
+			out[v.Version] = n
+		}
+	}
+	return out
 }

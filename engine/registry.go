@@ -110,11 +110,7 @@ func (e *Engine) DeleteVersion(ctx context.Context, name, version string) error 
 		delete(rec.Provisioned, version)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	e.dropRuntime(name, version)
-	return nil
+	return err
 }
 
 // SetAlias creates or updates an alias.

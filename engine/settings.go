@@ -170,7 +170,7 @@ func (e *Engine) Settings(function string) (Settings, error) {
 // wraps ErrInitFailed.
 func (e *Engine) UpdateSettings(ctx context.Context, function string, change func(*Settings) error) (Settings, error) {
 	var out Settings
-	rec, err := e.updateRecord(ctx, function, func(rec *functionRecord) error {
+	_, err := e.updateRecord(ctx, function, func(rec *functionRecord) error {
 		s := settingsOf(rec)
 		if err := change(&s); err != nil {
 			return err
@@ -185,11 +185,6 @@ func (e *Engine) UpdateSettings(ctx context.Context, function string, change fun
 	if err != nil {
 		return Settings{}, err
 	}
-	f, err := e.function(function)
-	if err != nil {
-		return Settings{}, err
-	}
-	f.limit.setCap(reservedCap(rec.Reserved))
 	if err := e.refreshProvisioned(ctx, function, true); err != nil {
 		return out, err
 	}

@@ -61,6 +61,13 @@ func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod
 	return v
 }
 
+// serves reports whether v runs revision r: a published version's number
+// names different revisions once the function is removed and created
+// again, and $LATEST changes with every deploy.
+func (v *version) serves(r revision) bool {
+	return v.rev.RevisionID == r.RevisionID && v.rev.LastModified.Equal(r.LastModified)
+}
+
 // Create implements pool.Factory.
 func (v *version) Create(ctx context.Context) (*instance, error) { return v.newInstance(ctx) }
 

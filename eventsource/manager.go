@@ -66,6 +66,8 @@ type Manager struct {
 	mu       sync.Mutex
 	mappings map[string]*entry
 	closed   bool
+
+	stopFollowing context.CancelFunc // ends the watch of follow.go
 }
 
 // entry is one mapping: its configuration, its state, its poller when it
@@ -77,6 +79,9 @@ type entry struct {
 	// changing serializes changes of one mapping (start and stop take
 	// time, and are done without Manager.mu).
 	changing sync.Mutex
+	// raw is the mapping as last saved or read (under changing): a change
+	// another node made differs from it.
+	raw []byte
 }
 
 // New returns a manager of the mappings kept in cfg.Store, and starts the
@@ -100,14 +105,27 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventsource: %w", err)
 	}
-	mgr := &Manager{cfg: cfg, bucket: b, mappings: map[string]*entry{}}
-	recs, err := mgr.load(ctx)
-	if err != nil {
+	mgr := &Manager{cfg: cfg, bucket: b, mappings: map[string]*entry{}, stopFollowing: func() {}}
+	if err := mgr.follow(); err != nil {
 		return nil, err
 	}
-	for _, m := range recs {
-		e := &entry{m: m, stats: newCounters()}
-		mgr.mappings[m.UUID] = e
+	recs, raws, err := mgr.load(ctx)
+	if err != nil {
+		mgr.stopFollowing()
+		return nil, err
+	}
+	mgr.mu.Lock()
+	for i, m := range recs {
+		if mgr.mappings[m.UUID] != nil {
+			continue // the watch was first
+		}
+		mgr.mappings[m.UUID] = &entry{m: m, stats: newCounters(), raw: raws[i]}
+	}
+	entries := slices.Collect(maps.Values(mgr.mappings))
+	mgr.mu.Unlock()
+	for _, e := range entries {
+		e.changing.Lock()
+		m := e.m
 		if m.Enabled {
 			if err := mgr.start(ctx, e); err != nil {
 				// The mapping stays, enabled; its problem shows in its
@@ -116,18 +134,20 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 				e.stats.setResult("PROBLEM: " + err.Error())
 			}
 		}
+		e.changing.Unlock()
 	}
 	return mgr, nil
 }
 
 // load reads the mappings kept in the bucket.
-func (mgr *Manager) load(ctx context.Context) ([]Mapping, error) {
+func (mgr *Manager) load(ctx context.Context) ([]Mapping, [][]byte, error) {
 	var out []Mapping
+	var raws [][]byte
 	after := ""
 	for {
 		keys, more, err := mgr.bucket.List(ctx, "", after, store.MaxListKeys)
 		if err != nil {
-			return nil, fmt.Errorf("eventsource: list mappings: %w", err)
+			return nil, nil, fmt.Errorf("eventsource: list mappings: %w", err)
 		}
 		for _, k := range keys {
 			raw, err := mgr.bucket.Get(ctx, k)
@@ -135,23 +155,34 @@ func (mgr *Manager) load(ctx context.Context) ([]Mapping, error) {
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("eventsource: mapping %s: %w", k, err)
+				return nil, nil, fmt.Errorf("eventsource: mapping %s: %w", k, err)
 			}
-			var m Mapping
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return nil, fmt.Errorf("eventsource: mapping %s: %w", k, err)
+			m, err := decodeMapping(k, raw)
+			if err != nil {
+				return nil, nil, err
 			}
-			out = append(out, m)
+			out, raws = append(out, m), append(raws, raw)
 		}
 		if !more || len(keys) == 0 {
-			return out, nil
+			return out, raws, nil
 		}
 		after = keys[len(keys)-1]
 	}
 }
 
-// save persists m, in its settled state.
-func (mgr *Manager) save(ctx context.Context, m Mapping) error {
+func decodeMapping(id string, raw []byte) (Mapping, error) {
+	var m Mapping
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Mapping{}, fmt.Errorf("eventsource: mapping %s: %w", id, err)
+	}
+	if m.UUID != id {
+		return Mapping{}, fmt.Errorf("eventsource: mapping %s holds %q", id, m.UUID)
+	}
+	return m, nil
+}
+
+// save persists m, in its settled state, as e's. Callers hold e.changing.
+func (mgr *Manager) save(ctx context.Context, e *entry, m Mapping) error {
 	m.State = settled(m.Enabled)
 	m.LastProcessingResult = ""
 	raw, err := json.Marshal(m)
@@ -161,6 +192,7 @@ func (mgr *Manager) save(ctx context.Context, m Mapping) error {
 	if err := mgr.bucket.Put(ctx, m.UUID, raw); err != nil {
 		return fmt.Errorf("eventsource: save mapping %s: %w", m.UUID, err)
 	}
+	e.raw = raw
 	return nil
 }
 
@@ -211,7 +243,7 @@ func (mgr *Manager) Create(ctx context.Context, m Mapping) (Mapping, error) {
 	e.changing.Lock()
 	mgr.mu.Unlock()
 
-	if err := mgr.save(ctx, m); err != nil {
+	if err := mgr.save(ctx, e, m); err != nil {
 		mgr.mu.Lock()
 		delete(mgr.mappings, m.UUID)
 		mgr.mu.Unlock()
@@ -356,7 +388,7 @@ func (mgr *Manager) Update(ctx context.Context, id string, change func(*Mapping)
 	}
 	m.LastModified = mgr.cfg.Now().UTC()
 	m.StateTransitionReason = "USER_INITIATED"
-	if err := mgr.save(ctx, m); err != nil {
+	if err := mgr.save(ctx, e, m); err != nil {
 		e.changing.Unlock()
 		return Mapping{}, err
 	}
@@ -442,6 +474,7 @@ func (mgr *Manager) Close(ctx context.Context) error {
 	mgr.closed = true
 	entries := slices.Collect(maps.Values(mgr.mappings))
 	mgr.mu.Unlock()
+	mgr.stopFollowing()
 	var wg sync.WaitGroup
 	for _, e := range entries {
 		wg.Go(func() {

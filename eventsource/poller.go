@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ func (mgr *Manager) newPoller(ctx context.Context, m Mapping, stats *counters) (
 	default:
 		cc.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
-	cons, err := stream.CreateOrUpdateConsumer(ctx, cc)
+	cons, err := consumerFor(ctx, stream, cc)
 	if err != nil {
 		return nil, fmt.Errorf("consumer of stream %s: %w", m.Stream, err)
 	}
@@ -108,6 +109,27 @@ func (mgr *Manager) newPoller(ctx context.Context, m Mapping, stats *counters) (
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	go p.run()
 	return p, nil
+}
+
+// consumerFor returns the durable consumer cc describes, creating it or
+// updating its configuration only when it differs: an update, even to the
+// same configuration, drops the pull requests waiting at the server, and
+// on a cluster every node's poller of the mapping is waiting on it.
+func consumerFor(ctx context.Context, stream jetstream.Stream, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	cons, err := stream.Consumer(ctx, cc.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return stream.CreateOrUpdateConsumer(ctx, cc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	have := cons.CachedInfo().Config
+	if have.AckWait == cc.AckWait && have.MaxAckPending == cc.MaxAckPending && have.MaxDeliver == cc.MaxDeliver &&
+		have.FilterSubject == cc.FilterSubject && slices.Equal(have.FilterSubjects, cc.FilterSubjects) &&
+		have.Description == cc.Description {
+		return cons, nil
+	}
+	return stream.CreateOrUpdateConsumer(ctx, cc)
 }
 
 // ackWait is how long a delivered record may go unacknowledged before

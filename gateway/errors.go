@@ -7,6 +7,7 @@ import (
 
 	"github.com/flintfaas/flint/abi/policy"
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/schedule"
 )
@@ -49,7 +50,7 @@ var errorCodes = map[string]struct {
 	"RequestHeaderFieldsTooLargeException":          {http.StatusRequestHeaderFieldsTooLarge, "Flint's: the headers are over the server's limit"},
 	"RequestTimeoutException":                       {http.StatusRequestTimeout, "Flint's: the request did not arrive within ReadTimeout"},
 	"TooManyRequestsException":                      {http.StatusTooManyRequests, "a concurrency limit was reached"},
-	"ServiceUnavailableException":                   {http.StatusServiceUnavailable, "the server is shutting down"},
+	"ServiceUnavailableException":                   {http.StatusServiceUnavailable, "the server is shutting down, or a cluster's node cannot reach the state the nodes share (it refuses changes until it can)"},
 	"ServiceException":                              {http.StatusInternalServerError, "Flint failed"},
 	// The EventBridge Scheduler API's.
 	"ValidationException":     {http.StatusBadRequest, "Scheduler: a field is missing, malformed or out of range"},
@@ -88,6 +89,7 @@ var engineErrors = [...]struct {
 	{engine.ErrPayloadTooLarge, "RequestTooLargeException"},
 	{engine.ErrThrottled, "TooManyRequestsException"},
 	{engine.ErrClosed, "ServiceUnavailableException"},
+	{store.ErrUnavailable, "ServiceUnavailableException"},
 	{schedule.ErrNotFound, "ResourceNotFoundException"},
 	{schedule.ErrConflict, "ConflictException"},
 	{schedule.ErrInvalid, "ValidationException"},
@@ -120,6 +122,9 @@ func fromEngine(err error) *apiError {
 			e.Reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
 			return e
 		case "ServiceUnavailableException":
+			if errors.Is(err, store.ErrUnavailable) {
+				return apiErr(m.code, "this node cannot reach the state the cluster's nodes share, so it refuses changes until it can (invocations go on): %v", err)
+			}
 			return apiErr(m.code, "the server is shutting down")
 		}
 		return apiErr(m.code, "%v", err)

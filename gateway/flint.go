@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/flintfaas/flint/cluster"
 	"github.com/flintfaas/flint/engine"
 )
 
@@ -18,8 +19,27 @@ import (
 func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
 
 // usage serves Flint's usage meter: requests and GB-seconds per function.
+// On a cluster's node it sums every node's, and says how many answered.
 func (g *Gateway) usage(c *call) error {
-	writeJSON(c.ctx, http.StatusOK, map[string]any{"Usage": g.eng.Usage()})
+	if g.cfg.Cluster == nil {
+		writeJSON(c.ctx, http.StatusOK, map[string]any{"Usage": g.eng.Usage()})
+		return nil
+	}
+	u, nodes, err := g.cfg.Cluster.Usage(c.ctx)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.ctx, http.StatusOK, map[string]any{"Usage": u, "Nodes": nodes})
+	return nil
+}
+
+// clusterStatus serves the cluster's nodes and the health of the
+// JetStream they share.
+func (g *Gateway) clusterStatus(c *call) error {
+	if g.cfg.Cluster == nil {
+		return apiErr("ResourceNotFoundException", "this server runs alone, not in a cluster (flint serve --cluster-name or --nats make one)")
+	}
+	writeJSON(c.ctx, http.StatusOK, g.cfg.Cluster.Status(c.ctx))
 	return nil
 }
 
@@ -108,6 +128,9 @@ func (g *Gateway) serveLogs(c *call) error {
 		}
 		since = n
 	}
+	if g.cfg.Cluster != nil {
+		return g.serveClusterLogs(c)
+	}
 	records, err := g.eng.Logs(name, since)
 	if err != nil {
 		return err
@@ -185,5 +208,87 @@ func (g *Gateway) serveCode(c *call) error {
 	}
 	c.ctx.SetContentType("application/wasm")
 	c.ctx.SetBody(code)
+	return nil
+}
+
+// serveClusterLogs is serveLogs on a cluster's node: the records of every
+// node, the kept ones ordered by time, then, with follow=1, the new ones
+// as they arrive from any node. since (a node's own sequence numbers)
+// does not apply.
+func (g *Gateway) serveClusterLogs(c *call) error {
+	ctx, name := c.ctx, c.fn.name
+	if _, err := g.eng.Function(name); err != nil {
+		return err
+	}
+	cl := g.cfg.Cluster
+	follow := query(ctx, "follow") == "1"
+	// Following starts first, so that a record logged while the kept ones
+	// are gathered is not missed; one seen in both is written once.
+	var live chan cluster.LogRecord
+	var stopFollowing context.CancelFunc = func() {}
+	if follow {
+		fctx, cancel := context.WithCancel(context.Background())
+		stopFollowing = cancel
+		live = make(chan cluster.LogRecord, 1024)
+		go func() {
+			defer close(live)
+			_ = cl.FollowLogs(fctx, name, func(r cluster.LogRecord) bool {
+				select {
+				case live <- r:
+				default: // a reader this slow loses records, as engine.FollowLogs's do
+				}
+				return true
+			})
+		}()
+	}
+	records, err := cl.Logs(ctx, name)
+	if err != nil {
+		stopFollowing()
+		return err
+	}
+	ctx.SetContentType("text/plain; charset=utf-8")
+	if !follow {
+		for _, r := range records {
+			ctx.Write(r.Text)
+		}
+		return nil
+	}
+	type key struct {
+		node string
+		seq  uint64
+	}
+	kept := make(map[key]bool, len(records))
+	for _, r := range records {
+		kept[key{r.Node, r.Seq}] = true
+	}
+	ctx.SetConnectionClose()
+	ctx.Response.ImmediateHeaderFlush = true
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer stopFollowing()
+		for _, r := range records {
+			w.Write(r.Text)
+		}
+		if w.Flush() != nil {
+			return
+		}
+		g.streamUntil(ctx, w, func(sctx context.Context, w *bufio.Writer) {
+			for {
+				select {
+				case <-sctx.Done():
+					return
+				case r, ok := <-live:
+					if !ok {
+						return
+					}
+					if kept[key{r.Node, r.Seq}] {
+						continue
+					}
+					if _, err := w.Write(r.Text); err != nil || w.Flush() != nil {
+						return
+					}
+				}
+			}
+		})
+	})
 	return nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/flintfaas/flint/cluster"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway/auth"
@@ -103,6 +104,11 @@ type Config struct {
 	// the figures' history, the event sources it shows); the zero value
 	// takes its defaults.
 	Console console.Options
+	// Cluster, when set, is this server's node of a Flint cluster: logs
+	// and usage cover every node, /flint/v1/cluster shows the nodes and
+	// the shared JetStream's health, and /metrics labels every metric
+	// with the node's name.
+	Cluster *cluster.Node
 }
 
 // Gateway serves the APIs and function URLs of one engine.

@@ -14,7 +14,11 @@ import (
 // runtime's and process's.
 func newMetrics(g *Gateway) *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(
+	var reg prometheus.Registerer = r
+	if c := g.cfg.Cluster; c != nil {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"node": c.Name()}, r)
+	}
+	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&engineCollector{g: g},

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +26,15 @@ const DefaultRole = "default"
 type roles struct {
 	bucket store.Bucket
 	mu     sync.Mutex
-	parsed map[string]*policy.Policy
+	parsed map[string]parsedRole
+}
+
+// parsedRole is a role's policy and the document it was parsed from: the
+// document is read each time (another node of a cluster may have changed
+// it), and parsed again only when it changed.
+type parsedRole struct {
+	doc    []byte
+	policy *policy.Policy
 }
 
 func newRoles(s store.Store) (*roles, error) {
@@ -33,7 +42,7 @@ func newRoles(s store.Store) (*roles, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &roles{bucket: b, parsed: map[string]*policy.Policy{}}
+	r := &roles{bucket: b, parsed: map[string]parsedRole{}}
 	ctx := context.Background()
 	if _, err := b.Get(ctx, DefaultRole); errors.Is(err, store.ErrNotFound) {
 		if err := b.Put(ctx, DefaultRole, []byte(`{"Version":"2026-11-01","Statement":[]}`)); err != nil {
@@ -73,9 +82,6 @@ func (r *roles) policyFor(roleArn string) (*policy.Policy, error) {
 	name := roleName(roleArn)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.parsed[name]; ok {
-		return p, nil
-	}
 	doc, err := r.bucket.Get(context.Background(), name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalidParam("The role defined for the function cannot be assumed: role %q does not exist; create it with `flint role put %s POLICY.json` (PUT /flint/v1/roles/%s)", name, name, name)
@@ -83,11 +89,14 @@ func (r *roles) policyFor(roleArn string) (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pr, ok := r.parsed[name]; ok && bytes.Equal(pr.doc, doc) {
+		return pr.policy, nil
+	}
 	p, err := policy.Parse(doc)
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
-	r.parsed[name] = p
+	r.parsed[name] = parsedRole{doc: doc, policy: p}
 	return p, nil
 }
 
@@ -151,7 +160,7 @@ func (g *Gateway) putRole(c *call) error {
 		return err
 	}
 	g.roles.mu.Lock()
-	g.roles.parsed[name] = p
+	g.roles.parsed[name] = parsedRole{doc: canonical, policy: p}
 	g.roles.mu.Unlock()
 	updated, err := g.applyRole(ctx, name, p)
 	if err != nil {

@@ -96,6 +96,7 @@ var routes = [...]route{
 	{"PUT", "/flint/v1/roles/{role}", "PutRole", admin, (*Gateway).putRole},
 	{"DELETE", "/flint/v1/roles/{role}", "DeleteRole", admin, (*Gateway).deleteRole},
 	{"GET", "/flint/v1/usage", "GetUsage", admin, (*Gateway).usage},
+	{"GET", "/flint/v1/cluster", "GetClusterStatus", admin, (*Gateway).clusterStatus},
 	{"GET", "/flint/v1/dead-letters", "ListDeadLetters", admin, (*Gateway).listDeadLetters},
 	{"GET", "/flint/v1/dead-letters/{id}", "GetDeadLetter", admin, (*Gateway).getDeadLetter},
 	{"DELETE", "/flint/v1/dead-letters/{id}", "DeleteDeadLetter", admin, (*Gateway).deleteDeadLetter},

@@ -94,6 +94,8 @@ type Scheduler struct {
 	workers   sync.WaitGroup
 
 	fired, dropped, failed, errs, deleted, recovered atomic.Uint64
+
+	stopFollowing context.CancelFunc // ends the watch of follow.go
 }
 
 // New returns a Scheduler on cfg.Store: it creates the default group if
@@ -127,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	s := &Scheduler{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger, pat: newPatterns(), owner: uuid.New(),
 		entries: map[string]*entry{}, wake: make(chan struct{}, 1), work: make(chan *entry, cfg.Workers),
-		stop: make(chan struct{}), loopDone: make(chan struct{}),
+		stop: make(chan struct{}), loopDone: make(chan struct{}), stopFollowing: func() {},
 	}
 	var err error
 	if s.schedules, err = cfg.Store.Bucket(SchedulesBucket); err != nil {
@@ -139,7 +141,11 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if err := s.ensureDefaultGroup(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.follow(); err != nil {
+		return nil, err
+	}
 	if err := s.load(ctx); err != nil {
+		s.stopFollowing()
 		return nil, err
 	}
 	s.run, s.cancelRun = context.WithCancel(context.Background())
@@ -163,6 +169,7 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.stopFollowing()
 	close(s.stop)
 	<-s.loopDone
 	done := make(chan struct{})

@@ -105,6 +105,15 @@ func startServe(t *testing.T, bin, data string) *serveProcess {
 // startServeWith is startServe with more flags.
 func startServeWith(t *testing.T, bin, data string, flags ...string) *serveProcess {
 	t.Helper()
+	p := launchServe(t, bin, data, flags...)
+	p.waitReady(t)
+	return p
+}
+
+// launchServe starts "flint serve" as startServeWith does, without waiting
+// for it to get ready (the first node of a cluster waits for another).
+func launchServe(t *testing.T, bin, data string, flags ...string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{log: &syncBuffer{}, done: make(chan struct{})}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--nats-listen", "off",
 		"--access-key", e2eAccessKey, "--secret-key", e2eSecretKey,
@@ -126,7 +135,12 @@ func startServeWith(t *testing.T, bin, data string, flags ...string) *serveProce
 			t.Logf("flint serve log (the last %d lines):\n%s", min(len(lines), 60), strings.Join(lines[max(0, len(lines)-60):], "\n"))
 		}
 	})
+	return p
+}
 
+// waitReady waits until the server answers /readyz.
+func (p *serveProcess) waitReady(t *testing.T) {
+	t.Helper()
 	waitFor(t, 60*time.Second, "flint serve to get ready", func() bool {
 		select {
 		case <-p.done:
@@ -145,7 +159,6 @@ func startServeWith(t *testing.T, bin, data string, flags ...string) *serveProce
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return p
 }
 
 // waitFor polls cond, on the test's goroutine (cond may use require),
@@ -226,7 +239,8 @@ func (p *serveProcess) queueDepth(t *testing.T) int {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^flint_async_queue_depth (\d+)$`).FindSubmatch(b)
+	// A cluster's node labels its metrics with its name.
+	m := regexp.MustCompile(`(?m)^flint_async_queue_depth(?:\{[^}]*\})? (\d+)$`).FindSubmatch(b)
 	require.NotNil(t, m, "no flint_async_queue_depth in /metrics")
 	var n int
 	_, err = fmt.Sscan(string(m[1]), &n)

@@ -399,6 +399,7 @@ func usageCommand() *cli.Command {
 					BilledDuration time.Duration
 					GBSeconds      float64
 				}
+				Nodes int // a cluster's nodes that answered; 0 alone
 			}
 			if err := cl.flintJSON(c.Context, http.MethodGet, "usage", nil, &resp); err != nil {
 				return cl.fail(err, "")
@@ -414,7 +415,13 @@ func usageCommand() *cli.Command {
 			for _, u := range out {
 				t.row(u.Function, u.Requests, (time.Duration(u.BilledMS) * time.Millisecond).String(), strconv.FormatFloat(u.GBSeconds, 'f', -1, 64))
 			}
-			return t.flush()
+			if err := t.flush(); err != nil {
+				return err
+			}
+			if resp.Nodes > 0 {
+				fmt.Fprintf(cl.stdout, "(summed over the %d nodes of the cluster that answered)\n", resp.Nodes)
+			}
+			return nil
 		}),
 	}
 }

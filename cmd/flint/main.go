@@ -80,7 +80,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			serveCommand(), runCommand(),
 			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
-			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(),
+			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(), clusterCommand(),
 			streamCommand(), sourceCommand(),
 			benchCommand(), versionCommand(), completionCommand(),
 			scheduleCommand(),

@@ -9,17 +9,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/flintfaas/flint/broker"
+	"github.com/flintfaas/flint/cluster"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/engine/store/jsstore"
 	"github.com/flintfaas/flint/eventsource"
 	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/gateway/auth"
+	"github.com/flintfaas/flint/internal/names"
 	"github.com/flintfaas/flint/schedule"
 	"github.com/urfave/cli/v2"
 )
@@ -51,7 +55,25 @@ type serveConfig struct {
 	NATSPassword    string            `json:"natsPassword"`    //
 	NATSToken       string            `json:"natsToken"`       // or token
 	SourceAckMargin duration          `json:"sourceAckMargin"` // "1m"
+	NodeName        string            `json:"nodeName"`        // this node's name in a cluster
+	ClusterName     string            `json:"clusterName"`     // the embedded NATS joins this cluster
+	ClusterListen   string            `json:"clusterListen"`   // its route address
+	Routes          []string          `json:"routes"`          // other members' route URLs
+	ClusterSecret   string            `json:"clusterSecret"`   // the routes' shared password
+	Store           string            `json:"store"`           // "local" or "jetstream"; empty: by the NATS flags
+	Replicas        int               `json:"replicas"`        // JetStream replicas of the shared state
+	AsyncLease      duration          `json:"asyncLease"`      // "1m"
 }
+
+// The stores flint serve keeps its state in.
+const (
+	storeLocal     = "local"     // bbolt in the data directory
+	storeJetStream = "jetstream" // NATS JetStream, shared by a cluster's nodes
+)
+
+// clustered reports whether the node shares its state with others: its
+// store is on JetStream.
+func (cfg serveConfig) clustered() bool { return cfg.Store == storeJetStream }
 
 // duration is a time.Duration that a config file gives as a string such
 // as "30s" (a number is nanoseconds, as encoding/json has it).
@@ -87,6 +109,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:       "text",
 		NATSListen:      broker.DefaultListen,
 		SourceAckMargin: duration(eventsource.DefaultAckMargin),
+		AsyncLease:      duration(engine.DefaultAsyncLease),
 	}
 }
 
@@ -127,6 +150,14 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "nats-user", Usage: "`USER` for --nats", EnvVars: []string{"FLINT_NATS_USER"}},
 			&cli.StringFlag{Name: "nats-password", Usage: "`PASSWORD` for --nats-user", EnvVars: []string{"FLINT_NATS_PASSWORD"}},
 			&cli.StringFlag{Name: "nats-token", Usage: "`TOKEN` for --nats", EnvVars: []string{"FLINT_NATS_TOKEN"}},
+			&cli.StringFlag{Name: "node-name", Usage: "this node's `NAME` in a cluster (default: the host name)", EnvVars: []string{"FLINT_NODE_NAME"}},
+			&cli.StringFlag{Name: "cluster-name", Usage: "the embedded NATS joins the cluster `NAME` (with --cluster-listen and --routes)", EnvVars: []string{"FLINT_CLUSTER_NAME"}},
+			&cli.StringFlag{Name: "cluster-listen", Usage: "take other members' routes on `ADDR` (host:port)", EnvVars: []string{"FLINT_CLUSTER_LISTEN"}},
+			&cli.StringFlag{Name: "routes", Usage: "other members' route `URL[,URL...]` (nats://host:6222); one reachable member is enough", EnvVars: []string{"FLINT_ROUTES"}},
+			&cli.StringFlag{Name: "cluster-secret", Usage: "the `PASSWORD` members present on their routes (required unless --cluster-listen is on loopback)", EnvVars: []string{"FLINT_CLUSTER_SECRET"}},
+			&cli.StringFlag{Name: "store", Usage: "keep state in `STORE`: local (the data directory) or jetstream (shared; the default with --cluster-name or --nats)", EnvVars: []string{"FLINT_STORE"}},
+			&cli.IntFlag{Name: "replicas", Usage: "JetStream servers keeping each part of the shared state, 1 to 5 (default: 3 in a cluster of 3 or more, else 1)", EnvVars: []string{"FLINT_REPLICAS"}},
+			&cli.DurationFlag{Name: "async-lease", Value: time.Duration(def.AsyncLease), Usage: "an async worker holds an event for `D` at a time, extending it while it runs: a killed node's events run again after at most D", EnvVars: []string{"FLINT_ASYNC_LEASE"}},
 			&cli.DurationFlag{Name: "source-ack-margin", Value: time.Duration(def.SourceAckMargin), Usage: "a record an event source delivered is delivered again `D` past its function's timeout if not acknowledged (after a crash)", EnvVars: []string{"FLINT_SOURCE_ACK_MARGIN"}},
 		},
 		Action: func(c *cli.Context) error {
@@ -172,6 +203,22 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	str("nats-user", &cfg.NATSUser)
 	str("nats-password", &cfg.NATSPassword)
 	str("nats-token", &cfg.NATSToken)
+	str("node-name", &cfg.NodeName)
+	str("cluster-name", &cfg.ClusterName)
+	str("cluster-listen", &cfg.ClusterListen)
+	str("cluster-secret", &cfg.ClusterSecret)
+	str("store", &cfg.Store)
+	if c.IsSet("routes") {
+		cfg.Routes = nil
+		for _, u := range strings.Split(c.String("routes"), ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				cfg.Routes = append(cfg.Routes, u)
+			}
+		}
+	}
+	if c.IsSet("replicas") {
+		cfg.Replicas = c.Int("replicas")
+	}
 	if c.IsSet("nats") {
 		cfg.NATS = nil
 		for _, u := range strings.Split(c.String("nats"), ",") {
@@ -191,6 +238,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	}
 	if c.IsSet("shutdown-grace") {
 		cfg.ShutdownGrace = duration(c.Duration("shutdown-grace"))
+	}
+	if c.IsSet("async-lease") {
+		cfg.AsyncLease = duration(c.Duration("async-lease"))
 	}
 	if c.IsSet("source-ack-margin") {
 		cfg.SourceAckMargin = duration(c.Duration("source-ack-margin"))
@@ -213,6 +263,8 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--max-concurrency must not be negative")
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
+	case cfg.AsyncLease < duration(time.Second):
+		return cfg, errors.New("--async-lease must be at least 1s")
 	case cfg.SourceAckMargin < duration(time.Second):
 		return cfg, errors.New("--source-ack-margin must be at least 1s")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
@@ -221,6 +273,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--nats-creds, --nats-user and --nats-token go with --nats")
 	case cfg.NATSPassword != "" && cfg.NATSUser == "":
 		return cfg, errors.New("--nats-password goes with --nats-user")
+	}
+	if err := cfg.checkCluster(); err != nil {
+		return cfg, err
 	}
 	if cfg.NATSListen != broker.ListenOff && len(cfg.NATS) == 0 {
 		if _, _, err := net.SplitHostPort(cfg.NATSListen); err != nil {
@@ -231,6 +286,91 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// checkCluster checks the cluster flags and fills in their defaults: the
+// store, the node's name, the replicas.
+func (cfg *serveConfig) checkCluster() error {
+	embedded := cfg.ClusterName != "" || cfg.ClusterListen != "" || len(cfg.Routes) > 0
+	switch {
+	case embedded && len(cfg.NATS) > 0:
+		return errors.New("--cluster-name, --cluster-listen and --routes form a cluster of embedded NATS servers; --nats uses an existing one: give one or the other")
+	case embedded && (cfg.ClusterName == "" || cfg.ClusterListen == ""):
+		return errors.New("a cluster needs --cluster-name and --cluster-listen (and --routes to the other members)")
+	case cfg.ClusterSecret != "" && !embedded:
+		return errors.New("--cluster-secret goes with --cluster-name")
+	case embedded && cfg.ClusterSecret == "" && !isLoopback(cfg.ClusterListen):
+		return fmt.Errorf("--cluster-listen %q is not on loopback: give --cluster-secret, so that only members join", cfg.ClusterListen)
+	case embedded && cfg.NATSListen == broker.ListenOff:
+		return errors.New("a cluster member takes NATS clients on --nats-listen: it cannot be off")
+	case cfg.Replicas < 0 || cfg.Replicas > 5:
+		return fmt.Errorf("--replicas %d: JetStream keeps 1 to 5", cfg.Replicas)
+	}
+	if embedded {
+		if _, _, err := net.SplitHostPort(cfg.ClusterListen); err != nil {
+			return fmt.Errorf("--cluster-listen %q: use HOST:PORT", cfg.ClusterListen)
+		}
+		for _, r := range cfg.Routes {
+			u, err := url.Parse(r)
+			if err != nil || u.Scheme != "nats" || u.Port() == "" {
+				return fmt.Errorf("--routes: %q: use nats://HOST:PORT", r)
+			}
+		}
+	}
+	switch cfg.Store {
+	case "":
+		cfg.Store = storeLocal
+		if embedded || len(cfg.NATS) > 0 {
+			cfg.Store = storeJetStream
+		}
+	case storeLocal, storeJetStream:
+	default:
+		return fmt.Errorf("--store %q: use %s or %s", cfg.Store, storeLocal, storeJetStream)
+	}
+	if cfg.Store == storeLocal && embedded {
+		return errors.New("--store local keeps this node's state to itself: a cluster's nodes share theirs (--store jetstream)")
+	}
+	if cfg.Replicas != 0 && !cfg.clustered() {
+		return errors.New("--replicas goes with --store jetstream")
+	}
+	if !cfg.clustered() {
+		if cfg.NodeName != "" {
+			return errors.New("--node-name names a node of a cluster (--cluster-name or --nats)")
+		}
+		return nil
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+		if embedded {
+			cfg.Replicas = min(3, 1+len(cfg.Routes))
+		}
+	}
+	if cfg.NodeName == "" {
+		cfg.NodeName = defaultNodeName()
+	}
+	if !names.Function(cfg.NodeName) {
+		return fmt.Errorf("--node-name %q: use 1 to 64 letters, digits, hyphens and underscores", cfg.NodeName)
+	}
+	return nil
+}
+
+// defaultNodeName is the host name, as a node name.
+func defaultNodeName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "flint"
+	}
+	h, _, _ = strings.Cut(h, ".")
+	b := []byte(h)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 {
+		return "flint"
+	}
+	return string(b[:min(len(b), 64)])
 }
 
 func newLogger(cfg serveConfig, w io.Writer) (*slog.Logger, error) {
@@ -288,6 +428,36 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// serverName is the embedded NATS server's name: the node's, in a
+// cluster (members need distinct names); else NATS picks one.
+func (cfg serveConfig) serverName() string {
+	if cfg.ClusterName == "" {
+		return ""
+	}
+	return cfg.NodeName
+}
+
+// waitForCluster waits until the cluster's JetStream answers: a majority
+// of its members must have met, so the first to start waits for another.
+func waitForCluster(ctx context.Context, bk *broker.Broker, logger *slog.Logger) error {
+	for {
+		err := bk.WaitJetStream(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		logger.Info("waiting for the cluster's other members (a majority must meet before JetStream answers)", "err", err)
+	}
+}
+
+// openStore opens where the server keeps its state: a bbolt file in the
+// data directory, or JetStream, shared with the cluster's other nodes.
+func openStore(ctx context.Context, cfg serveConfig, bk *broker.Broker) (store.Store, error) {
+	if !cfg.clustered() {
+		return store.Open(cfg.Data, store.Options{})
+	}
+	return jsstore.New(ctx, bk.JetStream(), jsstore.Options{Replicas: cfg.Replicas, Lease: time.Duration(cfg.AsyncLease)})
+}
+
 // serve runs the server until ctx is done (SIGINT or SIGTERM), then shuts
 // down gracefully: stop accepting, finish requests in flight within the
 // grace period, stop the async workers (queued events stay on disk).
@@ -310,19 +480,39 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return internalErrorf("flint serve: data directory: %v", err)
 	}
-	st, err := store.Open(cfg.Data, store.Options{})
-	if err != nil {
-		return internalErrorf("flint serve: %v", err)
-	}
-	defer st.Close()
 	bk, err := broker.Start(ctx, broker.Config{
 		URLs: cfg.NATS, CredentialsFile: cfg.NATSCreds, User: cfg.NATSUser, Password: cfg.NATSPassword, Token: cfg.NATSToken,
 		StoreDir: filepath.Join(cfg.Data, "nats"), Listen: cfg.NATSListen, Logger: logger,
+		ServerName: cfg.serverName(), ClusterName: cfg.ClusterName, ClusterListen: cfg.ClusterListen,
+		Routes: cfg.Routes, ClusterSecret: cfg.ClusterSecret,
 	})
 	if err != nil {
 		return internalErrorf("flint serve: %v", err)
 	}
 	defer bk.Close(context.Background())
+	if cfg.ClusterName != "" {
+		if err := waitForCluster(ctx, bk, logger); err != nil {
+			return internalErrorf("flint serve: %v", err)
+		}
+	}
+	st, err := openStore(ctx, cfg, bk)
+	if err != nil {
+		return internalErrorf("flint serve: %v", err)
+	}
+	defer st.Close()
+	var node *cluster.Node
+	var shares engine.Shares
+	if cfg.clustered() {
+		node, err = cluster.Join(ctx, cluster.Config{
+			Name: cfg.NodeName, Address: cfg.Listen, Version: buildVersions().flint, Store: st,
+			Conn: bk.Conn(), JetStream: bk.JetStream(), Logger: logger,
+		})
+		if err != nil {
+			return internalErrorf("flint serve: %v", err)
+		}
+		defer node.Leave(context.Background())
+		shares = node
+	}
 	destinations := &eventsource.Streams{JetStream: bk.JetStream()}
 	eng, err := engine.New(ctx, engine.Config{
 		DataDir:              cfg.Data,
@@ -332,10 +522,18 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
 		Destinations:         destinations,
+		Shares:               shares,
+		Async:                engine.AsyncConfig{Lease: time.Duration(cfg.AsyncLease)},
 		Logger:               logger,
 	})
 	if err != nil {
 		return internalErrorf("flint serve: %v", err)
+	}
+	if node != nil {
+		if err := node.Serve(eng); err != nil {
+			_ = eng.Close(context.Background())
+			return internalErrorf("flint serve: %v", err)
+		}
 	}
 	sources, err := eventsource.New(ctx, eventsource.Config{
 		Engine: eng, JetStream: bk.JetStream(), Store: st, Region: cfg.Region, Logger: logger,
@@ -359,7 +557,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Scheduler: sched,
+		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Scheduler: sched, Cluster: node,
 	})
 	if err != nil {
 		_ = stopAll(context.Background())
@@ -380,7 +578,12 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	case natsAt == "":
 		natsAt = "in-process only"
 	}
-	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "nats", natsAt, "version", buildVersions().flint)
+	logger.Info("flint serving", "listen", ln.Addr().String(), "data", cfg.Data, "keys", len(keys), "nats", natsAt,
+		"store", cfg.Store, "version", buildVersions().flint)
+	if node != nil {
+		logger.Info("cluster node", "node", cfg.NodeName, "cluster", cfg.ClusterName, "replicas", cfg.Replicas,
+			"live", len(node.Members(ctx)))
+	}
 	logger.Info("web console", "url", consoleURL(cfg.PublicURL, ln.Addr().String()))
 
 	served := make(chan error, 1)

@@ -28,11 +28,14 @@ func serveConfigOf(t *testing.T, args ...string) (serveConfig, error) {
 func TestServeConfig(t *testing.T) {
 	unsetenv(t, "FLINT_CONFIG", "FLINT_LISTEN", "FLINT_DATA", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "FLINT_CREDENTIALS_FILE",
 		"FLINT_PUBLIC_URL", "FLINT_REGION", "FLINT_MAX_CONCURRENCY", "FLINT_ALLOW_PRIVATE_NETWORKS", "FLINT_SHUTDOWN_GRACE",
-		"FLINT_LOG_LEVEL", "FLINT_LOG_FORMAT", "FLINT_ACCESS_LOG")
+		"FLINT_LOG_LEVEL", "FLINT_LOG_FORMAT", "FLINT_ACCESS_LOG", "FLINT_NODE_NAME", "FLINT_CLUSTER_NAME", "FLINT_CLUSTER_LISTEN",
+		"FLINT_ROUTES", "FLINT_CLUSTER_SECRET", "FLINT_STORE", "FLINT_REPLICAS", "FLINT_ASYNC_LEASE", "FLINT_NATS")
 
 	cfg, err := serveConfigOf(t)
 	require.NoError(t, err)
-	assert.Equal(t, defaultServeConfig(), cfg)
+	want := defaultServeConfig()
+	want.Store = storeLocal
+	assert.Equal(t, want, cfg)
 	assert.Equal(t, "127.0.0.1:8080", cfg.Listen)
 	assert.Equal(t, ".flint", cfg.Data)
 	assert.Equal(t, 30*time.Second, time.Duration(cfg.ShutdownGrace))
@@ -49,7 +52,7 @@ func TestServeConfig(t *testing.T) {
 		CredentialsFile: "/etc/flint/credentials", PublicURL: "https://fn.example.com", Region: "eu-west-1",
 		MaxConcurrency: 50, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
 		ShutdownGrace: duration(45 * time.Second), LogLevel: "debug", LogFormat: "json", AccessLog: true,
-		NATSListen: "127.0.0.1:4222", SourceAckMargin: duration(time.Minute),
+		NATSListen: "127.0.0.1:4222", SourceAckMargin: duration(time.Minute), AsyncLease: duration(time.Minute), Store: storeLocal,
 	}, cfg)
 
 	t.Run("a NATS cluster from the flag", func(t *testing.T) {
@@ -57,6 +60,22 @@ func TestServeConfig(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"nats://a:4222", "nats://b:4222"}, cfg.NATS)
 		assert.Equal(t, "u", cfg.NATSUser)
+	})
+	t.Run("a cluster of embedded servers", func(t *testing.T) {
+		cfg, err := serveConfigOf(t, "--node-name", "a", "--cluster-name", "flint", "--cluster-listen", "127.0.0.1:6222",
+			"--routes", "nats://127.0.0.1:6222,nats://127.0.0.1:6223, nats://127.0.0.1:6224")
+		require.NoError(t, err)
+		assert.Equal(t, storeJetStream, cfg.Store, "a cluster shares its state")
+		assert.Equal(t, 3, cfg.Replicas)
+		assert.Equal(t, []string{"nats://127.0.0.1:6222", "nats://127.0.0.1:6223", "nats://127.0.0.1:6224"}, cfg.Routes)
+		cfg, err = serveConfigOf(t, "--cluster-name", "flint", "--cluster-listen", "127.0.0.1:6222", "--routes", "nats://127.0.0.1:6223")
+		require.NoError(t, err)
+		assert.Equal(t, 2, cfg.Replicas, "no more replicas than servers")
+		assert.NotEmpty(t, cfg.NodeName, "the host name")
+		cfg, err = serveConfigOf(t, "--nats", "nats://a:4222")
+		require.NoError(t, err)
+		assert.Equal(t, storeJetStream, cfg.Store, "nodes on an existing NATS share their state")
+		assert.Equal(t, 1, cfg.Replicas)
 	})
 	t.Run("environment beats the file, flags beat both", func(t *testing.T) {
 		t.Setenv("FLINT_CONFIG", file)
@@ -86,6 +105,20 @@ func TestServeConfig(t *testing.T) {
 		{"a NATS address without a port", `{}`, []string{"--nats-listen", "localhost"}, "use HOST:PORT"},
 		{"NATS credentials without a cluster", `{"natsCreds": "/x.creds"}`, nil, "go with --nats"},
 		{"a NATS password without a user", `{"nats": ["nats://a:4222"]}`, []string{"--nats-password", "p"}, "goes with --nats-user"},
+		{"a cluster without a route address", `{}`, []string{"--cluster-name", "c"}, "needs --cluster-name and --cluster-listen"},
+		{"routes without a cluster name", `{}`, []string{"--routes", "nats://a:6222"}, "needs --cluster-name and --cluster-listen"},
+		{"routes to the world without a secret", `{}`, []string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222"}, "give --cluster-secret"},
+		{"a secret without a cluster", `{}`, []string{"--cluster-secret", "s"}, "goes with --cluster-name"},
+		{"both ways at once", `{"nats": ["nats://a:4222"]}`, []string{"--cluster-name", "c", "--cluster-listen", "127.0.0.1:6222"}, "give one or the other"},
+		{"a route that is not a NATS URL", `{}`, []string{"--cluster-name", "c", "--cluster-listen", "127.0.0.1:6222", "--routes", "http://a:6222"}, "use nats://HOST:PORT"},
+		{"a cluster member in-process only", `{}`, []string{"--cluster-name", "c", "--cluster-listen", "127.0.0.1:6222", "--nats-listen", "off"}, "cannot be off"},
+		{"a cluster keeping its state to itself", `{}`, []string{"--cluster-name", "c", "--cluster-listen", "127.0.0.1:6222", "--store", "local"}, "share theirs"},
+		{"an unknown store", `{}`, []string{"--store", "s3"}, `--store "s3"`},
+		{"too many replicas", `{"nats": ["nats://a:4222"]}`, []string{"--replicas", "7"}, "1 to 5"},
+		{"replicas of local state", `{}`, []string{"--replicas", "3"}, "goes with --store jetstream"},
+		{"a node name alone", `{}`, []string{"--node-name", "a"}, "names a node of a cluster"},
+		{"a bad node name", `{"nats": ["nats://a:4222"]}`, []string{"--node-name", "a b"}, "--node-name"},
+		{"a short async lease", `{}`, []string{"--async-lease", "10ms"}, "at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ func openBlobs(dir string, closed <-chan struct{}) (*dirBlobs, error) {
 }
 
 // path is where the blob with the digest lives. The digest must have
-// passed checkDigest: that is what keeps it inside root.
+// passed CheckDigest: that is what keeps it inside root.
 func (d *dirBlobs) path(digest string) string {
 	return filepath.Join(d.root, digest[:2], digest)
 }
@@ -132,7 +132,7 @@ func (d *dirBlobs) Get(ctx context.Context, digest string) ([]byte, error) {
 	if err := checkOpen(ctx, d.closed); err != nil {
 		return nil, err
 	}
-	if err := checkDigest(digest); err != nil {
+	if err := CheckDigest(digest); err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(d.path(digest))
@@ -153,7 +153,7 @@ func (d *dirBlobs) Delete(ctx context.Context, digest string) error {
 	if err := checkOpen(ctx, d.closed); err != nil {
 		return err
 	}
-	if err := checkDigest(digest); err != nil {
+	if err := CheckDigest(digest); err != nil {
 		return err
 	}
 	if err := os.Remove(d.path(digest)); err != nil && !errors.Is(err, fs.ErrNotExist) {

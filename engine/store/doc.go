@@ -3,9 +3,11 @@
 // bytes (Blobs, content-addressed by SHA-256) and the asynchronous
 // invocation queue (Queues, with leases and at-least-once delivery).
 //
-// There are two Stores behind one interface. NewMemory keeps everything in
-// memory: the embeddable library's default. Open keeps everything in a data
-// directory, for the server:
+// There are three Stores behind one interface. NewMemory keeps everything
+// in memory: the embeddable library's default. Open keeps everything in a
+// data directory, for the server; package jsstore keeps everything in NATS
+// JetStream, shared by the nodes of a Flint cluster. Package storetest is
+// the conformance suite all three pass. Open's directory holds:
 //
 //	<dir>/flint.db                          bbolt: buckets, queues, format version
 //	<dir>/blobs/sha256/<ab>/<abcdef...>     one file per blob, named by its digest
@@ -46,10 +48,14 @@
 // # Scale-out
 //
 // Every call touches one bucket, blob or queue, with no transaction across
-// them, so that the interface can also be implemented on NATS JetStream
-// (key-value buckets, object store, work-queue streams) for many stateless
-// Flint nodes. RATIONALE.md in this directory says how, and why the rest is
-// as it is.
+// them, so that the interface is also implemented on NATS JetStream
+// (package jsstore: key-value buckets, an object store, work-queue
+// streams) for many Flint nodes. A Bucket whose contents can change from
+// another process implements Watcher, so that what a node derives from it
+// follows changes made elsewhere. The rules every Store applies to names,
+// keys, sizes and IDs are exported (CheckName, CheckKey, ..., ParseID) for
+// Stores outside this package. RATIONALE.md in this directory says why the
+// rest is as it is.
 //
 // Locks: every mutex in this package is a leaf (no code takes another lock
 // while holding one), and none is held while waiting for a commit. A

@@ -151,7 +151,7 @@ func (s *durable) Bucket(name string) (Bucket, error) {
 	if isClosed(s.closed) {
 		return nil, ErrClosed
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	return &boltBucket{s: s, name: []byte(name)}, nil
@@ -167,7 +167,7 @@ func (s *durable) Queue(name string) (Queue, error) {
 	if isClosed(s.closed) {
 		return nil, ErrClosed
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -225,7 +225,7 @@ func (b *boltBucket) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkOpen(ctx, b.s.closed); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -251,10 +251,10 @@ func (b *boltBucket) Put(ctx context.Context, key string, value []byte) error {
 	if err := checkOpen(ctx, b.s.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
-	if err := checkValue(value); err != nil {
+	if err := CheckValue(value); err != nil {
 		return err
 	}
 	if value == nil {
@@ -274,7 +274,7 @@ func (b *boltBucket) Delete(ctx context.Context, key string) error {
 	if err := checkOpen(ctx, b.s.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	return b.s.err(b.s.w.do(ctx, func(tx *bbolt.Tx) error {
@@ -290,7 +290,7 @@ func (b *boltBucket) List(ctx context.Context, prefix, after string, limit int) 
 	if err := checkOpen(ctx, b.s.closed); err != nil {
 		return nil, false, err
 	}
-	limit, err := checkList(prefix, after, limit)
+	limit, err := CheckList(prefix, after, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -330,7 +330,7 @@ func (b *boltBucket) Update(ctx context.Context, key string, fn func(old []byte,
 	if err := checkOpen(ctx, b.s.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	var (
@@ -359,7 +359,7 @@ func (b *boltBucket) Update(ctx context.Context, key string, fn func(old []byte,
 			}
 			return nil
 		}
-		if err := checkValue(v); err != nil {
+		if err := CheckValue(v); err != nil {
 			fnErr = err
 			return nil
 		}

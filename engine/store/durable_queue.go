@@ -56,7 +56,7 @@ func (p *boltQueue) load(db *bbolt.DB, now time.Time) ([]*entry, uint64, error) 
 			seq := binary.BigEndian.Uint64(k)
 			m, err := decodeMeta(v)
 			if err != nil {
-				return fmt.Errorf("message %s: %w", formatID(seq), err)
+				return fmt.Errorf("message %s: %w", FormatID(seq), err)
 			}
 			if m.leased {
 				m.leased = false
@@ -116,7 +116,7 @@ func (p *boltQueue) lease(seq uint64, m meta) (body []byte, gone bool, err error
 		}
 		old, err := decodeMeta(v)
 		if err != nil {
-			return fmt.Errorf("message %s: %w", formatID(seq), err)
+			return fmt.Errorf("message %s: %w", FormatID(seq), err)
 		}
 		if old.rev < m.rev {
 			if err := metas.Put(k, encodeMeta(m)); err != nil {
@@ -125,7 +125,7 @@ func (p *boltQueue) lease(seq uint64, m meta) (body []byte, gone bool, err error
 		}
 		b := bodies.Get(k)
 		if b == nil {
-			return fmt.Errorf("%w: message %s has no body", ErrCorrupt, formatID(seq))
+			return fmt.Errorf("%w: message %s has no body", ErrCorrupt, FormatID(seq))
 		}
 		body = append([]byte{}, b...)
 		return nil
@@ -149,7 +149,7 @@ func (p *boltQueue) update(seq uint64, m meta, body []byte) error {
 		}
 		old, err := decodeMeta(v)
 		if err != nil {
-			return fmt.Errorf("message %s: %w", formatID(seq), err)
+			return fmt.Errorf("message %s: %w", FormatID(seq), err)
 		}
 		if old.rev >= m.rev {
 			return nil

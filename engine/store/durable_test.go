@@ -95,18 +95,6 @@ func TestDurableReopen(t *testing.T) {
 	assert.Greater(t, next, last, "an acked message's ID is not given out again")
 }
 
-// TestDurableChurn checks that what reaches the disk when Receive, Retry
-// and Ack of one message race each other is what the Store had in memory.
-func TestDurableChurn(t *testing.T) {
-	dir := t.TempDir()
-	s := openDir(t, dir)
-	churn(t, queueOf(t, s, "churn"))
-	require.NoError(t, s.Close())
-	st, err := queueOf(t, openDir(t, dir), "churn").Stats(t.Context())
-	require.NoError(t, err)
-	assert.Zero(t, st.Depth, "a message acked in memory came back from disk")
-}
-
 func TestDurableInUse(t *testing.T) {
 	dir := t.TempDir()
 	first := openDir(t, dir)
@@ -309,7 +297,7 @@ func TestDurableCorruptQueue(t *testing.T) {
 	s := openDir(t, dir)
 	id := enqueue(t, queueOf(t, s, "q"), "m", time.Time{})
 	require.NoError(t, s.Close())
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	require.NoError(t, err)
 	editDB(t, dir, func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte(rootQueues)).Bucket([]byte("q")).Bucket([]byte(queueMeta)).Put(seqKey(seq), []byte("junk"))

@@ -34,6 +34,11 @@ var (
 	// ErrUnsupportedFormat: the data directory was written by a newer Flint
 	// whose on-disk format this one does not understand.
 	ErrUnsupportedFormat = errors.New("store: unsupported data directory format")
+	// ErrUnavailable: the Store's backend cannot be reached now (a
+	// JetStream Store whose connection to NATS is down, or whose NATS
+	// cluster has no quorum). Nothing was changed; reads served from a
+	// local view may still work. Try again once the backend is back.
+	ErrUnavailable = errors.New("store: unavailable")
 	// ErrNoChange is returned by an Update function to leave the value as it
 	// is; Update then returns nil.
 	ErrNoChange = errors.New("store: no change")

@@ -18,10 +18,10 @@ func FuzzCheckDigest(f *testing.F) {
 	}
 	f.Add(digestOf(nil))
 	f.Fuzz(func(t *testing.T, digest string) {
-		err := checkDigest(digest)
+		err := CheckDigest(digest)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidDigest) {
-				t.Fatalf("checkDigest(%q) = %v, not ErrInvalidDigest", digest, err)
+				t.Fatalf("CheckDigest(%q) = %v, not ErrInvalidDigest", digest, err)
 			}
 			return
 		}
@@ -41,33 +41,33 @@ func FuzzCheckName(f *testing.F) {
 		f.Add(n)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		err := checkName(name)
+		err := CheckName(name)
 		ok := name != "" && len(name) <= MaxNameBytes && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") == ""
 		if ok != (err == nil) {
-			t.Fatalf("checkName(%q) = %v", name, err)
+			t.Fatalf("CheckName(%q) = %v", name, err)
 		}
 		if err != nil && !errors.Is(err, ErrInvalidName) {
-			t.Fatalf("checkName(%q) = %v, not ErrInvalidName", name, err)
+			t.Fatalf("CheckName(%q) = %v, not ErrInvalidName", name, err)
 		}
 	})
 }
 
-// FuzzParseID checks that only IDs formatID makes are parsed, and parsed
+// FuzzParseID checks that only IDs FormatID makes are parsed, and parsed
 // back to their sequence number.
 func FuzzParseID(f *testing.F) {
 	for _, id := range []string{"0000000000000001", "ffffffffffffffff", "", "0000000000000000", "FFFFFFFFFFFFFFFF", "+000000000000001", "../../etc/passwd"} {
 		f.Add(id)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		seq, err := parseID(id)
+		seq, err := ParseID(id)
 		if err != nil {
 			if !errors.Is(err, ErrNotFound) {
-				t.Fatalf("parseID(%q) = %v, not ErrNotFound", id, err)
+				t.Fatalf("ParseID(%q) = %v, not ErrNotFound", id, err)
 			}
 			return
 		}
-		if got := formatID(seq); got != id {
-			t.Fatalf("parseID(%q) = %d, which formats as %q", id, seq, got)
+		if got := FormatID(seq); got != id {
+			t.Fatalf("ParseID(%q) = %d, which formats as %q", id, seq, got)
 		}
 	})
 }
@@ -114,7 +114,7 @@ func FuzzList(f *testing.F) {
 		n++
 		var want []string
 		for k := range strings.SplitSeq(keys, "|") {
-			if checkKey(k) == nil {
+			if CheckKey(k) == nil {
 				want = append(want, k)
 			}
 		}
@@ -124,7 +124,7 @@ func FuzzList(f *testing.F) {
 		slices.Sort(want)
 		want = slices.Compact(want)
 
-		lim, err := checkList(prefix, after, limit)
+		lim, err := CheckList(prefix, after, limit)
 		var page []string
 		more := false
 		if err == nil {
@@ -140,7 +140,7 @@ func FuzzList(f *testing.F) {
 		}
 		for name, s := range map[string]Store{"memory": mem, "bbolt": durable} {
 			// A fresh bucket per input (the durable Store's outlive inputs).
-			b, berr := s.Bucket("fuzz-" + strings.Repeat("x", n%3) + "-" + formatID(uint64(n)))
+			b, berr := s.Bucket("fuzz-" + strings.Repeat("x", n%3) + "-" + FormatID(uint64(n)))
 			if berr != nil {
 				t.Fatal(berr)
 			}

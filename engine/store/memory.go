@@ -43,7 +43,7 @@ func (s *memory) Bucket(name string) (Bucket, error) {
 	if isClosed(s.closed) {
 		return nil, ErrClosed
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -64,7 +64,7 @@ func (s *memory) Queue(name string) (Queue, error) {
 	if isClosed(s.closed) {
 		return nil, ErrClosed
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -120,7 +120,7 @@ func (b *memBucket) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkOpen(ctx, b.closed); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
 	b.mu.RLock()
@@ -137,10 +137,10 @@ func (b *memBucket) Put(ctx context.Context, key string, value []byte) error {
 	if err := checkOpen(ctx, b.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
-	if err := checkValue(value); err != nil {
+	if err := CheckValue(value); err != nil {
 		return err
 	}
 	v := append([]byte{}, value...)
@@ -155,7 +155,7 @@ func (b *memBucket) Delete(ctx context.Context, key string) error {
 	if err := checkOpen(ctx, b.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -169,7 +169,7 @@ func (b *memBucket) List(ctx context.Context, prefix, after string, limit int) (
 	if err := checkOpen(ctx, b.closed); err != nil {
 		return nil, false, err
 	}
-	limit, err := checkList(prefix, after, limit)
+	limit, err := CheckList(prefix, after, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -194,7 +194,7 @@ func (b *memBucket) Update(ctx context.Context, key string, fn func(old []byte, 
 	if err := checkOpen(ctx, b.closed); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -213,7 +213,7 @@ func (b *memBucket) Update(ctx context.Context, key string, fn func(old []byte, 
 		b.delete(key)
 		return nil
 	}
-	if err := checkValue(v); err != nil {
+	if err := CheckValue(v); err != nil {
 		return err
 	}
 	b.set(key, append([]byte{}, v...))
@@ -270,7 +270,7 @@ func (m *memBlobs) Get(ctx context.Context, digest string) ([]byte, error) {
 	if err := checkOpen(ctx, m.closed); err != nil {
 		return nil, err
 	}
-	if err := checkDigest(digest); err != nil {
+	if err := CheckDigest(digest); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
@@ -287,7 +287,7 @@ func (m *memBlobs) Delete(ctx context.Context, digest string) error {
 	if err := checkOpen(ctx, m.closed); err != nil {
 		return err
 	}
-	if err := checkDigest(digest); err != nil {
+	if err := CheckDigest(digest); err != nil {
 		return err
 	}
 	m.mu.Lock()

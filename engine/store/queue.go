@@ -88,7 +88,7 @@ func (q *queue) Enqueue(ctx context.Context, body []byte, due time.Time) (string
 	if err := q.check(ctx); err != nil {
 		return "", err
 	}
-	if err := checkBody(body); err != nil {
+	if err := CheckBody(body); err != nil {
 		return "", err
 	}
 	now := time.Now()
@@ -115,12 +115,12 @@ func (q *queue) Enqueue(ctx context.Context, body []byte, due time.Time) (string
 	heap.Push(&q.ready, e)
 	q.wakeOne()
 	q.mu.Unlock()
-	return formatID(e.seq), nil
+	return FormatID(e.seq), nil
 }
 
 // Receive implements Queue.
 func (q *queue) Receive(ctx context.Context, lease time.Duration) (Message, error) {
-	if err := checkLease(lease); err != nil {
+	if err := CheckLease(lease); err != nil {
 		return Message{}, err
 	}
 	var (
@@ -164,7 +164,7 @@ func (q *queue) Receive(ctx context.Context, lease time.Duration) (Message, erro
 				if body == nil {
 					body = []byte{}
 				}
-				return Message{ID: formatID(seq), Body: body, Enqueued: time.Unix(0, m.enqueued), Deliveries: int(m.deliveries)}, nil
+				return Message{ID: FormatID(seq), Body: body, Enqueued: time.Unix(0, m.enqueued), Deliveries: int(m.deliveries)}, nil
 			}
 			wait = time.Duration(e.at - now)
 		}
@@ -238,7 +238,7 @@ func (q *queue) Ack(ctx context.Context, id string) error {
 	if err := q.check(ctx); err != nil {
 		return err
 	}
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	if err != nil {
 		return err
 	}
@@ -259,15 +259,39 @@ func (q *queue) Ack(ctx context.Context, id string) error {
 	return nil
 }
 
+// Extend implements Queue. A lease lives in memory only: a durable
+// Store's messages are all deliverable again when it is opened.
+func (q *queue) Extend(ctx context.Context, id string, lease time.Duration) error {
+	if err := q.check(ctx); err != nil {
+		return err
+	}
+	if err := CheckLease(lease); err != nil {
+		return err
+	}
+	seq, err := ParseID(id)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e := q.byID[seq]
+	if e == nil || !e.leased {
+		return notFound(id)
+	}
+	e.at = addNano(time.Now().UnixNano(), lease)
+	q.reinsert(e)
+	return nil
+}
+
 // Retry implements Queue.
 func (q *queue) Retry(ctx context.Context, id string, body []byte, due time.Time) error {
 	if err := q.check(ctx); err != nil {
 		return err
 	}
-	if err := checkBody(body); err != nil {
+	if err := CheckBody(body); err != nil {
 		return err
 	}
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	if err != nil {
 		return err
 	}

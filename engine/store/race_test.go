@@ -52,7 +52,7 @@ func pausedQueue(t *testing.T, dir, op string) (q *queue, s *durable, reached, r
 // false when there is none.
 func diskMeta(t *testing.T, dir, id string) (m meta, ok bool) {
 	t.Helper()
-	seq, err := parseID(id)
+	seq, err := ParseID(id)
 	require.NoError(t, err)
 	editDB(t, dir, func(tx *bbolt.Tx) error {
 		metas, _ := (&boltQueue{name: []byte("q")}).buckets(tx)

@@ -82,6 +82,33 @@ type Bucket interface {
 	Update(ctx context.Context, key string, fn func(old []byte, exists bool) ([]byte, error)) error
 }
 
+// Watcher is implemented by a Bucket whose contents can change from
+// outside this process: another process, or another Flint node, sharing
+// the Store (jsstore's buckets, on NATS JetStream). A caller that keeps
+// something derived from a bucket in memory (the engine's functions)
+// watches it to follow changes made elsewhere; a caller checks for it with
+// a type assertion. The memory and bbolt Stores do not implement it: every
+// change to them is made by this process (a bbolt directory is locked to
+// one), so there is nothing to follow.
+type Watcher interface {
+	// Watch calls fn with the key of every change to the bucket — Put,
+	// Delete, Update — made by this process or elsewhere, once Get and
+	// List on this process return the change, until ctx is done or the
+	// Store is closed. Changes are reported from the moment Watch returns
+	// (so a caller registers first, then reads what is there).
+	//
+	// Calls come one at a time from a goroutine of the watch's own, in the
+	// order the changes were seen; a key that changes again before fn was
+	// called for it is reported once, so fn reads the current value
+	// instead of relying on the number of calls. Likewise, changes made
+	// elsewhere in quick succession may reach this process as the last of
+	// them only: a key created and deleted elsewhere at once may never be
+	// reported, since this process never saw it. fn may call the Store. No
+	// call starts after ctx is done. Watch fails only with ctx's error or
+	// ErrClosed.
+	Watch(ctx context.Context, fn func(key string)) error
+}
+
 // Blobs is a content-addressed store of immutable byte strings (module
 // bytes), named by the lowercase hex SHA-256 digest of their content.
 type Blobs interface {
@@ -117,6 +144,13 @@ type Queue interface {
 	// Ack removes a message: it was handled. It is ErrNotFound when the
 	// message is not in the queue (already acked, or never was).
 	Ack(ctx context.Context, id string) error
+	// Extend renews the lease of a message this process received, to
+	// lease (positive) from now: a worker that may hold a message longer
+	// than its lease extends it well before the lease ends, so that a
+	// short lease still covers a long attempt, and the message of a worker
+	// that died is delivered again after a short lease. It is ErrNotFound
+	// when the message is not in the queue, or not leased to this process.
+	Extend(ctx context.Context, id string, lease time.Duration) error
 	// Retry replaces a message's body and makes it deliverable again at due
 	// (zero: now), ending its lease. Its Deliveries and Enqueued are kept;
 	// its ID may change (a Store whose messages are immutable, like a

@@ -6,8 +6,13 @@ import (
 	"time"
 )
 
-// checkName reports whether name is a valid bucket or queue name.
-func checkName(name string) error {
+// The checks below are the rules every Store applies to what it is given,
+// exported so that a Store implemented outside this package (jsstore, on
+// NATS JetStream) refuses exactly what these refuse, with the same errors.
+
+// CheckName reports whether name is a valid bucket or queue name: 1 to
+// MaxNameBytes characters from [A-Za-z0-9_.-/] (ErrInvalidName otherwise).
+func CheckName(name string) error {
 	if name == "" || len(name) > MaxNameBytes {
 		return fmt.Errorf("%w: %q: a name is 1 to %d characters", ErrInvalidName, truncate(name), MaxNameBytes)
 	}
@@ -27,8 +32,9 @@ func nameByte(c byte) bool {
 	return c == '_' || c == '.' || c == '-' || c == '/'
 }
 
-// checkKey reports whether key is a valid Bucket key.
-func checkKey(key string) error {
+// CheckKey reports whether key is a valid Bucket key: ErrInvalidKey when
+// it is empty, ErrTooLarge when it is over MaxKeyBytes.
+func CheckKey(key string) error {
 	if key == "" {
 		return fmt.Errorf("%w: a key is at least 1 byte", ErrInvalidKey)
 	}
@@ -38,16 +44,18 @@ func checkKey(key string) error {
 	return nil
 }
 
-// checkValue reports whether value fits in a Bucket.
-func checkValue(value []byte) error {
+// CheckValue reports whether value fits in a Bucket (ErrTooLarge over
+// MaxValueBytes).
+func CheckValue(value []byte) error {
 	if len(value) > MaxValueBytes {
 		return fmt.Errorf("%w: value is %d bytes, the limit is %d", ErrTooLarge, len(value), MaxValueBytes)
 	}
 	return nil
 }
 
-// checkList validates List's arguments and returns the limit to use.
-func checkList(prefix, after string, limit int) (int, error) {
+// CheckList validates List's arguments and returns the limit to use: the
+// given one, lowered to MaxListKeys.
+func CheckList(prefix, after string, limit int) (int, error) {
 	if limit < 1 {
 		return 0, fmt.Errorf("%w: list limit %d, want at least 1", ErrInvalidArgument, limit)
 	}
@@ -60,16 +68,18 @@ func checkList(prefix, after string, limit int) (int, error) {
 	return min(limit, MaxListKeys), nil
 }
 
-// checkBody reports whether body fits in a queue message.
-func checkBody(body []byte) error {
+// CheckBody reports whether body fits in a queue message (ErrTooLarge over
+// MaxMessageBytes).
+func CheckBody(body []byte) error {
 	if len(body) > MaxMessageBytes {
 		return fmt.Errorf("%w: message body is %d bytes, the limit is %d", ErrTooLarge, len(body), MaxMessageBytes)
 	}
 	return nil
 }
 
-// checkLease reports whether lease is a usable lease duration.
-func checkLease(lease time.Duration) error {
+// CheckLease reports whether lease is a usable lease duration
+// (ErrInvalidArgument unless it is positive).
+func CheckLease(lease time.Duration) error {
 	if lease <= 0 {
 		return fmt.Errorf("%w: lease %v, want a positive duration", ErrInvalidArgument, lease)
 	}
@@ -79,10 +89,10 @@ func checkLease(lease time.Duration) error {
 // digestLen is the length of a hex SHA-256 digest.
 const digestLen = 64
 
-// checkDigest reports whether digest is a lowercase hex SHA-256 digest. It
-// is what keeps a digest from naming a path outside the blob directory, so
-// it admits nothing but [0-9a-f]{64}.
-func checkDigest(digest string) error {
+// CheckDigest reports whether digest is a lowercase hex SHA-256 digest
+// (ErrInvalidDigest otherwise). It is what keeps a digest from naming a
+// path outside the blob directory, so it admits nothing but [0-9a-f]{64}.
+func CheckDigest(digest string) error {
 	if len(digest) != digestLen {
 		return fmt.Errorf("%w: %q is %d characters, want %d lowercase hex", ErrInvalidDigest, truncate(digest), len(digest), digestLen)
 	}
@@ -98,8 +108,9 @@ func checkDigest(digest string) error {
 // idLen is the length of a message ID: a 64-bit sequence number in hex.
 const idLen = 16
 
-// formatID returns the ID of the message with sequence number seq.
-func formatID(seq uint64) string {
+// FormatID returns the ID of the message with sequence number seq: 16
+// lowercase hex digits, so that IDs sort as their sequence numbers do.
+func FormatID(seq uint64) string {
 	const hex = "0123456789abcdef"
 	var b [idLen]byte
 	for i := idLen - 1; i >= 0; i-- {
@@ -109,9 +120,10 @@ func formatID(seq uint64) string {
 	return string(b[:])
 }
 
-// parseID returns the sequence number an ID names. Anything formatID did not
-// produce is ErrNotFound: no message has that ID.
-func parseID(id string) (uint64, error) {
+// ParseID returns the sequence number an ID names. Anything FormatID did
+// not produce, and sequence number 0, is ErrNotFound: no message has that
+// ID.
+func ParseID(id string) (uint64, error) {
 	if len(id) != idLen {
 		return 0, fmt.Errorf("%w: message %q", ErrNotFound, truncate(id))
 	}

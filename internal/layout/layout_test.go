@@ -39,11 +39,15 @@ func imports(t *testing.T) map[string][]string {
 
 // extends lists the packages that may import the package above them: the
 // Go guest SDK's extensions build on the SDK (as net/http/httputil builds
-// on net/http), in the guest's own layer.
+// on net/http), in the guest's own layer; a Store on JetStream and the
+// stores' conformance suite build on the store's interface (as
+// testing/fstest builds on io/fs).
 var extends = map[string]string{
-	module + "/abi/guest/kv":        module + "/abi/guest",
-	module + "/abi/guest/fetch":     module + "/abi/guest",
-	module + "/abi/guest/httpguest": module + "/abi/guest",
+	module + "/abi/guest/kv":           module + "/abi/guest",
+	module + "/abi/guest/fetch":        module + "/abi/guest",
+	module + "/abi/guest/httpguest":    module + "/abi/guest",
+	module + "/engine/store/jsstore":   module + "/engine/store",
+	module + "/engine/store/storetest": module + "/engine/store",
 }
 
 func TestNoPackageImportsOneAboveIt(t *testing.T) {

@@ -37,9 +37,12 @@ const (
 	DefaultRetryDelay       = time.Minute // Lambda: 1 minute, then 2
 	DefaultThrottleDelay    = time.Second // Lambda: from 1 second ...
 	DefaultMaxThrottleDelay = 5 * time.Minute
-	// DefaultLease is past Lambda's 15-minute maximum function timeout, so
-	// a running attempt is not delivered to a second worker.
-	DefaultLease = 16 * time.Minute
+	// DefaultLease is how long a worker holds an event between
+	// extensions: a worker extends it every third of it while the attempt
+	// runs (up to Lambda's 15-minute maximum timeout), so the event of a
+	// worker that died — a node killed, on a shared store — is delivered
+	// again within a minute.
+	DefaultLease = time.Minute
 )
 
 // Limits and defaults of EventConfig, Lambda's.
@@ -344,8 +347,9 @@ type Config struct {
 	ThrottleDelay    time.Duration
 	MaxThrottleDelay time.Duration
 	// Lease is how long a worker holds an event before the store delivers
-	// it again, to this process or another (DefaultLease). It must be
-	// longer than the longest function timeout.
+	// it again, to this process or another, unless the worker extends it,
+	// which it does every third of it while it works on the event
+	// (DefaultLease).
 	Lease time.Duration
 
 	// Logger receives the queue's operational messages (retries, dead

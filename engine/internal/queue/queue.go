@@ -262,6 +262,33 @@ func (q *Queue) work() {
 	}
 }
 
+// keepLeased extends the lease of message id every third of it until the
+// function it returns is called.
+func (q *Queue) keepLeased(id string) (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(q.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				err := q.q.Extend(context.WithoutCancel(q.run), id, q.cfg.Lease)
+				if errors.Is(err, store.ErrNotFound) {
+					return // acked or retried meanwhile
+				}
+				if err != nil {
+					q.log.Warn("async: extending a lease failed", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
 // wait waits for d, and reports false when ctx was done first.
 func (q *Queue) wait(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -278,6 +305,7 @@ func (q *Queue) wait(ctx context.Context, d time.Duration) bool {
 // the record's delivery and the Ack.
 func (q *Queue) handle(m store.Message) {
 	q.delivered.Add(1)
+	defer q.keepLeased(m.ID)()
 	// Store writes after the attempt are not cancelled with it: an outcome
 	// reached is worth storing, even while Close gives up waiting.
 	ctx := context.WithoutCancel(q.run)

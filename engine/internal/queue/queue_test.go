@@ -602,3 +602,23 @@ func TestCloseDeadline(t *testing.T) {
 	assert.Nil(t, ev.LastError)
 	assert.Equal(t, 1, ev.Deliveries, "the cancelled delivery is not a lost one")
 }
+
+// TestLeaseExtendedWhileRunning runs an attempt three times as long as the
+// lease: the worker extends the lease while it runs, so the event is not
+// delivered to a second worker meanwhile, and runs once.
+func TestLeaseExtendedWhileRunning(t *testing.T) {
+	const lease = 150 * time.Millisecond
+	fns := newFakes(map[string]handler{"slow": func(payload []byte, n int) (Outcome, error) {
+		time.Sleep(3 * lease)
+		return Outcome{Payload: payload, ExecutedVersion: "$LATEST"}, nil
+	}})
+	q := start(t, Config{Invoke: fns.Invoke, Lease: lease, Workers: 2})
+	_, err := q.Enqueue(t.Context(), "slow", []byte(`{}`), EnqueueOptions{})
+	require.NoError(t, err)
+	settled(t, q, func(st Stats) bool { return st.Succeeded == 1 })
+	time.Sleep(lease) // a second delivery, were there one, would run now
+	assert.Len(t, fns.Calls("slow"), 1, "one attempt, though it outlived its lease")
+	st, err := q.Stats(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), st.Delivered, "delivered once")
+}
