@@ -448,15 +448,20 @@ func (mgr *Manager) Stats(ctx context.Context, id string) (Stats, error) {
 	if !ok {
 		return Stats{}, notFound(id)
 	}
-	st := e.stats.snapshot()
+	// The stream's figures first, the counters after: a record counted as
+	// acknowledged by the stream is then counted here too (the poller
+	// counts a record before it acknowledges it).
+	var info *jetstream.ConsumerInfo
 	if s, err := mgr.cfg.JetStream.Stream(ctx, e.m.Stream); err == nil {
 		if c, err := s.Consumer(ctx, consumerName(id)); err == nil {
-			if info, err := c.Info(ctx); err == nil {
-				st.Lag = info.NumPending
-				st.InFlight = uint64(info.NumAckPending + info.NumRedelivered)
-				st.Started = true
-			}
+			info, _ = c.Info(ctx)
 		}
+	}
+	st := e.stats.snapshot()
+	if info != nil {
+		st.Lag = info.NumPending
+		st.InFlight = uint64(info.NumAckPending + info.NumRedelivered)
+		st.Started = true
 	}
 	return st, nil
 }
