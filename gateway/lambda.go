@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -660,6 +661,9 @@ func provisionedStatus(n int, status string) map[string]any {
 
 func (g *Gateway) getProvisioned(c *call) error {
 	f := c.fn
+	if query(c.ctx, "List") == "ALL" {
+		return g.listProvisioned(c)
+	}
 	q := f.qualifier
 	if q == "" {
 		q = engine.LatestVersion
@@ -676,6 +680,37 @@ func (g *Gateway) getProvisioned(c *call) error {
 		return apiErr("ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
 	}
 	writeJSON(c.ctx, http.StatusOK, provisionedStatus(n, "READY"))
+	return nil
+}
+
+// listProvisioned serves ListProvisionedConcurrencyConfigs, which shares
+// GetProvisionedConcurrencyConfig's path and tells itself apart by List=ALL.
+func (g *Gateway) listProvisioned(c *call) error {
+	f := c.fn
+	max, err := queryInt(c.ctx, "MaxItems", 50, 1, 50)
+	if err != nil {
+		return err
+	}
+	s, err := g.eng.Settings(f.name)
+	if err != nil {
+		return err
+	}
+	items := make([]map[string]any, 0, len(s.ProvisionedConcurrency))
+	for _, q := range slices.Sorted(maps.Keys(s.ProvisionedConcurrency)) {
+		n := s.ProvisionedConcurrency[q]
+		if n == 0 {
+			continue
+		}
+		item := provisionedStatus(n, "READY")
+		item["FunctionArn"] = g.functionArn(f.name, q)
+		items = append(items, item)
+	}
+	page, next := paginateIndex(items, query(c.ctx, "Marker"), max)
+	out := map[string]any{"ProvisionedConcurrencyConfigs": page}
+	if next != "" {
+		out["NextMarker"] = next
+	}
+	writeJSON(c.ctx, http.StatusOK, out)
 	return nil
 }
 

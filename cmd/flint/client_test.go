@@ -329,21 +329,30 @@ func TestConcurrency(t *testing.T) {
 	s := startServer(t, false)
 	s.ok(t, "deploy", "echo", watEchoFile(t), "--publish")
 
-	assert.Equal(t, "reserved concurrency of echo: none (it shares the server's)\n", s.ok(t, "concurrency", "echo"))
-	assert.Equal(t, "reserved concurrency of echo: 3\n", s.ok(t, "concurrency", "echo", "3"))
-	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":3}`, s.ok(t, "concurrency", "echo", "-o", "json"))
-	assert.Equal(t, "reserved concurrency of echo: none (it shares the server's)\n", s.ok(t, "concurrency", "echo", "0"), "0 removes it")
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  none\n", s.ok(t, "concurrency", "echo"))
+	assert.Equal(t, "reserved     3\nprovisioned  none\n", s.ok(t, "concurrency", "echo", "3"))
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":3,"provisionedConcurrency":{}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
+
+	// 0 switches the function off, as on Lambda.
+	assert.Contains(t, s.ok(t, "concurrency", "echo", "0"), "reserved     0 (every invocation is throttled; 'flint concurrency echo --remove' turns it back on)")
+	s.fails(t, exitInternal, "(TooManyRequestsException)", "invoke", "echo")
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":0,"provisionedConcurrency":{}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  none\n", s.ok(t, "concurrency", "echo", "--remove"))
+	s.ok(t, "invoke", "echo")
 
 	assert.Equal(t, "provisioned concurrency of echo:1: 2\n", s.ok(t, "concurrency", "echo", "--provisioned", "2", "--qualifier", "1"))
 	out, err := s.sdk().GetProvisionedConcurrencyConfig(context.Background(), &lambda.GetProvisionedConcurrencyConfigInput{
 		FunctionName: aws.String("echo"), Qualifier: aws.String("1")})
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, aws.ToInt32(out.RequestedProvisionedConcurrentExecutions))
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  1: 2\n", s.ok(t, "concurrency", "echo"), "showing concurrency shows the provisioned too")
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":null,"provisionedConcurrency":{"1":2}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
 	assert.JSONEq(t, `{"function":"echo","qualifier":"1","provisionedConcurrency":0}`, s.ok(t, "concurrency", "echo:1", "--provisioned", "0", "-o", "json"))
 
 	s.fails(t, exitUsage, "--provisioned needs --qualifier", "concurrency", "echo", "--provisioned", "1")
 	s.fails(t, exitUsage, "want NAME [N], got 3", "concurrency", "echo", "1", "2")
 	s.fails(t, exitUsage, `N "many"`, "concurrency", "echo", "many")
+	s.fails(t, exitUsage, "--remove takes no N argument", "concurrency", "echo", "1", "--remove")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "concurrency", "nope", "1")
 }
 

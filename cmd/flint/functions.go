@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -655,20 +656,36 @@ func publishCommand() *cli.Command {
 func concurrencyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "concurrency",
-		Usage:     "show or set a function's reserved or provisioned concurrency",
+		Usage:     "show or set a function's reserved and provisioned concurrency",
 		ArgsUsage: "NAME [N]",
-		Description: `"flint concurrency NAME N" reserves N concurrent executions for the function
-(at most N run at once); N=0 removes the reservation. Without N it shows it.
+		Description: `"flint concurrency NAME" shows the function's reserved concurrency and the
+provisioned concurrency of each of its versions and aliases.
+
+"flint concurrency NAME N" reserves N concurrent executions for the function
+(at most N run at once). N=0 throttles every invocation: Lambda's way to
+switch a function off. --remove removes the reservation (the function then
+shares the server's concurrency).
 
 "flint concurrency NAME --provisioned N --qualifier Q" keeps N instances of
 version or alias Q initialized; --provisioned 0 removes that.`,
 		Flags: withClientFlags(
 			&cli.IntFlag{Name: "provisioned", Usage: "keep `N` instances initialized (0 removes)"},
 			&cli.StringFlag{Name: "qualifier", Usage: "the published version or alias `Q` provisioned concurrency applies to"},
+			&cli.BoolFlag{Name: "remove", Usage: "remove the reservation (the function shares the server's concurrency)"},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(concurrencyAction),
 	}
+}
+
+// concurrencyOut is a function's concurrency, for -o json.
+type concurrencyOut struct {
+	Function string `json:"function"`
+	// Reserved is nil when the function has no reservation; 0 throttles
+	// every invocation.
+	Reserved *int32 `json:"reservedConcurrency"`
+	// Provisioned is by version or alias.
+	Provisioned map[string]int32 `json:"provisionedConcurrency"`
 }
 
 func concurrencyAction(c *cli.Context, cl *client) error {
@@ -689,8 +706,8 @@ func concurrencyAction(c *cli.Context, cl *client) error {
 	if c.IsSet("provisioned") {
 		n := c.Int("provisioned")
 		switch {
-		case c.NArg() != 1:
-			return usageErrorf("%s: --provisioned takes no N argument", cl.cmd)
+		case c.NArg() != 1 || c.Bool("remove"):
+			return usageErrorf("%s: --provisioned takes no N argument and no --remove", cl.cmd)
 		case qualifier == "":
 			return usageErrorf("%s: --provisioned needs --qualifier VERSION|ALIAS (or NAME:QUALIFIER)", cl.cmd)
 		case n < 0:
@@ -716,35 +733,70 @@ func concurrencyAction(c *cli.Context, cl *client) error {
 		return usageErrorf("%s: reserved concurrency is the whole function's: give NAME without a qualifier", cl.cmd)
 	}
 
-	var reserved *int32
-	if c.NArg() == 1 {
-		res, err := cl.lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(name)})
-		if err != nil {
+	switch {
+	case c.Bool("remove") && c.NArg() == 2:
+		return usageErrorf("%s: --remove takes no N argument", cl.cmd)
+	case c.Bool("remove"):
+		if _, err := cl.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String(name)}); err != nil {
 			return cl.fail(err, subject(name, ""))
 		}
-		reserved = res.ReservedConcurrentExecutions
-	} else {
+	case c.NArg() == 2:
 		n, err := strconv.Atoi(c.Args().Get(1))
 		if err != nil || n < 0 {
-			return usageErrorf("%s: N %q: want a number of concurrent executions (0 removes the reservation)", cl.cmd, c.Args().Get(1))
+			return usageErrorf("%s: N %q: want a number of concurrent executions (0 throttles every invocation; --remove removes the reservation)", cl.cmd, c.Args().Get(1))
 		}
-		if n == 0 {
-			_, err = cl.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String(name)})
-		} else {
-			reserved = aws.Int32(int32(min(n, 1<<30)))
-			_, err = cl.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: reserved})
-		}
-		if err != nil {
+		in := &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(int32(min(n, 1<<30)))}
+		if _, err := cl.lambda.PutFunctionConcurrency(ctx, in); err != nil {
 			return cl.fail(err, subject(name, ""))
 		}
 	}
+	out, err := cl.concurrency(ctx, name)
+	if err != nil {
+		return err
+	}
 	if cl.json {
-		return printJSON(cl.stdout, map[string]any{"function": name, "reservedConcurrency": reserved})
+		return printJSON(cl.stdout, out)
 	}
-	if reserved == nil {
-		_, err = fmt.Fprintf(cl.stdout, "reserved concurrency of %s: none (it shares the server's)\n", name)
-	} else {
-		_, err = fmt.Fprintf(cl.stdout, "reserved concurrency of %s: %d\n", name, *reserved)
+	t := newTable(cl.stdout)
+	switch r := out.Reserved; {
+	case r == nil:
+		t.row("reserved", "none (it shares the server's)")
+	case *r == 0:
+		t.row("reserved", "0 (every invocation is throttled; 'flint concurrency "+name+" --remove' turns it back on)")
+	default:
+		t.row("reserved", *r)
 	}
-	return err
+	prov := "none"
+	if len(out.Provisioned) > 0 {
+		var parts []string
+		for _, q := range slices.Sorted(maps.Keys(out.Provisioned)) {
+			parts = append(parts, fmt.Sprintf("%s: %d", q, out.Provisioned[q]))
+		}
+		prov = strings.Join(parts, ", ")
+	}
+	t.row("provisioned", prov)
+	return t.flush()
+}
+
+// concurrency reads a function's reserved and provisioned concurrency.
+func (cl *client) concurrency(ctx context.Context, name string) (concurrencyOut, error) {
+	out := concurrencyOut{Function: name, Provisioned: map[string]int32{}}
+	res, err := cl.lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return out, cl.fail(err, subject(name, ""))
+	}
+	out.Reserved = res.ReservedConcurrentExecutions
+	p := lambda.NewListProvisionedConcurrencyConfigsPaginator(cl.lambda, &lambda.ListProvisionedConcurrencyConfigsInput{FunctionName: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, cl.fail(err, subject(name, ""))
+		}
+		for _, item := range page.ProvisionedConcurrencyConfigs {
+			arn := aws.ToString(item.FunctionArn)
+			q := arn[strings.LastIndexByte(arn, ':')+1:]
+			out.Provisioned[q] = aws.ToInt32(item.RequestedProvisionedConcurrentExecutions)
+		}
+	}
+	return out, nil
 }
