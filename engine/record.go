@@ -38,7 +38,8 @@ type functionRecord struct {
 	Provisioned map[string]int             `json:"provisioned,omitempty"` // by version or alias
 	EventConfig *eventConfigRecord         `json:"eventConfig,omitempty"`
 	Permissions []permissionRecord         `json:"permissions,omitempty"`
-	URLs        map[string]urlRecord       `json:"urls,omitempty"`       // by qualifier, "" unqualified
+	URLs        map[string]urlRecord       `json:"urls,omitempty"` // by qualifier, "" unqualified
+	Tags        map[string]string          `json:"tags,omitempty"`
 	Extensions  map[string]json.RawMessage `json:"extensions,omitempty"` // read once, from older records
 	// OldReserved is the reserved concurrency as records before the
 	// settings API kept it (0 meant none).
@@ -144,6 +145,7 @@ func (r *functionRecord) clone() *functionRecord {
 	c.Provisioned = maps.Clone(r.Provisioned)
 	c.Permissions = slices.Clone(r.Permissions)
 	c.URLs = maps.Clone(r.URLs)
+	c.Tags = maps.Clone(r.Tags)
 	if r.Reserved != nil {
 		n := *r.Reserved
 		c.Reserved = &n

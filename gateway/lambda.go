@@ -3,6 +3,7 @@ package gateway
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"maps"
@@ -129,6 +130,17 @@ func (g *Gateway) createFunction(c *call) error {
 	if err != nil {
 		return err
 	}
+	if len(in.Tags) > 0 {
+		if _, err := g.eng.UpdateSettings(c.ctx, name, func(s *engine.Settings) error {
+			s.Tags = in.Tags
+			return nil
+		}); err != nil {
+			// The function must not stay without the tags it was asked
+			// to have: the request fails as a whole.
+			_ = g.eng.Remove(context.WithoutCancel(c.ctx), name)
+			return err
+		}
+	}
 	if in.Publish {
 		if info, err = g.eng.PublishVersion(c.ctx, name, in.Description); err != nil {
 			return err
@@ -177,11 +189,14 @@ func (g *Gateway) getFunction(c *call) error {
 			"RepositoryType": "Flint",
 			"Location":       g.codeLocation(c, f.name, info.Version),
 		},
-		"Tags": map[string]string{},
 	}
 	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return err
+	}
+	out["Tags"] = s.Tags
+	if s.Tags == nil {
+		out["Tags"] = map[string]string{}
 	}
 	if r := s.ReservedConcurrency; r != nil {
 		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *r}

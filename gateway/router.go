@@ -79,6 +79,9 @@ var routes = [...]route{
 	{"GET", "/2021-10-31/functions/{fn}/url", "GetFunctionUrlConfig", admin, (*Gateway).getURL},
 	{"PUT", "/2021-10-31/functions/{fn}/url", "UpdateFunctionUrlConfig", admin, (*Gateway).updateURL},
 	{"DELETE", "/2021-10-31/functions/{fn}/url", "DeleteFunctionUrlConfig", admin, (*Gateway).deleteURL},
+	{"GET", "/2017-03-31/tags/{fn}", "ListTags", admin, (*Gateway).listTags},
+	{"POST", "/2017-03-31/tags/{fn}", "TagResource", admin, (*Gateway).tagResource},
+	{"DELETE", "/2017-03-31/tags/{fn}", "UntagResource", admin, (*Gateway).untagResource},
 
 	// Flint's own API: what Lambda has no API for.
 	{"GET", "/flint/v1/roles", "ListRoles", admin, (*Gateway).listRoles},

@@ -96,7 +96,7 @@ type createFunctionInput struct {
 	Runtime       string            `json:"Runtime"`       // accepted, ignored
 	PackageType   string            `json:"PackageType"`   // accepted: Zip only
 	Architectures []string          `json:"Architectures"` // accepted, ignored
-	Tags          map[string]string `json:"Tags"`          // accepted, ignored
+	Tags          map[string]string `json:"Tags"`
 	SnapStart     *snapStart        `json:"SnapStart"`
 }
 

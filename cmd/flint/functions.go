@@ -72,6 +72,7 @@ type functionOut struct {
 	RevisionID          string            `json:"revisionId"`
 	Env                 map[string]string `json:"env,omitempty"`
 	ReservedConcurrency *int32            `json:"reservedConcurrency,omitempty"`
+	Tags                map[string]string `json:"tags,omitempty"`
 	Snapshots           string            `json:"snapshots,omitempty"` // on or off: Lambda's SnapStart
 }
 
@@ -117,6 +118,9 @@ func printFunction(cl *client, f functionOut) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		t.row("env", k+"="+f.Env[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
+		t.row("tag", k+"="+f.Tags[k])
 	}
 	return t.flush()
 }
@@ -573,6 +577,9 @@ func getCommand() *cli.Command {
 			f := functionOf(res.Configuration)
 			if res.Concurrency != nil {
 				f.ReservedConcurrency = res.Concurrency.ReservedConcurrentExecutions
+			}
+			if len(res.Tags) > 0 {
+				f.Tags = res.Tags
 			}
 			if cl.json {
 				return printJSON(cl.stdout, f)
