@@ -114,7 +114,7 @@ func (e *Engine) startAsync() error {
 }
 
 func (e *Engine) asyncInvoke(ctx context.Context, target string, payload []byte, requestID string) (queue.Outcome, error) {
-	res, err := e.invoke(ctx, target, payload, 0, requestID)
+	res, err := e.invoke(ctx, target, payload, 0, invokeOptions{requestID: requestID})
 	if err != nil {
 		return queue.Outcome{}, err
 	}

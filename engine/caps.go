@@ -192,7 +192,7 @@ func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abiho
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	res, err := e.invoke(ctx, target, payload, c.depth+1, "")
+	res, err := e.invoke(ctx, target, payload, c.depth+1, invokeOptions{})
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrFunctionNotFound):

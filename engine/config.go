@@ -22,6 +22,7 @@ const (
 	DefaultMaxModuleBytes   = 64 << 20
 	DefaultMaxRequestBytes  = 6 << 20 // Lambda's synchronous limit
 	DefaultMaxResponseBytes = 6 << 20
+	DefaultMaxStreamBytes   = 20 << 20 // Lambda's limit for streamed responses
 	DefaultMaxLogBytes      = 256 << 10
 	DefaultMemoryCacheBytes = 256 << 20
 	DefaultAcquireTimeout   = time.Second
@@ -38,6 +39,8 @@ const (
 	MaxTimeout              = 15 * time.Minute
 	MaxMemoryMB             = 4096 // all of a 32-bit linear memory
 	MaxEnvBytes             = 4 << 10
+	DefaultRegion           = "us-east-1"
+	DefaultAccountID        = "000000000000"
 )
 
 // Config configures an Engine. The zero value is a working in-memory
@@ -65,6 +68,9 @@ type Config struct {
 	// (DefaultMaxRequestBytes, DefaultMaxResponseBytes).
 	MaxRequestBytes  int
 	MaxResponseBytes int
+	// MaxStreamBytes caps a streamed response (WithResponseStream), all
+	// of its flushes together (DefaultMaxStreamBytes).
+	MaxStreamBytes int
 	// MaxLogBytes caps one invocation's captured log; the rest is dropped
 	// and a marker line says how much (DefaultMaxLogBytes).
 	MaxLogBytes int
@@ -140,6 +146,12 @@ type Config struct {
 	// instance costs an instantiation.
 	NoRecycle bool
 
+	// Region and AccountID make the function ARNs a guest reads as its
+	// invoked function ARN (context_get field 3), as Lambda's
+	// "arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
+	// (DefaultRegion, DefaultAccountID). The server sets them to its own.
+	Region, AccountID string
+
 	// Logger receives the engine's own operational messages (not guest
 	// logs). Nil discards them.
 	Logger *slog.Logger
@@ -173,6 +185,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxModuleBytes, DefaultMaxModuleBytes)
 	def(&c.MaxRequestBytes, DefaultMaxRequestBytes)
 	def(&c.MaxResponseBytes, DefaultMaxResponseBytes)
+	def(&c.MaxStreamBytes, DefaultMaxStreamBytes)
 	def(&c.MaxLogBytes, DefaultMaxLogBytes)
 	def(&c.MaxConcurrency, DefaultMaxConcurrency)
 	def(&c.MaxInvokeDepth, DefaultMaxInvokeDepth)
@@ -204,6 +217,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.AccountID == "" {
+		c.AccountID = DefaultAccountID
 	}
 	return c
 }

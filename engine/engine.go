@@ -51,6 +51,7 @@ type Engine struct {
 	retiring  sync.WaitGroup
 	start     time.Time    // monotonic origin for instance watchdogs
 	regions   *regionCache // released linear memories, for reuse
+	arnPrefix string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
 
 	// Snapshot images, by path, open for mapping.
 	snapDirOnce sync.Once
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e := &Engine{cfg: cfg.withDefaults(), functions: map[string]*function{}, start: time.Now(),
 		images: map[string]*imageFile{}}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
+	e.arnPrefix = "arn:aws:lambda:" + e.cfg.Region + ":" + e.cfg.AccountID + ":function:"
 	e.limit = newLimiter(e.cfg.MaxConcurrency)
 	// A step that fails undoes every one before it: the runtimes (and
 	// their pools' fillers) load made, the store, the caches.
@@ -728,11 +730,11 @@ func (e *Engine) Invoke(ctx context.Context, target string, payload []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	return e.invoke(ctx, target, payload, 0, o.requestID)
+	return e.invoke(ctx, target, payload, 0, o)
 }
 
 // invoke runs an invocation at a depth of nested fn_invoke calls.
-func (e *Engine) invoke(ctx context.Context, target string, payload []byte, depth int, requestID string) (*Result, error) {
+func (e *Engine) invoke(ctx context.Context, target string, payload []byte, depth int, o invokeOptions) (*Result, error) {
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
@@ -757,7 +759,8 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, dept
 		if err != nil {
 			return nil, err
 		}
-		res, err := v.invoke(ctx, payload, depth, requestID)
+		o.target = target
+		res, err := v.invoke(ctx, payload, depth, &o)
 		if errors.Is(err, pool.ErrClosed) && !e.closed.Load() {
 			continue // redeployed between resolve and Get: take the new runtime
 		}

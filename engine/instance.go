@@ -153,6 +153,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 	in.state = abihost.State{
 		FunctionName:    v.name,
 		FunctionVersion: v.version,
+		ARNPrefix:       e.arnPrefix,
 		MaxOutput:       e.cfg.MaxResponseBytes,
 		Log:             in.logs,
 		Policy:          v.cfg.Policy,
@@ -390,12 +391,16 @@ func (in *instance) endCall() (killed bool) {
 
 // invoke runs the handler on payload and fills res. It reports whether the
 // instance is broken and must be discarded.
-func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *Result) (broken bool) {
+func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *Result, o *invokeOptions) (broken bool) {
 	s := &in.state
 	s.Phase = abihost.PhaseInvoke
 	in.caps.depth = depth
 	s.Input = payload
 	s.RequestID = res.RequestID
+	s.InvokedTarget = o.target
+	if o.stream != nil {
+		s.Stream, s.MaxStream = o.stream, int64(in.v.engine.cfg.MaxStreamBytes)
+	}
 	in.logs.reqID = res.RequestID
 
 	now := time.Now()
@@ -425,8 +430,14 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 		res.FunctionError = in.failure(err)
 		broken = true
 	case s.OutputTooLarge:
+		limit := int64(s.MaxOutput)
+		if s.Stream != nil {
+			limit = s.MaxStream
+		}
 		res.FunctionError = unhandled(ErrResponseTooLarge, ErrorTypeResponseTooLarge,
-			"response payload size exceeded the maximum allowed payload size (%d bytes)", s.MaxOutput)
+			"response payload size exceeded the maximum allowed payload size (%d bytes)", limit)
+	case status == abi.StatusOK && s.Stream != nil:
+		s.Flush() // the rest; a failed write leaves the caller to notice
 	case status == abi.StatusOK:
 		res.Payload = bytes.Clone(s.Output)
 	case status == abi.StatusError:
@@ -442,6 +453,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte, depth int, res *
 		res.MemoryUsed = uint64(mem.Size())
 	}
 	in.alloc.clearRefused() // judged: the next invocation starts clean
+	res.Streamed = s.Streamed
 	res.Logs = in.logs.take()
 	in.logs.reqID = ""
 	s.Reset()

@@ -130,13 +130,17 @@ const (
 	AuthIAM = "AWS_IAM"
 	// InvokeModeBuffered sends the response once complete.
 	InvokeModeBuffered = "BUFFERED"
+	// InvokeModeResponseStream streams the response as the function
+	// flushes it (see WithResponseStream).
+	InvokeModeResponseStream = "RESPONSE_STREAM"
 )
 
 // URLConfig is a function URL's configuration.
 type URLConfig struct {
 	// AuthType is AuthNone or AuthIAM.
 	AuthType string
-	// InvokeMode is InvokeModeBuffered (empty means that too).
+	// InvokeMode is InvokeModeBuffered (empty means that too) or
+	// InvokeModeResponseStream.
 	InvokeMode string
 	// CORS configures cross-origin requests; nil: none.
 	CORS *CORS
@@ -265,8 +269,8 @@ func (e *Engine) validateSettings(rec *functionRecord, s Settings) error {
 			return invalid("a function URL's qualifier must be an alias or %s, not %q", LatestVersion, q)
 		case u.AuthType != AuthNone && u.AuthType != AuthIAM:
 			return invalid("URL auth type %q: use %s or %s", u.AuthType, AuthNone, AuthIAM)
-		case u.InvokeMode != "" && u.InvokeMode != InvokeModeBuffered:
-			return invalid("URL invoke mode %q: only %s is available", u.InvokeMode, InvokeModeBuffered)
+		case u.InvokeMode != "" && u.InvokeMode != InvokeModeBuffered && u.InvokeMode != InvokeModeResponseStream:
+			return invalid("URL invoke mode %q: use %s or %s", u.InvokeMode, InvokeModeBuffered, InvokeModeResponseStream)
 		case u.CORS != nil && (u.CORS.MaxAge < 0 || u.CORS.MaxAge > 86400):
 			return invalid("CORS MaxAge %d: must be between 0 and 86400 seconds", u.CORS.MaxAge)
 		}

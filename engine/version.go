@@ -75,7 +75,8 @@ func (v *version) dropLogs(logs []byte) {
 }
 
 // invoke runs one invocation on an instance of v.
-func (v *version) invoke(ctx context.Context, payload []byte, depth int, requestID string) (*Result, error) {
+func (v *version) invoke(ctx context.Context, payload []byte, depth int, o *invokeOptions) (*Result, error) {
+	requestID := o.requestID
 	if requestID == "" {
 		requestID = uuid.New()
 	}
@@ -94,10 +95,13 @@ func (v *version) invoke(ctx context.Context, payload []byte, depth int, request
 		return nil, err
 	}
 	res := &Result{RequestID: requestID, Version: v.version, Cold: start == pool.Cold, MemoryMB: v.cfg.MemoryMB}
+	if st, ok := o.stream.(StreamStarter); ok {
+		st.StartStream(v.version)
+	}
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	switch broken := in.invoke(ctx, payload, depth, res); {
+	switch broken := in.invoke(ctx, payload, depth, res, o); {
 	case !broken && !v.cfg.SingleUse:
 		v.pool.Put(in)
 	case !v.engine.cfg.NoRecycle && in.recycle(broken):

@@ -55,6 +55,7 @@ var routes = [...]route{
 	{"PUT", "/2015-03-31/functions/{fn}/configuration", "UpdateFunctionConfiguration", admin, (*Gateway).updateConfiguration},
 	{"PUT", "/2015-03-31/functions/{fn}/code", "UpdateFunctionCode", admin, (*Gateway).updateCode},
 	{"POST", "/2015-03-31/functions/{fn}/invocations", "Invoke", signed, (*Gateway).invoke},
+	{"POST", "/2021-11-15/functions/{fn}/response-streaming-invocations", "InvokeWithResponseStream", signed, (*Gateway).invokeStream},
 	{"GET", "/2015-03-31/functions/{fn}/versions", "ListVersionsByFunction", admin, (*Gateway).listVersions},
 	{"POST", "/2015-03-31/functions/{fn}/versions", "PublishVersion", admin, (*Gateway).publishVersion},
 	{"GET", "/2015-03-31/functions/{fn}/aliases", "ListAliases", admin, (*Gateway).listAliases},

@@ -41,6 +41,8 @@ func hostFuncs() []hostFunc {
 		{"http_fetch", []api.ValueType{i32, i32}, []string{"req_ptr", "req_len"}, []api.ValueType{i32}, httpFetch},
 		{"fn_invoke", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, fnInvoke},
 		{"config_get", []api.ValueType{i32, i32}, []string{"name_ptr", "name_len"}, []api.ValueType{i32}, configGet},
+		// Additions to v1 (older guests do not import them).
+		{"output_flush", nil, nil, []api.ValueType{i32}, outputFlush},
 	}
 }
 
@@ -129,13 +131,29 @@ func outputWrite(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = abi.ErrnoBounds.Result()
 		return
 	}
-	if len(s.Output)+len(b) > s.MaxOutput {
+	if !s.outputFits(len(b)) {
 		s.OutputTooLarge = true
 		stack[0] = abi.ErrnoTooLarge.Result()
 		return
 	}
 	s.Output = append(s.Output, b...)
 	stack[0] = 0
+}
+
+// output_flush() -> 0 | -errno: sends what output_write appended since the
+// last flush when the invocation streams its response; otherwise nothing.
+func outputFlush(ctx context.Context, _ api.Module, stack []uint64) {
+	s, errno := invoking(ctx)
+	switch {
+	case errno != abi.ErrnoOK:
+		stack[0] = errno.Result()
+	case s.Stream == nil:
+		stack[0] = 0 // buffered: the response goes whole when the handler returns
+	case !s.Flush():
+		stack[0] = abi.ErrnoUnavailable.Result()
+	default:
+		stack[0] = 0
+	}
 }
 
 // error_set(type_ptr, type_len, msg_ptr, msg_len) -> 0 | -errno
@@ -205,7 +223,7 @@ func contextGet(ctx context.Context, m api.Module, stack []uint64) {
 		}
 		val = s.RequestID
 		if field == abi.FieldInvokedARN {
-			val = s.InvokedARN
+			val = s.ARNPrefix + s.InvokedTarget
 		}
 	default:
 		stack[0] = abi.ErrnoInvalid.Result()

@@ -53,3 +53,6 @@ func FnInvoke(unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return -St
 
 // ConfigGet is config_get(name_ptr, name_len) -> len (pending).
 func ConfigGet(unsafe.Pointer, uint32) int32 { return -State }
+
+// OutputFlush is output_flush() -> 0.
+func OutputFlush() int32 { return -State }

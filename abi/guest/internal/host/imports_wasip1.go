@@ -74,3 +74,9 @@ func FnInvoke(namePtr unsafe.Pointer, nameLen uint32, payloadPtr unsafe.Pointer,
 //
 //go:wasmimport flint config_get
 func ConfigGet(namePtr unsafe.Pointer, nameLen uint32) int32
+
+// OutputFlush is output_flush() -> 0, an addition to ABI v1: it sends what
+// OutputWrite appended since the last flush when the invocation streams.
+//
+//go:wasmimport flint output_flush
+func OutputFlush() int32
