@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -238,4 +240,45 @@ func TestFunctionURLStreaming(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "chunk 1\nchunk 2\nchunk 3\n", string(b))
 	})
+}
+
+// The function reads the ARN it was invoked by, as Lambda's context gives
+// it: unqualified, a version's or an alias's (not the version the alias
+// routed to).
+func TestInvokedFunctionARN(t *testing.T) {
+	t.Parallel()
+	s := startServerWith(t, func(_ *gateway.Config, e *engine.Config) { e.Region, e.AccountID = "eu-west-3", "123456789012" })
+	lc := s.client(adminKey)
+	ctx := context.Background()
+	s.deployFidelity(t, "fid")
+	_, err := lc.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("fid")})
+	require.NoError(t, err)
+	_, err = lc.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("fid"), Name: aws.String("live"), FunctionVersion: aws.String("1")})
+	require.NoError(t, err)
+
+	const arn = "arn:aws:lambda:eu-west-3:123456789012:function:fid"
+	for _, tc := range []struct {
+		name      string
+		function  string
+		qualifier string
+		want      string
+	}{
+		{"unqualified", "fid", "", arn},
+		{"version", "fid", "1", arn + ":1"},
+		{"alias", "fid", "live", arn + ":live"},
+		{"alias in the name", "fid:live", "", arn + ":live"},
+		{"$LATEST", "fid", "$LATEST", arn + ":$LATEST"},
+		{"by ARN", arn, "", arn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &lambda.InvokeInput{FunctionName: aws.String(tc.function), Payload: []byte(`{"op":"arn"}`)}
+			if tc.qualifier != "" {
+				in.Qualifier = aws.String(tc.qualifier)
+			}
+			out, err := lc.Invoke(ctx, in)
+			require.NoError(t, err)
+			require.Nil(t, out.FunctionError, "%s", out.Payload)
+			assert.Equal(t, `"`+tc.want+`"`, string(out.Payload))
+		})
+	}
 }

@@ -270,6 +270,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
+		Region:               cfg.Region,
 		Logger:               logger,
 	})
 	if err != nil {
