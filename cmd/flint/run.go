@@ -23,7 +23,9 @@ func runCommand() *cli.Command {
 		Usage:     "run a function once, locally, and print its response",
 		ArgsUsage: "FILE.wasm",
 		Description: "Deploys FILE.wasm on an in-memory engine, invokes it once and prints the\n" +
-			"response payload on stdout and the function's log on stderr.\n\n" +
+			"response payload on stdout and the function's log on stderr, between the\n" +
+			"START, END and REPORT lines Lambda writes (Duration, Billed Duration, Memory\n" +
+			"Size, Max Memory Used, Init Duration).\n\n" +
 			"Exit status: 0 success, 1 function error, 2 bad usage or input, 3 Flint failed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Value: "{}",
@@ -196,7 +198,10 @@ func runAction(c *cli.Context) error {
 		return invokeError(err)
 	}
 
-	if _, err := c.App.ErrWriter.Write(res.Logs); err != nil {
+	// The log as Lambda writes it, with its START, END and REPORT lines
+	// (Duration, Billed Duration, Memory Size, Max Memory Used, and Init
+	// Duration for this cold start), as sam local invoke shows it.
+	if _, err := c.App.ErrWriter.Write(res.Log()); err != nil {
 		return &exitError{code: exitInternal, msg: "flint run: write log: " + err.Error()}
 	}
 	if o.json {
