@@ -73,10 +73,7 @@ func checkURLInput(in urlInput) error {
 	if in.InvokeMode != "" && in.InvokeMode != engine.InvokeModeBuffered && in.InvokeMode != engine.InvokeModeResponseStream {
 		return invalidParam("InvokeMode %q: use BUFFERED or RESPONSE_STREAM", in.InvokeMode)
 	}
-	if in.Cors != nil && (in.Cors.MaxAge < 0 || in.Cors.MaxAge > 86400) {
-		return invalidParam("Cors.MaxAge %d: must be between 0 and 86400 seconds", in.Cors.MaxAge)
-	}
-	return nil
+	return checkCORS(in.Cors)
 }
 
 // urlNotFound is Lambda's answer for a function without a URL config.
@@ -209,6 +206,14 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 	if !ok {
 		urlError(ctx, http.StatusNotFound, "Not Found")
 		return nil
+	}
+	if u.CORS != nil {
+		if isPreflight(ctx) {
+			answerPreflight(ctx, u.CORS)
+			return nil
+		}
+		// Last, over whatever the response holds by then, streamed or not.
+		defer applyCORS(ctx, u.CORS)
 	}
 	var caller *urlevent.IAMCaller
 	account := "" // "anonymous" for NONE, as Lambda sends it
