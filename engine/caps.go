@@ -228,9 +228,6 @@ func (c *caps) Denied(policy.Action, string) { c.in.v.denials.Add(1) }
 // them when it retires.
 func (in *instance) mounts() (wazero.FSConfig, error) {
 	ms := in.v.engine.cfg.Mounts
-	if len(ms) == 0 {
-		return nil, nil
-	}
 	pol := in.v.cfg.Policy
 	check := func(write bool, guestPath string) error {
 		if in.snapshotting {
@@ -264,5 +261,22 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 		}
 		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(fs, m.GuestPath)
 	}
-	return cfg, nil
+	// Last, so that the mounts' descriptors are the same with or without
+	// it (a snapshot records them).
+	in.tmp = &tmpFS{
+		base: in.v.engine.tmpBase,
+		max:  int64(in.v.cfg.EphemeralStorageMB) << 20,
+		check: func(write bool, _ string) error {
+			if write && in.snapshotting {
+				// What init writes would be in every instance's /tmp
+				// at once, or in none: no snapshot (see takeSnapshot).
+				in.state.CalledCapability = true
+				return errors.New("no writing to /tmp while a snapshot is taken")
+			}
+			return nil
+		},
+		full: func() { in.state.NoSpace = true },
+	}
+	in.closers = append(in.closers, in.tmp)
+	return cfg.(sysfs.FSConfig).WithSysFSMount(in.tmp, tmpPath), nil
 }

@@ -19,28 +19,30 @@ import (
 
 // Defaults applied to zero fields of Config and Function.
 const (
-	DefaultMaxModuleBytes   = 64 << 20
-	DefaultMaxRequestBytes  = 6 << 20 // Lambda's synchronous limit
-	DefaultMaxResponseBytes = 6 << 20
-	DefaultMaxStreamBytes   = 20 << 20 // Lambda's limit for streamed responses
-	DefaultMaxLogBytes      = 256 << 10
-	DefaultMemoryCacheBytes = 256 << 20
-	DefaultAcquireTimeout   = time.Second
-	DefaultIdleTTL          = 10 * time.Minute
-	DefaultInitTimeout      = 10 * time.Second // Lambda's init phase limit
-	DefaultShutdownTimeout  = 2 * time.Second
-	DefaultTimeout          = 3 * time.Second // Lambda's default
-	DefaultMemoryMB         = 128
-	DefaultMaxConcurrency   = 1000 // Lambda's default account limit
-	DefaultMaxInvokeDepth   = 16   // Lambda stops recursive loops after 16
-	DefaultMaxAsyncBytes    = 256 << 10
-	DefaultLogRingSize      = 1000
-	DefaultMaxFetchBytes    = 6 << 20
-	MaxTimeout              = 15 * time.Minute
-	MaxMemoryMB             = 4096 // all of a 32-bit linear memory
-	MaxEnvBytes             = 4 << 10
-	DefaultRegion           = "us-east-1"
-	DefaultAccountID        = "000000000000"
+	DefaultMaxModuleBytes     = 64 << 20
+	DefaultMaxRequestBytes    = 6 << 20 // Lambda's synchronous limit
+	DefaultMaxResponseBytes   = 6 << 20
+	DefaultMaxStreamBytes     = 20 << 20 // Lambda's limit for streamed responses
+	DefaultMaxLogBytes        = 256 << 10
+	DefaultMemoryCacheBytes   = 256 << 20
+	DefaultAcquireTimeout     = time.Second
+	DefaultIdleTTL            = 10 * time.Minute
+	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
+	DefaultShutdownTimeout    = 2 * time.Second
+	DefaultTimeout            = 3 * time.Second // Lambda's default
+	DefaultMemoryMB           = 128
+	DefaultMaxConcurrency     = 1000 // Lambda's default account limit
+	DefaultMaxInvokeDepth     = 16   // Lambda stops recursive loops after 16
+	DefaultMaxAsyncBytes      = 256 << 10
+	DefaultLogRingSize        = 1000
+	DefaultMaxFetchBytes      = 6 << 20
+	MaxTimeout                = 15 * time.Minute
+	MaxMemoryMB               = 4096 // all of a 32-bit linear memory
+	MaxEnvBytes               = 4 << 10
+	DefaultEphemeralStorageMB = 512   // Lambda's default and minimum /tmp
+	MaxEphemeralStorageMB     = 10240 // Lambda's largest /tmp
+	DefaultRegion             = "us-east-1"
+	DefaultAccountID          = "000000000000"
 )
 
 // Config configures an Engine. The zero value is a working in-memory
@@ -151,6 +153,13 @@ type Config struct {
 	// "arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
 	// (DefaultRegion, DefaultAccountID). The server sets them to its own.
 	Region, AccountID string
+
+	// TmpDir is where instances' /tmp directories live, one directory each
+	// (see Function.EphemeralStorageMB). Empty: DataDir/tmp, or without
+	// DataDir a temporary directory removed by Close. What it holds when
+	// the engine starts is removed: it belonged to instances of an earlier
+	// process.
+	TmpDir string
 
 	// Logger receives the engine's own operational messages (not guest
 	// logs). Nil discards them.
@@ -265,6 +274,12 @@ type Function struct {
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. Provisioned instances are still prepared ahead.
 	SingleUse bool
+	// EphemeralStorageMB caps each instance's writable /tmp, Lambda's
+	// EphemeralStorage.Size (DefaultEphemeralStorageMB, at most
+	// MaxEphemeralStorageMB). Every instance has its own /tmp, empty when
+	// it starts and removed when it goes; no policy is needed, since it is
+	// the function's own. Past the cap, writes fail with ENOSPC.
+	EphemeralStorageMB int
 }
 
 var (
@@ -310,6 +325,13 @@ func (f Function) normalize() (Function, error) {
 	}
 	if size > MaxEnvBytes {
 		return f, invalid("environment is %d bytes, over the %d-byte limit", size, MaxEnvBytes)
+	}
+	switch {
+	case f.EphemeralStorageMB == 0:
+		f.EphemeralStorageMB = DefaultEphemeralStorageMB
+	case f.EphemeralStorageMB < DefaultEphemeralStorageMB || f.EphemeralStorageMB > MaxEphemeralStorageMB:
+		return f, invalid("ephemeral storage %d MB: must be between %d and %d, as on Lambda", f.EphemeralStorageMB,
+			DefaultEphemeralStorageMB, MaxEphemeralStorageMB)
 	}
 	if len(f.Role) > 2048 {
 		return f, invalid("role is %d bytes, over the 2048-byte limit", len(f.Role))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,7 +24,6 @@ import (
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // LatestVersion names the mutable version of a function.
@@ -52,6 +52,10 @@ type Engine struct {
 	start     time.Time    // monotonic origin for instance watchdogs
 	regions   *regionCache // released linear memories, for reuse
 	arnPrefix string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
+	// Instances' /tmp directories are made under tmpBase, a temporary
+	// directory of the engine's own when tmpBaseTemp.
+	tmpBase     string
+	tmpBaseTemp bool
 
 	// Snapshot images, by path, open for mapping.
 	snapDirOnce sync.Once
@@ -131,6 +135,14 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	// Not WithCloseOnContextDone: it makes every loop iteration exit to Go
 	// and every call start a goroutine. Modules are instrumented instead
 	// (see wasmbin.Prepare and docs/RATIONALE.md).
+	for _, m := range cfg.Mounts {
+		if path.Clean(m.GuestPath) == tmpPath {
+			return nil, fmt.Errorf("%w: a mount at %s: every instance has its own %s", ErrInvalidFunction, tmpPath, tmpPath)
+		}
+	}
+	if err := e.openTmpBase(); err != nil {
+		return nil, err
+	}
 	rc := wazero.NewRuntimeConfig().WithCompilationCache(e.cache)
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := e.defineHost(ctx); err != nil {
@@ -152,7 +164,7 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 // defineHost instantiates WASI and the Flint host module, and records what
 // they export so Deploy can check a module's imports against it.
 func (e *Engine) defineHost(ctx context.Context) error {
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
+	if err := instantiateWASI(ctx, e.runtime); err != nil {
 		return fmt.Errorf("engine: define WASI: %w", err)
 	}
 	if err := abihost.Instantiate(ctx, e.runtime); err != nil {
@@ -201,6 +213,7 @@ func (e *Engine) closeRuntime(ctx context.Context) error {
 	}
 	e.regions.close()
 	e.closeImages()
+	err = errors.Join(err, e.closeTmpBase())
 	if e.ownCache && e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}

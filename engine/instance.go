@@ -45,7 +45,8 @@ type instance struct {
 	// instance is destroyed: recycle ran it already (and the reset then
 	// failed), or the init of a reset instance failed.
 	skipShutdown bool
-	closers      []io.Closer // the instance's mounts
+	closers      []io.Closer // the instance's mounts and /tmp
+	tmp          *tmpFS
 
 	initDuration time.Duration
 }
@@ -204,11 +205,11 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 // init instantiates the module and runs its initializers.
 func (in *instance) init(v *version) *FunctionError {
 	cfg := v.modCfg.WithStdout(&in.logs.stdout).WithStderr(&in.logs.stderr).WithNanosleep(in.nanosleep)
-	if fsc, err := in.mounts(); err != nil {
+	fsc, err := in.mounts()
+	if err != nil {
 		return unhandled(ErrInitFailed, ErrorTypeInit, "%v", err)
-	} else if fsc != nil {
-		cfg = cfg.WithFSConfig(fsc)
 	}
+	cfg = cfg.WithFSConfig(fsc)
 	m := v.mod
 	runStart, runReactor, runInit := m.hasStart, m.hasReactorInit, m.hasInit
 	switch {
@@ -311,8 +312,9 @@ func (in *instance) reset() bool {
 // resettable reports whether reset can work: see reset.
 func (in *instance) resettable() bool {
 	snap := in.snap
-	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 {
-		return false
+	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 ||
+		(in.tmp != nil && in.tmp.used()) {
+		return false // files it opened would stay open, and /tmp would not be empty
 	}
 	mem := in.mod.Memory()
 	return mem != nil && uint64(mem.Size()) == snap.size

@@ -219,7 +219,7 @@ func infoOf(rec *functionRecord, r revision) FunctionInfo {
 		CodeSHA256: r.CodeSHA256, CodeSize: r.CodeSize,
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: f.Env,
 		Policy: f.Policy, Description: f.Description, Role: f.Role, SingleUse: f.SingleUse,
-		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit,
+		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit, EphemeralStorageMB: f.EphemeralStorageMB,
 		RevisionID: r.RevisionID, LastModified: r.LastModified,
 	}
 }

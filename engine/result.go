@@ -88,8 +88,10 @@ type FunctionInfo struct {
 	SingleUse    bool
 	NoSnapshot   bool // see Function.NoSnapshot
 	SnapshotInit bool // see Function.SnapshotInit
-	RevisionID   string
-	LastModified time.Time
+	// EphemeralStorageMB caps each instance's /tmp (see Function).
+	EphemeralStorageMB int
+	RevisionID         string
+	LastModified       time.Time
 }
 
 // Stats are a function version's counters since it was deployed.

@@ -122,6 +122,9 @@ func (g *Gateway) createFunction(c *call) error {
 	if err := applySnapStart(&f, in.SnapStart); err != nil {
 		return err
 	}
+	if err := applyEphemeral(&f, in.Ephemeral); err != nil {
+		return err
+	}
 	if f.Handler != "" && strings.Contains(f.Handler, ".") && !strings.HasPrefix(f.Handler, "flint") {
 		// A Lambda-style "file.function" handler names no export: use the default.
 		f.Handler = ""
@@ -346,6 +349,9 @@ func (g *Gateway) updateConfiguration(c *call) error {
 			return err
 		}
 		if err := applySnapStart(fn, in.SnapStart); err != nil {
+			return err
+		}
+		if err := applyEphemeral(fn, in.Ephemeral); err != nil {
 			return err
 		}
 		if in.Handler != nil {

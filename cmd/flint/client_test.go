@@ -167,6 +167,13 @@ func TestDeploy(t *testing.T) {
 	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot=false"))
 	assert.Equal(t, "on", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
 
+	// /tmp: Lambda's EphemeralStorage.
+	assert.EqualValues(t, 512, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TmpSizeMB)
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--tmp-size", "2048"))
+	assert.Equal(t, "function echo is up to date\n", s.ok(t, "deploy", "echo", hello, "--tmp-size", "2048"))
+	assert.EqualValues(t, 2048, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TmpSizeMB)
+	assert.Regexp(t, `(?m)^/tmp +2048 MB$`, s.ok(t, "get", "echo"))
+
 	dir := t.TempDir()
 	notWasm := writeFile(t, "notes.wasm", "text")
 	tests := []struct {
@@ -181,6 +188,8 @@ func TestDeploy(t *testing.T) {
 		{"bad name", []string{"deploy", "a/b", echo}, exitUsage, `function name "a/b"`},
 		{"part second", []string{"deploy", "x", echo, "--timeout", "1500ms"}, exitUsage, "whole seconds"},
 		{"zero memory", []string{"deploy", "x", echo, "--memory", "0"}, exitUsage, "--memory 0"},
+		{"small /tmp", []string{"deploy", "x", echo, "--tmp-size", "100"}, exitUsage, "--tmp-size 100: must be between 512 and 10240 MB"},
+		{"large /tmp", []string{"deploy", "x", echo, "--tmp-size", "10241"}, exitUsage, "--tmp-size 10241"},
 		{"bad env", []string{"deploy", "x", echo, "--env", "NOPE"}, exitUsage, `--env "NOPE": want KEY=VALUE`},
 		{"missing role", []string{"deploy", "x", echo, "--role", "ghost"}, exitUsage, `role "ghost" does not exist`},
 		{"reserved env", []string{"deploy", "x", echo, "--env", "AWS_REGION=x"}, exitUsage, "(InvalidParameterValueException)"},

@@ -74,6 +74,7 @@ type functionOut struct {
 	ReservedConcurrency *int32            `json:"reservedConcurrency,omitempty"`
 	Tags                map[string]string `json:"tags,omitempty"`
 	Snapshots           string            `json:"snapshots,omitempty"` // on or off: Lambda's SnapStart
+	TmpSizeMB           int32             `json:"tmpSizeMB,omitempty"`
 }
 
 func functionOf(fc *types.FunctionConfiguration) functionOut {
@@ -92,6 +93,9 @@ func functionOf(fc *types.FunctionConfiguration) functionOut {
 	if fc.SnapStart != nil {
 		out.Snapshots = strings.ToLower(string(fc.SnapStart.OptimizationStatus))
 	}
+	if fc.EphemeralStorage != nil {
+		out.TmpSizeMB = aws.ToInt32(fc.EphemeralStorage.Size)
+	}
 	return out
 }
 
@@ -106,6 +110,9 @@ func printFunction(cl *client, f functionOut) error {
 	t.row("handler", orDash(f.Handler))
 	t.row("memory", fmt.Sprintf("%d MB", f.MemoryMB))
 	t.row("timeout", fmt.Sprintf("%ds", f.TimeoutSeconds))
+	if f.TmpSizeMB > 0 {
+		t.row("/tmp", fmt.Sprintf("%d MB", f.TmpSizeMB))
+	}
 	t.row("code size", humanBytes(f.CodeSize))
 	t.row("code sha256", f.CodeSha256)
 	t.row("last modified", shortTime(f.LastModified))
@@ -145,6 +152,8 @@ module and flags again changes nothing. --env replaces the whole environment.`,
 			&cli.StringFlag{Name: "description", Usage: "a `TEXT` describing the function"},
 			&cli.BoolFlag{Name: "publish", Usage: "publish a version once deployed"},
 			&cli.BoolFlag{Name: "no-snapshot", Usage: "start instances by running their initializers, not from a snapshot (--no-snapshot=false turns snapshots back on)"},
+			&cli.IntFlag{Name: "tmp-size", Usage: fmt.Sprintf("the size of each instance's writable /tmp in `MB`, %d to %d (new functions: %d)",
+				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB, engine.DefaultEphemeralStorageMB)},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(deployAction),
@@ -213,6 +222,15 @@ func deployAction(c *cli.Context, cl *client) error {
 		}
 		memory = aws.Int32(int32(min(m, 1<<30)))
 	}
+	var tmp *types.EphemeralStorage
+	if c.IsSet("tmp-size") {
+		n := c.Int("tmp-size")
+		if n < engine.DefaultEphemeralStorageMB || n > engine.MaxEphemeralStorageMB {
+			return usageErrorf("%s: --tmp-size %d: must be between %d and %d MB, as on Lambda", cl.cmd, n,
+				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB)
+		}
+		tmp = &types.EphemeralStorage{Size: aws.Int32(int32(n))}
+	}
 	env, err := parseEnv(cl.cmd, c.StringSlice("env"))
 	if err != nil {
 		return err
@@ -241,12 +259,13 @@ func deployAction(c *cli.Context, cl *client) error {
 	switch {
 	case errors.As(err, &nf):
 		in := &lambda.CreateFunctionInput{
-			FunctionName: aws.String(name),
-			Role:         aws.String(roleArn(gateway.DefaultRole)),
-			Code:         &types.FunctionCode{ZipFile: pkg},
-			Timeout:      timeout,
-			MemorySize:   memory,
-			Publish:      c.Bool("publish"),
+			FunctionName:     aws.String(name),
+			Role:             aws.String(roleArn(gateway.DefaultRole)),
+			Code:             &types.FunctionCode{ZipFile: pkg},
+			Timeout:          timeout,
+			MemorySize:       memory,
+			Publish:          c.Bool("publish"),
+			EphemeralStorage: tmp,
 		}
 		if c.IsSet("role") {
 			in.Role = aws.String(roleArn(c.String("role")))
@@ -274,7 +293,7 @@ func deployAction(c *cli.Context, cl *client) error {
 	case err != nil:
 		return cl.fail(err, subject(name, ""))
 	default:
-		out, err = updateFunction(c, cl, name, cur.Configuration, pkg, sha, timeout, memory, env)
+		out, err = updateFunction(c, cl, name, cur.Configuration, pkg, sha, timeout, memory, env, tmp)
 		if err != nil {
 			return err
 		}
@@ -312,14 +331,14 @@ func createdConfig(o *lambda.CreateFunctionOutput) *types.FunctionConfiguration 
 		FunctionName: o.FunctionName, FunctionArn: o.FunctionArn, Version: o.Version, Description: o.Description,
 		Role: o.Role, Handler: o.Handler, MemorySize: o.MemorySize, Timeout: o.Timeout, CodeSize: o.CodeSize,
 		CodeSha256: o.CodeSha256, LastModified: o.LastModified, RevisionId: o.RevisionId, Environment: o.Environment,
-		SnapStart: o.SnapStart,
+		SnapStart: o.SnapStart, EphemeralStorage: o.EphemeralStorage,
 	}
 }
 
 // updateFunction brings an existing function to the module and flags
 // given, changing only what differs.
 func updateFunction(c *cli.Context, cl *client, name string, cur *types.FunctionConfiguration, pkg []byte, sha string,
-	timeout, memory *int32, env map[string]string) (deployOut, error) {
+	timeout, memory *int32, env map[string]string, tmp *types.EphemeralStorage) (deployOut, error) {
 	ctx := c.Context
 	out := deployOut{Action: "unchanged", Function: functionOf(cur)}
 	if cur == nil {
@@ -335,6 +354,7 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 			FunctionName: fc.FunctionName, FunctionArn: fc.FunctionArn, Version: fc.Version, Description: fc.Description,
 			Role: fc.Role, Handler: fc.Handler, MemorySize: fc.MemorySize, Timeout: fc.Timeout, CodeSize: fc.CodeSize,
 			CodeSha256: fc.CodeSha256, LastModified: fc.LastModified, RevisionId: fc.RevisionId, Environment: fc.Environment,
+			SnapStart: fc.SnapStart, EphemeralStorage: fc.EphemeralStorage,
 		})
 	}
 
@@ -348,6 +368,9 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 	}
 	if memory != nil && *memory != aws.ToInt32(cur.MemorySize) {
 		in.MemorySize, changed = memory, true
+	}
+	if tmp != nil && (cur.EphemeralStorage == nil || aws.ToInt32(cur.EphemeralStorage.Size) != aws.ToInt32(tmp.Size)) {
+		in.EphemeralStorage, changed = tmp, true
 	}
 	if c.IsSet("handler") && c.String("handler") != aws.ToString(cur.Handler) {
 		in.Handler, changed = aws.String(c.String("handler")), true
@@ -380,6 +403,7 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 			FunctionName: fc.FunctionName, FunctionArn: fc.FunctionArn, Version: fc.Version, Description: fc.Description,
 			Role: fc.Role, Handler: fc.Handler, MemorySize: fc.MemorySize, Timeout: fc.Timeout, CodeSize: fc.CodeSize,
 			CodeSha256: fc.CodeSha256, LastModified: fc.LastModified, RevisionId: fc.RevisionId, Environment: fc.Environment,
+			SnapStart: fc.SnapStart, EphemeralStorage: fc.EphemeralStorage,
 		})
 	}
 	if len(out.Changed) > 0 {

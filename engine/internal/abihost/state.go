@@ -87,6 +87,10 @@ type State struct {
 	// they did would be frozen into every instance.
 	Snapshotting     bool
 	CalledCapability bool
+
+	// NoSpace records that a file operation just failed for want of room
+	// in the instance's /tmp: the WASI call that made it reports ENOSPC.
+	NoSpace bool
 }
 
 // Reset clears what one invocation left behind, keeping buffers.

@@ -17,13 +17,26 @@
 //	a function URL event for /fail       -> a prelude and "partial\n",
 //	    flushed, then a handled error
 //
+//	{"op":"tmp-hold","path":P,"data":D,"wait":K} -> {"existed":bool,"read":...}:
+//	    whether P was in /tmp, then writes D to it, waits until K is in
+//	    "sync", and reads it back
+//	{"op":"tmp-writeat","path":P,"offset":N,"data":D} -> writes D at N in P
+//	{"op":"tmp-read","path":P}           -> {"read":...}
+//	{"op":"tmp-remove","path":P}         -> removes P
+//
+// A failed file operation is a handled error whose type names the errno
+// (ENOENT, ENOSPC, ...).
+//
 // It needs kv:Get and kv:Put on kv:sync/*.
 package main
 
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flintfaas/flint/abi/guest"
@@ -37,6 +50,9 @@ type event struct {
 	Key    string   `json:"key"`
 	Chunks []string `json:"chunks"`
 	Wait   string   `json:"wait"`
+	Path   string   `json:"path"`
+	Data   string   `json:"data"`
+	Offset int64    `json:"offset"`
 	// A function URL event's path.
 	RawPath string `json:"rawPath"`
 }
@@ -58,6 +74,25 @@ func wait(ctx guest.Context, key string) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// fileError is a handled error whose type names err's errno.
+func fileError(err error) error {
+	typ := "Error"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.ENOENT:
+			typ = "ENOENT"
+		case syscall.ENOSPC:
+			typ = "ENOSPC"
+		case syscall.EACCES:
+			typ = "EACCES"
+		default:
+			typ = "errno " + strconv.Itoa(int(errno))
+		}
+	}
+	return &guest.Error{Type: typ, Message: err.Error()}
 }
 
 func init() {
@@ -106,6 +141,41 @@ func init() {
 			return err
 		case ev.Op == "set":
 			return sync.Put(ev.Key, []byte("1"))
+		case ev.Op == "tmp-hold":
+			_, err := os.Stat(ev.Path)
+			existed := err == nil
+			if err := os.WriteFile(ev.Path, []byte(ev.Data), 0o600); err != nil {
+				return fileError(err)
+			}
+			if err := wait(ctx, ev.Wait); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(ev.Path)
+			if err != nil {
+				return fileError(err)
+			}
+			return json.NewEncoder(w).Encode(map[string]any{"existed": existed, "read": string(b)})
+		case ev.Op == "tmp-writeat":
+			f, err := os.OpenFile(ev.Path, os.O_WRONLY|os.O_CREATE, 0o600)
+			if err != nil {
+				return fileError(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt([]byte(ev.Data), ev.Offset); err != nil {
+				return fileError(err)
+			}
+			return nil
+		case ev.Op == "tmp-remove":
+			if err := os.Remove(ev.Path); err != nil {
+				return fileError(err)
+			}
+			return nil
+		case ev.Op == "tmp-read":
+			b, err := os.ReadFile(ev.Path)
+			if err != nil {
+				return fileError(err)
+			}
+			return json.NewEncoder(w).Encode(map[string]any{"read": string(b)})
 		case ev.Op == "stream":
 			for i, c := range ev.Chunks {
 				if i == 1 && ev.Wait != "" {
