@@ -167,6 +167,16 @@ func TestDeploy(t *testing.T) {
 	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot=false"))
 	assert.Equal(t, "on", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
 
+	// Timeouts: whole seconds, a plain number is seconds, and anything
+	// else is rounded up with a note.
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--timeout", "2"))
+	assert.EqualValues(t, 2, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TimeoutSeconds)
+	code, stdout, stderr := s.flint(t, "", "deploy", "echo", hello, "--timeout", "500ms")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, "updated function echo: configuration\n", stdout)
+	assert.Equal(t, "flint deploy: --timeout 500ms rounded up to 1s: Lambda's API takes whole seconds, at least 1\n", stderr)
+	assert.EqualValues(t, 1, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TimeoutSeconds)
+
 	// /tmp: Lambda's EphemeralStorage.
 	assert.EqualValues(t, 512, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TmpSizeMB)
 	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--tmp-size", "2048"))
@@ -186,7 +196,9 @@ func TestDeploy(t *testing.T) {
 		{"missing file", []string{"deploy", "x", filepath.Join(dir, "none.wasm")}, exitUsage, "no such file"},
 		{"not wasm", []string{"deploy", "x", notWasm}, exitUsage, "is not a WebAssembly module"},
 		{"bad name", []string{"deploy", "a/b", echo}, exitUsage, `function name "a/b"`},
-		{"part second", []string{"deploy", "x", echo, "--timeout", "1500ms"}, exitUsage, "whole seconds"},
+		{"zero timeout", []string{"deploy", "x", echo, "--timeout", "0"}, exitUsage, "--timeout 0s: must be positive"},
+		{"long timeout", []string{"deploy", "x", echo, "--timeout", "16m"}, exitUsage, "at most 15m0s (900 seconds)"},
+		{"bad timeout", []string{"deploy", "x", echo, "--timeout", "soon"}, exitUsage, "use a number of seconds (3) or a number and a unit"},
 		{"zero memory", []string{"deploy", "x", echo, "--memory", "0"}, exitUsage, "--memory 0"},
 		{"small /tmp", []string{"deploy", "x", echo, "--tmp-size", "100"}, exitUsage, "--tmp-size 100: must be between 512 and 10240 MB"},
 		{"large /tmp", []string{"deploy", "x", echo, "--tmp-size", "10241"}, exitUsage, "--tmp-size 10241"},

@@ -146,14 +146,15 @@ module and flags again changes nothing. --env replaces the whole environment.`,
 		Flags: withClientFlags(
 			&cli.StringFlag{Name: "role", Usage: "run with the execution policy of role `ROLE` (a name or an IAM role ARN; new functions: default)"},
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` (repeatable)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "the longest an invocation may run, in whole seconds (`DURATION`, new functions: 3s)"},
-			&cli.IntFlag{Name: "memory", Usage: "the memory limit in `MB` (new functions: 128)"},
+			durationFlag("timeout", "the longest an invocation may run: a `DURATION` (3s, 1m) or a number of seconds, rounded up to whole seconds",
+				0, "3s for a new function; else kept"),
+			&cli.IntFlag{Name: "memory", Usage: "the memory limit in `MB`", DefaultText: fmt.Sprintf("%d for a new function; else kept", engine.DefaultMemoryMB)},
 			&cli.StringFlag{Name: "handler", Usage: "the `NAME` of the export to call (default: the ABI's)"},
 			&cli.StringFlag{Name: "description", Usage: "a `TEXT` describing the function"},
 			&cli.BoolFlag{Name: "publish", Usage: "publish a version once deployed"},
 			&cli.BoolFlag{Name: "no-snapshot", Usage: "start instances by running their initializers, not from a snapshot (--no-snapshot=false turns snapshots back on)"},
-			&cli.IntFlag{Name: "tmp-size", Usage: fmt.Sprintf("the size of each instance's writable /tmp in `MB`, %d to %d (new functions: %d)",
-				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB, engine.DefaultEphemeralStorageMB)},
+			&cli.IntFlag{Name: "tmp-size", Usage: fmt.Sprintf("the size of each instance's writable /tmp in `MB`, %d to %d",
+				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB), DefaultText: fmt.Sprintf("%d for a new function; else kept", engine.DefaultEphemeralStorageMB)},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(deployAction),
@@ -209,11 +210,14 @@ func deployAction(c *cli.Context, cl *client) error {
 	}
 	var timeout, memory *int32
 	if c.IsSet("timeout") {
-		d := c.Duration("timeout")
-		if d < time.Second || d%time.Second != 0 {
-			return usageErrorf("%s: --timeout %v: the Lambda API takes whole seconds, at least 1s", cl.cmd, d)
+		secs, note, err := lambdaSeconds(cl.cmd, durationOf(c, "timeout"))
+		if err != nil {
+			return err
 		}
-		timeout = aws.Int32(int32(min(d/time.Second, 1<<30)))
+		if note != "" {
+			fmt.Fprintln(cl.stderr, note)
+		}
+		timeout = aws.Int32(secs)
 	}
 	if c.IsSet("memory") {
 		m := c.Int("memory")
@@ -700,7 +704,7 @@ shares the server's concurrency).
 "flint concurrency NAME --provisioned N --qualifier Q" keeps N instances of
 version or alias Q initialized; --provisioned 0 removes that.`,
 		Flags: withClientFlags(
-			&cli.IntFlag{Name: "provisioned", Usage: "keep `N` instances initialized (0 removes)"},
+			&cli.IntFlag{Name: "provisioned", Usage: "keep `N` instances initialized (0 removes)", DefaultText: "not changed"},
 			&cli.StringFlag{Name: "qualifier", Usage: "the published version or alias `Q` provisioned concurrency applies to"},
 			&cli.BoolFlag{Name: "remove", Usage: "remove the reservation (the function shares the server's concurrency)"},
 		),

@@ -31,8 +31,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Value: "{}",
 				Usage: "the event: inline `JSON`, @FILE to read a file, or - to read stdin"},
 			&cli.StringFlag{Name: "handler", Value: abi.DefaultHandler, Usage: "the `NAME` of the export to call"},
-			&cli.DurationFlag{Name: "timeout", Value: engine.DefaultTimeout,
-				Usage: fmt.Sprintf("the longest the invocation may run, a `DURATION` such as 500ms (at most %v)", engine.MaxTimeout)},
+			durationFlag("timeout", fmt.Sprintf("the longest the invocation may run: a `DURATION` such as 500ms, or a number of seconds (at most %v)", engine.MaxTimeout),
+				engine.DefaultTimeout, ""),
 			&cli.IntFlag{Name: "memory", Value: engine.DefaultMemoryMB,
 				Usage: fmt.Sprintf("the linear memory limit in `MB` (at most %d)", engine.MaxMemoryMB)},
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` (repeatable)"},
@@ -72,7 +72,7 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 		return o, usageErrorf("flint run: --output %q: use text or json", out)
 	}
 	// Zero would silently mean the engine's default: refuse it with the rest.
-	if t := c.Duration("timeout"); t <= 0 {
+	if t := durationOf(c, "timeout"); t <= 0 {
 		return o, usageErrorf("flint run: --timeout %v: must be positive (at most %v)", t, engine.MaxTimeout)
 	}
 	if m := c.Int("memory"); m <= 0 {
@@ -95,7 +95,7 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 		Name:       functionName(o.path),
 		Code:       code,
 		Handler:    c.String("handler"),
-		Timeout:    c.Duration("timeout"),
+		Timeout:    durationOf(c, "timeout"),
 		MemoryMB:   c.Int("memory"),
 		Env:        env,
 		NoSnapshot: c.Bool("no-snapshot"),
