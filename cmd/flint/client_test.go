@@ -39,7 +39,11 @@ type testServer struct {
 func startServer(t *testing.T, open bool) *testServer {
 	t.Helper()
 	unsetenv(t, "FLINT_ENDPOINT", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")
+	// No profile but the ones a test writes: not the machine's ~/.aws.
+	noFiles := t.TempDir()
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(noFiles, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(noFiles, "config"))
 	ctx := context.Background()
 	st := store.NewMemory()
 	eng, err := engine.New(ctx, engine.Config{Store: st, CompilationCacheDir: testguest.CacheDir(t)})
@@ -614,4 +618,62 @@ func TestClientUnsignedOnOpenServer(t *testing.T) {
 	assert.Equal(t, "created function echo ("+watEchoSize(t)+")\n", s.ok(t, "deploy", "echo", watEchoFile(t)))
 	assert.Equal(t, "{\"x\":true}\n", s.ok(t, "invoke", "echo", "--payload", `{"x":true}`))
 	assert.Contains(t, s.ok(t, "role", "ls"), "default")
+}
+
+func TestProfiles(t *testing.T) {
+	s := startServer(t, false)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	cfg := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(creds, []byte(`[flint]
+aws_access_key_id = `+testKey.AccessKeyID+`
+aws_secret_access_key = `+testKey.SecretAccessKey+`
+
+[wrong]
+aws_access_key_id = AKIAFLINTWRONG000001
+aws_secret_access_key = wrong
+`), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(`[profile flint]
+region = eu-west-3
+
+[profile sso]
+sso_start_url = https://example.awsapps.com/start
+sso_region = us-east-1
+`), 0o600))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+
+	// flint runs a command with only the endpoint given: the key comes
+	// from the environment or the files.
+	run := func(args ...string) (int, string, string) {
+		return flint(t, "", append(args, "--endpoint", s.URL)...)
+	}
+	code, _, stderr := run("ls", "--profile", "flint")
+	assert.Equal(t, exitOK, code, "--profile: %s", stderr)
+
+	t.Setenv("AWS_PROFILE", "flint")
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitOK, code, "AWS_PROFILE: %s", stderr)
+	code, _, stderr = run("ls", "--profile", "wrong")
+	assert.Equal(t, exitUsage, code, "--profile beats AWS_PROFILE")
+	assert.Contains(t, stderr, "the server does not know this access key")
+	code, _, stderr = run("ls", "--access-key", "AKIAFLINTWRONG000001", "--secret-key", "x")
+	assert.Equal(t, exitUsage, code, "flags beat the profile")
+	assert.Contains(t, stderr, "the server does not know this access key")
+	require.NoError(t, os.Unsetenv("AWS_PROFILE"))
+
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitUsage, code, "no default profile: unsigned, which this server refuses")
+	assert.Contains(t, stderr, "signed requests only")
+	require.NoError(t, os.WriteFile(creds, []byte("[default]\naws_access_key_id = "+testKey.AccessKeyID+
+		"\naws_secret_access_key = "+testKey.SecretAccessKey+"\n"), 0o600))
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitOK, code, "the default profile: %s", stderr)
+
+	code, _, stderr = run("ls", "--profile", "nosuch")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `profile "nosuch" is not in `+creds)
+	code, _, stderr = run("ls", "--profile", "sso")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `profile "sso" has no aws_access_key_id`)
 }
