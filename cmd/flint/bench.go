@@ -195,17 +195,6 @@ func (o *benchOptions) close() {
 	}
 }
 
-// isTerminal reports whether w is a terminal, where a progress bar makes
-// sense.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 func benchAction(c *cli.Context) error {
 	o, err := parseBenchOptions(c)
 	if err != nil {

@@ -467,14 +467,29 @@ func TestLogs(t *testing.T) {
 	code, _, _ := s.flint(t, "", "invoke", "fail")
 	require.Equal(t, exitFunctionError, code)
 
+	code, _, _ = s.flint(t, "", "invoke", "fail")
+	require.Equal(t, exitFunctionError, code)
+
 	logs := s.ok(t, "logs", "fail")
-	assert.Contains(t, logs, "START RequestId: ")
+	assert.Regexp(t, `^#0  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\nSTART RequestId: `, logs, "each record after its sequence number")
 	assert.Contains(t, logs, "\tWARN\trejecting the event\n")
 	assert.Contains(t, logs, "REPORT RequestId: ")
-	assert.Empty(t, s.ok(t, "logs", "fail", "--since", "1000"), "nothing after a sequence number not reached")
+	assert.Contains(t, logs, "\n#1  ")
+	assert.Empty(t, s.ok(t, "logs", "fail", "--since", "1000"), "nothing from a sequence number not reached")
+	since := s.ok(t, "logs", "fail", "--since", "1")
+	assert.True(t, strings.HasPrefix(since, "#1  "), "--since N starts at N: %s", since)
+	assert.NotContains(t, since, "#0  ")
+
+	records := decode[[]logRecord](t, s.ok(t, "logs", "fail", "-o", "json"))
+	require.Len(t, records, 2)
+	assert.Equal(t, []uint64{0, 1}, []uint64{records[0].Seq, records[1].Seq})
+	assert.True(t, records[0].Failed)
+	assert.Equal(t, "$LATEST", records[0].Version)
+	assert.NotEmpty(t, records[0].RequestID)
+	assert.Contains(t, records[0].Text, "rejecting the event")
+	assert.Equal(t, "[]\n", s.ok(t, "logs", "fail", "--since", "5", "-o", "json"))
 
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "logs", "nope")
-	s.fails(t, exitUsage, "flag provided but not defined: -o", "logs", "fail", "-o", "json")
 }
 
 func TestDeadLetters(t *testing.T) {

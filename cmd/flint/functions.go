@@ -502,7 +502,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 		}
 		out.Log = string(log)
 		if !cl.json {
-			if _, err := cl.stderr.Write(log); err != nil {
+			if err := writeShown(cl.stderr, log); err != nil {
 				return internalErrorf("%s: write log: %v", cl.cmd, err)
 			}
 		}
@@ -516,11 +516,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 		_ = json.Unmarshal(res.Payload, &body)
 		out.Payload = nil
 		out.FunctionError = &jsonFunctionError{Type: body.Type, Message: body.Message, Unhandled: *res.FunctionError == "Unhandled"}
-		msg := "function error: " + body.Message
-		if body.Type != "" {
-			msg = fmt.Sprintf("function error (%s): %s", body.Type, body.Message)
-		}
-		fnErr = &exitError{code: exitFunctionError, msg: msg}
+		fnErr = &exitError{code: exitFunctionError, msg: functionErrorLine(body.Type, body.Message)}
 	}
 
 	switch {
@@ -532,7 +528,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 	case dry:
 		_, err = fmt.Fprintf(cl.stdout, "dry run: %s may be invoked\n", c.Args().First())
 	default:
-		_, err = fmt.Fprintf(cl.stdout, "%s\n", res.Payload)
+		err = writeShown(cl.stdout, append(res.Payload, '\n'))
 	}
 	if err != nil {
 		return internalErrorf("%s: write response: %v", cl.cmd, err)

@@ -46,3 +46,18 @@ func TestHelpShowsRealDefaults(t *testing.T) {
 		})
 	}
 }
+
+// Every command that prints data takes -o json, for scripts.
+func TestEveryCommandHasJSON(t *testing.T) {
+	noData := map[string]bool{"serve": true, "completion": true}
+	app := newApp(strings.NewReader(""), io.Discard, io.Discard)
+	for _, path := range commandPaths(app.Commands, "") {
+		if noData[path] {
+			continue
+		}
+		t.Run(path, func(t *testing.T) {
+			_, stdout, _ := flint(t, "", append(strings.Fields(path), "--help")...)
+			assert.Contains(t, stdout, "--output FORMAT, -o FORMAT")
+		})
+	}
+}

@@ -201,23 +201,19 @@ func runAction(c *cli.Context) error {
 	// The log as Lambda writes it, with its START, END and REPORT lines
 	// (Duration, Billed Duration, Memory Size, Max Memory Used, and Init
 	// Duration for this cold start), as sam local invoke shows it.
-	if _, err := c.App.ErrWriter.Write(res.Log()); err != nil {
+	if err := writeShown(c.App.ErrWriter, res.Log()); err != nil {
 		return &exitError{code: exitInternal, msg: "flint run: write log: " + err.Error()}
 	}
 	if o.json {
 		err = writeJSON(c.App.Writer, res)
 	} else if res.FunctionError == nil {
-		_, err = fmt.Fprintf(c.App.Writer, "%s\n", res.Payload)
+		err = writeShown(c.App.Writer, append(res.Payload, '\n'))
 	}
 	if err != nil {
 		return &exitError{code: exitInternal, msg: "flint run: write response: " + err.Error()}
 	}
 	if fe := res.FunctionError; fe != nil {
-		msg := "function error: " + fe.Message
-		if fe.Type != "" {
-			msg = fmt.Sprintf("function error (%s): %s", fe.Type, fe.Message)
-		}
-		return &exitError{code: exitFunctionError, msg: msg}
+		return &exitError{code: exitFunctionError, msg: functionErrorLine(fe.Type, fe.Message)}
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package abihost
 import (
 	"context"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flintfaas/flint/abi"
 
@@ -172,10 +174,28 @@ func errorSet(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = abi.ErrnoTooLarge.Result()
 	default:
 		s.ErrorSet = true
-		s.ErrorType = string(typ)
+		s.ErrorType = ""
+		if printable(typ) {
+			s.ErrorType = string(typ)
+		}
 		s.ErrorMessage = string(msg)
 		stack[0] = 0
 	}
+}
+
+// printable reports whether an error type shows something: a type made
+// only of control characters, spaces and bytes that are not UTF-8 is no
+// type a reader could see (and its bytes could act on a terminal), so the
+// default type stands instead.
+func printable(typ []byte) bool {
+	for len(typ) > 0 {
+		r, size := utf8.DecodeRune(typ)
+		if r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r) {
+			return true
+		}
+		typ = typ[size:]
+	}
+	return false
 }
 
 // log(level, ptr, len) -> 0 | -errno
