@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway"
@@ -345,6 +346,14 @@ func TestAlias(t *testing.T) {
 
 	s.fails(t, exitUsage, "flint: function echo has no alias \"beta\" (ResourceNotFoundException)", "alias", "rm", "echo", "beta")
 	s.fails(t, exitUsage, `--weight "2": want VERSION=WEIGHT`, "alias", "set", "echo", "x", "1", "--weight", "2")
+	// The CLI refuses what the engine refuses, and says why.
+	for _, w := range []string{"2=0", "2=1", "2=1.5", "2=-0.1"} {
+		s.fails(t, exitUsage, "the weight must be more than 0 and less than 1 (0 would route nothing", "alias", "set", "echo", "x", "1", "--weight", w)
+	}
+	_, err := s.sdk().UpdateAlias(context.Background(), &lambda.UpdateAliasInput{FunctionName: aws.String("echo"), Name: aws.String("live"),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 1}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than 0 and less than 1 (0 would route nothing", "and the API's message says the same")
 	s.fails(t, exitUsage, "flint alias set: want NAME ALIAS VERSION, got 2", "alias", "set", "echo", "x")
 	s.fails(t, exitUsage, "(ResourceNotFoundException)", "alias", "set", "echo", "x", "9")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "alias", "ls", "nope")
@@ -400,6 +409,22 @@ func TestURL(t *testing.T) {
 	u := decode[urlOut](t, s.ok(t, "url", "get", "echo", "-o", "json"))
 	assert.Equal(t, s.URL+"/fn/echo/", u.URL)
 	assert.Equal(t, "NONE", u.AuthType)
+	assert.Equal(t, "BUFFERED", u.InvokeMode)
+
+	// create again: idempotent, like deploy.
+	out = s.ok(t, "url", "create", "echo", "--auth", "NONE")
+	assert.Regexp(t, `^unchanged: the URL of function echo\n`, out)
+	assert.Equal(t, "updated", decode[urlOut](t, s.ok(t, "url", "create", "echo", "--auth", "NONE", "--invoke-mode", "RESPONSE_STREAM", "-o", "json")).Action)
+	u = decode[urlOut](t, s.ok(t, "url", "get", "echo", "-o", "json"))
+	assert.Equal(t, "RESPONSE_STREAM", u.InvokeMode)
+	u = decode[urlOut](t, s.ok(t, "url", "create", "echo", "--auth", "AWS_IAM", "-o", "json"))
+	assert.Equal(t, "updated", u.Action)
+	assert.Equal(t, "AWS_IAM", u.AuthType)
+	resp, err = http.Get(s.URL + "/fn/echo/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "switching to AWS_IAM removed the public statement")
+	s.ok(t, "url", "create", "echo", "--auth", "NONE")
 	assert.Equal(t, "deleted the URL of function echo\n", s.ok(t, "url", "rm", "echo"))
 	resp, err = http.Get(s.URL + "/fn/echo/")
 	require.NoError(t, err)
@@ -416,6 +441,7 @@ func TestURL(t *testing.T) {
 
 	s.fails(t, exitUsage, "flint: the URL of function echo not found (ResourceNotFoundException)", "url", "get", "echo")
 	s.fails(t, exitUsage, `--auth "OPEN": use NONE or AWS_IAM`, "url", "create", "echo", "--auth", "OPEN")
+	s.fails(t, exitUsage, `--invoke-mode "FAST": use BUFFERED or RESPONSE_STREAM`, "url", "create", "echo", "--invoke-mode", "FAST")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "url", "create", "nope")
 }
 
