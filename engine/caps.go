@@ -160,9 +160,9 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 		if blocked := (*egress.BlockedError)(nil); errors.As(err, &blocked) {
 			reason = blocked.Error()
 		}
-		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": denied: "+reason))
+		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": refused by the private-address guard: "+reason))
 		c.Denied(policy.HTTPFetch, hop.String())
-		return nil, abihost.Errorf(abi.ErrnoDenied, "%v", err)
+		return nil, &abihost.HostError{Errno: abi.ErrnoDenied, Msg: err.Error(), Pending: []byte(abihost.GuardPrefix + reason)}
 	case errors.Is(err, egress.ErrResponseTooLarge):
 		return nil, abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
 	case errors.Is(err, egress.ErrInvalidRequest):
