@@ -80,6 +80,11 @@ type Config struct {
 	// duration, remote address, request id). Off, requests are logged only
 	// when Logger is enabled at Debug.
 	AccessLog bool
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// ("Authorization: Bearer TOKEN", which Prometheus sends with its
+	// authorization setting). Empty: /metrics is served to anyone, as
+	// /healthz is; its series name the functions.
+	MetricsToken string
 }
 
 // Gateway serves the APIs and function URLs of one engine.

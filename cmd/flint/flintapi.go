@@ -30,7 +30,7 @@ func roleCommand() *cli.Command {
 		}
 	}
 	put := sub("put", "create or replace a role's execution policy", "NAME POLICY.json|-", rolePutAction)
-	put.Description = `Stores the execution policy (JSON, see abi/policy/POLICY.md) as role NAME,
+	put.Description = `Stores the execution policy (JSON, see abi/POLICY.md) as role NAME,
 from a file or from stdin (-). Functions whose $LATEST runs with the role get
 the new policy at once; published versions keep theirs. Deploy a function
 with the role with "flint deploy NAME FILE.wasm --role NAME".`

@@ -41,6 +41,7 @@ type serveConfig struct {
 	LogLevel        string            `json:"logLevel"`
 	LogFormat       string            `json:"logFormat"`
 	AccessLog       bool              `json:"accessLog"`
+	MetricsToken    string            `json:"metricsToken"`
 }
 
 // duration is a time.Duration that a config file gives as a string such
@@ -106,6 +107,8 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "`LEVEL`: debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "`FORMAT`: text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
+			&cli.StringFlag{Name: "metrics-token", Usage: "serve /metrics only to requests with the bearer `TOKEN`", EnvVars: []string{"FLINT_METRICS_TOKEN"},
+				DefaultText: "none: /metrics is public"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -145,6 +148,7 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	str("region", &cfg.Region)
 	str("log-level", &cfg.LogLevel)
 	str("log-format", &cfg.LogFormat)
+	str("metrics-token", &cfg.MetricsToken)
 	if c.IsSet("max-concurrency") {
 		cfg.MaxConcurrency = c.Int("max-concurrency")
 	}
@@ -249,7 +253,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return usageErrorf("flint serve: %v", err)
 	}
 	if len(keys) == 0 && !isLoopback(cfg.Listen) {
-		return usageErrorf("flint serve: refusing to listen on %s without credentials: give --access-key and --secret-key, or listen on loopback", cfg.Listen)
+		return usageErrorf("flint serve: refusing to listen on %s without credentials: give --access-key and --secret-key, or --credentials-file, or listen on loopback", cfg.Listen)
 	}
 	mounts, err := cfg.mounts()
 	if err != nil {
@@ -278,7 +282,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
-		AccessLog: cfg.AccessLog,
+		AccessLog: cfg.AccessLog, MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		_ = eng.Close(context.Background())
