@@ -98,7 +98,7 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 # committed beside its source so that tests need no C toolchain.
 C_GUEST_SRCS := $(sort $(wildcard guest-examples/c-*/*.c))
 WASI_CC      ?= clang
-WASI_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall -Wextra -Werror -Wl,--strip-debug
+WASI_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall -Wextra -Werror -Wl,--strip-debug -Iabi/guest/c
 
 .PHONY: c-guests
 c-guests: ## build the C examples into the .wasm beside each source
