@@ -197,7 +197,7 @@ func TestDeploy(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no file", []string{"deploy", "x"}, exitUsage, "want NAME FILE.wasm, got 1"},
+		{"no file", []string{"deploy", "x"}, exitUsage, "want NAME FILE.wasm|DIR, got 1"},
 		{"missing file", []string{"deploy", "x", filepath.Join(dir, "none.wasm")}, exitUsage, "no such file"},
 		{"not wasm", []string{"deploy", "x", notWasm}, exitUsage, "is not a WebAssembly module"},
 		{"bad name", []string{"deploy", "a/b", echo}, exitUsage, `function name "a/b"`},

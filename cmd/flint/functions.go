@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -138,8 +139,9 @@ func deployCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "deploy",
 		Usage:     "create a function on the server, or update its code and configuration",
-		ArgsUsage: "NAME FILE.wasm",
-		Description: `Uploads FILE.wasm as function NAME, zipped as a Lambda deployment package.
+		ArgsUsage: "NAME FILE.wasm|DIR",
+		Description: `Uploads FILE.wasm as function NAME, zipped as a Lambda deployment package;
+given a folder of sources instead, it builds it first, as "flint build" does.
 If NAME exists, its code is replaced when it changed, and the configuration
 flags given replace those settings (the others are kept); deploying the same
 module and flags again changes nothing. --env replaces the whole environment.`,
@@ -167,6 +169,7 @@ type deployOut struct {
 	Changed   []string    `json:"changed,omitempty"`
 	Published string      `json:"publishedVersion,omitempty"`
 	Function  functionOut `json:"function"`
+	Built     *buildOut   `json:"built,omitempty"` // when given a folder
 }
 
 // roleArn turns a role name into the ARN the Lambda API takes.
@@ -201,12 +204,26 @@ func zipModule(name string, code []byte) ([]byte, error) {
 }
 
 func deployAction(c *cli.Context, cl *client) error {
-	if err := wantArgs(c, 2, "NAME FILE.wasm"); err != nil {
+	if err := wantArgs(c, 2, "NAME FILE.wasm|DIR"); err != nil {
 		return err
 	}
 	name, path := c.Args().Get(0), c.Args().Get(1)
 	if !names.Function(name) {
 		return usageErrorf("%s: function name %q: use 1 to 64 letters, digits, hyphens or underscores", cl.cmd, name)
+	}
+	var built *buildOut
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		// The server checks the module as it deploys it: no check here.
+		b, err := buildDir(c.Context, cl.cmd, path, buildOptions{})
+		if err != nil {
+			return err
+		}
+		built, path = &b, b.Wasm
+		if !cl.json {
+			if err := b.print(cl.stdout); err != nil {
+				return internalErrorf("%s: %v", cl.cmd, err)
+			}
+		}
 	}
 	var timeout, memory *int32
 	if c.IsSet("timeout") {
@@ -303,6 +320,7 @@ func deployAction(c *cli.Context, cl *client) error {
 		}
 	}
 
+	out.Built = built
 	if cl.json {
 		return printJSON(cl.stdout, out)
 	}
