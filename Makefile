@@ -78,11 +78,18 @@ wasm-tools: ## install clang, lld, wasi-libc, compiler-rt for wasm32 and wabt if
 # (the flint binary does not link Extism's SDK otherwise): its packages
 # are tested both ways.
 # wasm-tools: the tests of flint new/build and of the C header build C
-# and WAT functions.
+# and WAT functions. The doc tests (make docs) are among ./...
 .PHONY: test
 test: lint cc wasm-tools ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
+
+# The Markdown's relative links and anchors, and the flags the README
+# shows, against the files and the CLI (make test runs these tests too).
+.PHONY: docs
+docs: ## check every relative Markdown link and every flag the README shows against the code
+	$(GO) test -count=1 -run '^(TestMarkdownLinks|TestAnchor)$$' ./internal/doclinks
+	$(GO) test -count=1 -run '^TestREADMEFlags$$' ./cmd/flint
 
 .PHONY: guests
 guests: ## build every Go example to build/guests/NAME.wasm
