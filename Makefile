@@ -1,5 +1,6 @@
 # Flint's tasks. `make help` lists them; every target needs only Go (and, on
-# Debian, installs what else it needs with apt-get: gcc for -race, wabt for wat).
+# Debian, installs what else it needs with apt-get: gcc for -race, wabt for wat,
+# clang, lld and wasi-libc for C).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -30,7 +31,7 @@ APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 .PHONY: help
 help: ## list the targets
 	@echo "Usage: make TARGET   (FUZZTIME=$(FUZZTIME) for fuzz)"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
 tools: $(STATICCHECK_STAMP) ## install the pinned staticcheck into ./bin
@@ -75,13 +76,33 @@ browser: ## install chromium if missing (the console's browser tests drive it)
 		fi; \
 	fi
 
+# The WebAssembly toolchains the tests of flint new/build and the C header
+# use: clang, lld, wasi-libc and compiler-rt for C, wabt for WAT.
+.PHONY: wasm-tools
+wasm-tools: ## install clang, lld, wasi-libc, compiler-rt for wasm32 and wabt if missing
+	@if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null || ! command -v wat2wasm >/dev/null || \
+		[ ! -f /usr/lib/wasm32-wasi/libc.a ] || \
+		[ ! -f "$$(clang --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null)" ]; then \
+		echo "installing clang, lld, wasi-libc, compiler-rt for wasm32 and wabt"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends clang lld wasi-libc libclang-rt-dev-wasm32 wabt; \
+	fi
+
 # The benchmark runner's Extism rows are built only with the extism tag
 # (the flint binary does not link Extism's SDK otherwise): its packages
 # are tested both ways.
+# wasm-tools: the tests of flint new/build and of the C header build C
+# and WAT functions. The doc tests (make docs) are among ./...
 .PHONY: test
-test: lint cc browser ## lint, then run every test with the race detector
+test: lint cc browser wasm-tools ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
+
+# The Markdown's relative links and anchors, and the flags the README
+# shows, against the files and the CLI (make test runs these tests too).
+.PHONY: docs
+docs: ## check every relative Markdown link and every flag the README shows against the code
+	$(GO) test -count=1 -run '^(TestMarkdownLinks|TestAnchor)$$' ./internal/doclinks
+	$(GO) test -count=1 -run '^TestREADMEFlags$$' ./cmd/flint
 
 .PHONY: guests
 guests: ## build every Go example to build/guests/NAME.wasm
@@ -111,7 +132,7 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 # committed beside its source so that tests need no C toolchain.
 C_GUEST_SRCS := $(sort $(wildcard guest-examples/c-*/*.c))
 WASI_CC      ?= clang
-WASI_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall -Wextra -Werror -Wl,--strip-debug
+WASI_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall -Wextra -Werror -Wl,--strip-debug -Iabi/guest/c
 
 .PHONY: c-guests
 c-guests: ## build the C examples into the .wasm beside each source

@@ -183,3 +183,28 @@ func TestPayloadLimits(t *testing.T) {
 		assert.ErrorIs(t, err, engine.ErrPayloadTooLarge, "the payload is checked before the function")
 	})
 }
+
+// An error type a reader could not see (control characters, spaces, bytes
+// that are not UTF-8) is no type: the default stands, and a terminal
+// showing it is safe.
+func TestErrorTypeWithoutVisibleCharacters(t *testing.T) {
+	t.Parallel()
+	eng := newEngine(t, engine.Config{})
+	deploy(t, eng, engine.Function{Name: "f", Code: wat(t, "error_type")})
+	for _, tc := range []struct{ name, typ, want string }{
+		{"NUL bytes", "\x00\x00\x00", "Error"},
+		{"spaces and tabs", " \t ", "Error"},
+		{"not UTF-8", "\xff\xfe", "Error"},
+		{"an escape sequence has visible bytes: kept, for the CLI to escape", "\x1b[2J\x1b[H", "\x1b[2J\x1b[H"},
+		{"empty", "", "Error"},
+		{"a type", "ValidationError", "ValidationError"},
+		{"a type with control characters is kept, for the CLI to escape", "Bad\x1b[31mType", "Bad\x1b[31mType"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := invoke(t, eng, "f", tc.typ)
+			require.NotNil(t, res.FunctionError)
+			assert.Equal(t, tc.want, res.FunctionError.Type)
+			assert.Equal(t, "as asked", res.FunctionError.Message)
+		})
+	}
+}

@@ -115,7 +115,7 @@ func (e *Engine) startAsync() error {
 }
 
 func (e *Engine) asyncInvoke(ctx context.Context, target string, payload []byte, requestID string) (queue.Outcome, error) {
-	res, err := e.invoke(ctx, target, payload, invocation{}, requestID)
+	res, err := e.invoke(ctx, target, payload, invocation{}, invokeOptions{requestID: requestID})
 	if err != nil {
 		return queue.Outcome{}, err
 	}

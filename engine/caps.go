@@ -160,9 +160,9 @@ func (c *caps) Fetch(ctx context.Context, req *http.Request, allow func(*url.URL
 		if blocked := (*egress.BlockedError)(nil); errors.As(err, &blocked) {
 			reason = blocked.Error()
 		}
-		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": denied: "+reason))
+		c.in.logs.Log(abi.LevelHost, []byte(policy.HTTPFetch.String()+" on "+hop.String()+": refused by the private-address guard: "+reason))
 		c.Denied(policy.HTTPFetch.String(), hop.String())
-		return nil, abihost.Errorf(abi.ErrnoDenied, "%v", err)
+		return nil, &abihost.HostError{Errno: abi.ErrnoDenied, Msg: err.Error(), Pending: []byte(abihost.GuardPrefix + reason)}
 	case errors.Is(err, egress.ErrResponseTooLarge):
 		return nil, abihost.Errorf(abi.ErrnoTooLarge, "%v", err)
 	case errors.Is(err, egress.ErrInvalidRequest):
@@ -194,7 +194,7 @@ func (c *caps) Invoke(ctx context.Context, target string, payload []byte) (abiho
 	defer cancel()
 	nested := c.inv // the callee inherits the invocation's context
 	nested.depth++
-	res, err := e.invoke(ctx, target, payload, nested, "")
+	res, err := e.invoke(ctx, target, payload, nested, invokeOptions{})
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrFunctionNotFound):
@@ -230,9 +230,6 @@ func (c *caps) Denied(string, string) { c.in.v.denials.Add(1) }
 // them when it retires.
 func (in *instance) mounts() (wazero.FSConfig, error) {
 	ms := in.v.engine.cfg.Mounts
-	if len(ms) == 0 {
-		return nil, nil
-	}
 	check := func(write bool, guestPath string) error {
 		if in.snapshotting {
 			// What the initializers read would be frozen into every
@@ -262,5 +259,22 @@ func (in *instance) mounts() (wazero.FSConfig, error) {
 		}
 		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(fs, m.GuestPath)
 	}
-	return cfg, nil
+	// Last, so that the mounts' descriptors are the same with or without
+	// it (a snapshot records them).
+	in.tmp = &tmpFS{
+		base: in.v.engine.tmpBase,
+		max:  int64(in.v.cfg.EphemeralStorageMB) << 20,
+		check: func(write bool, _ string) error {
+			if write && in.snapshotting {
+				// What init writes would be in every instance's /tmp
+				// at once, or in none: no snapshot (see takeSnapshot).
+				in.state.CalledCapability = true
+				return errors.New("no writing to /tmp while a snapshot is taken")
+			}
+			return nil
+		},
+		full: func() { in.state.NoSpace = true },
+	}
+	in.closers = append(in.closers, in.tmp)
+	return cfg.(sysfs.FSConfig).WithSysFSMount(in.tmp, tmpPath), nil
 }

@@ -605,21 +605,21 @@ func TestCapFetchSSRF(t *testing.T) {
 		denial       string
 	}{
 		{name: "private networks not allowed, host named literally", resources: []string{target.URL + "/*"},
-			want: denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is a loopback address"},
+			want: denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is a loopback address"},
 		{name: "private networks allowed, host named literally", allowPrivate: true, resources: []string{target.URL + "/*"}},
 		{name: "private networks allowed, port through a wildcard", allowPrivate: true, resources: []string{"http://127.0.0.1:*/*"},
-			want: denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is a loopback address"},
+			want: denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is a loopback address"},
 		{name: "private networks allowed, host through a wildcard", allowPrivate: true, resources: []string{"http://*/*"},
-			want: denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is a loopback address"},
+			want: denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is a loopback address"},
 		{name: "private networks allowed, another port named literally", allowPrivate: true,
 			resources: []string{"http://127.0.0.1:1/*", "http://127.0.0.1:*/*"},
-			want:      denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is a loopback address"},
+			want:      denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is a loopback address"},
 		{name: "private networks allowed, blocked range", allowPrivate: true, blocked: []netip.Prefix{loopback},
 			resources: []string{target.URL + "/*"},
-			want:      denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is in the blocked range 127.0.0.0/8"},
+			want:      denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is in the blocked range 127.0.0.0/8"},
 		{name: "blocked range, private networks not allowed", blocked: []netip.Prefix{loopback},
 			resources: []string{target.URL + "/*"},
-			want:      denied, denial: "http:Fetch on " + u + ": denied: 127.0.0.1 is in the blocked range 127.0.0.0/8"},
+			want:      denied, denial: "http:Fetch on " + u + ": refused by the private-address guard: 127.0.0.1 is in the blocked range 127.0.0.0/8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -755,8 +755,8 @@ func TestCapFetcher(t *testing.T) {
 			errMessage: "flint: http:Fetch on " + srv.URL + "/redirect denied by the function's execution policy",
 			denial:     "http:Fetch on " + second.URL + "/: denied by Statement[1]", hits: 1},
 		{name: "loopback named through a wildcard", url: other.URL + "/", want: "Denied",
-			errMessage: "flint: http:Fetch on " + other.URL + "/ denied by the function's execution policy",
-			denial:     "http:Fetch on " + other.URL + "/: denied: 127.0.0.1 is a loopback address; non-public addresses are refused unless the host is approved for private networks (the engine must allow private targets and the function's policy must name this host literally)"},
+			errMessage: "flint: http:Fetch on " + other.URL + "/ refused by the host's private-address guard (not the execution policy): 127.0.0.1 is a loopback address; non-public addresses are refused unless the host is approved for private networks (the engine must allow private targets and the function's policy must name this host literally)",
+			denial:     "http:Fetch on " + other.URL + "/: refused by the private-address guard: 127.0.0.1 is a loopback address; non-public addresses are refused unless the host is approved for private networks (the engine must allow private targets and the function's policy must name this host literally)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,25 +19,30 @@ import (
 
 // Defaults applied to zero fields of Config and Function.
 const (
-	DefaultMaxModuleBytes   = 64 << 20
-	DefaultMaxRequestBytes  = 6 << 20 // Lambda's synchronous limit
-	DefaultMaxResponseBytes = 6 << 20
-	DefaultMaxLogBytes      = 256 << 10
-	DefaultMemoryCacheBytes = 256 << 20
-	DefaultAcquireTimeout   = time.Second
-	DefaultIdleTTL          = 10 * time.Minute
-	DefaultInitTimeout      = 10 * time.Second // Lambda's init phase limit
-	DefaultShutdownTimeout  = 2 * time.Second
-	DefaultTimeout          = 3 * time.Second // Lambda's default
-	DefaultMemoryMB         = 128
-	DefaultMaxConcurrency   = 1000 // Lambda's default account limit
-	DefaultMaxInvokeDepth   = 16   // Lambda stops recursive loops after 16
-	DefaultMaxAsyncBytes    = 256 << 10
-	DefaultLogRingSize      = 1000
-	DefaultMaxFetchBytes    = 6 << 20
-	MaxTimeout              = 15 * time.Minute
-	MaxMemoryMB             = 4096 // all of a 32-bit linear memory
-	MaxEnvBytes             = 4 << 10
+	DefaultMaxModuleBytes     = 64 << 20
+	DefaultMaxRequestBytes    = 6 << 20 // Lambda's synchronous limit
+	DefaultMaxResponseBytes   = 6 << 20
+	DefaultMaxStreamBytes     = 20 << 20 // Lambda's limit for streamed responses
+	DefaultMaxLogBytes        = 256 << 10
+	DefaultMemoryCacheBytes   = 256 << 20
+	DefaultAcquireTimeout     = time.Second
+	DefaultIdleTTL            = 10 * time.Minute
+	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
+	DefaultShutdownTimeout    = 2 * time.Second
+	DefaultTimeout            = 3 * time.Second // Lambda's default
+	DefaultMemoryMB           = 128
+	DefaultMaxConcurrency     = 1000 // Lambda's default account limit
+	DefaultMaxInvokeDepth     = 16   // Lambda stops recursive loops after 16
+	DefaultMaxAsyncBytes      = 256 << 10
+	DefaultLogRingSize        = 1000
+	DefaultMaxFetchBytes      = 6 << 20
+	MaxTimeout                = 15 * time.Minute
+	MaxMemoryMB               = 4096 // all of a 32-bit linear memory
+	MaxEnvBytes               = 4 << 10
+	DefaultEphemeralStorageMB = 512   // Lambda's default and minimum /tmp
+	MaxEphemeralStorageMB     = 10240 // Lambda's largest /tmp
+	DefaultRegion             = "us-east-1"
+	DefaultAccountID          = "000000000000"
 )
 
 // Config configures an Engine. The zero value is a working in-memory
@@ -65,6 +70,9 @@ type Config struct {
 	// (DefaultMaxRequestBytes, DefaultMaxResponseBytes).
 	MaxRequestBytes  int
 	MaxResponseBytes int
+	// MaxStreamBytes caps a streamed response (WithResponseStream), all
+	// of its flushes together (DefaultMaxStreamBytes).
+	MaxStreamBytes int
 	// MaxLogBytes caps one invocation's captured log; the rest is dropped
 	// and a marker line says how much (DefaultMaxLogBytes).
 	MaxLogBytes int
@@ -152,6 +160,19 @@ type Config struct {
 	// instance costs an instantiation.
 	NoRecycle bool
 
+	// Region and AccountID make the function ARNs a guest reads as its
+	// invoked function ARN (context_get field 3), as Lambda's
+	// "arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
+	// (DefaultRegion, DefaultAccountID). The server sets them to its own.
+	Region, AccountID string
+
+	// TmpDir is where instances' /tmp directories live, one directory each
+	// (see Function.EphemeralStorageMB). Empty: DataDir/tmp, or without
+	// DataDir a temporary directory removed by Close. What it holds when
+	// the engine starts is removed: it belonged to instances of an earlier
+	// process.
+	TmpDir string
+
 	// Logger receives the engine's own operational messages (not guest
 	// logs). Nil discards them.
 	Logger *slog.Logger
@@ -194,6 +215,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxModuleBytes, DefaultMaxModuleBytes)
 	def(&c.MaxRequestBytes, DefaultMaxRequestBytes)
 	def(&c.MaxResponseBytes, DefaultMaxResponseBytes)
+	def(&c.MaxStreamBytes, DefaultMaxStreamBytes)
 	def(&c.MaxLogBytes, DefaultMaxLogBytes)
 	def(&c.MaxConcurrency, DefaultMaxConcurrency)
 	def(&c.MaxInvokeDepth, DefaultMaxInvokeDepth)
@@ -225,6 +247,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.AccountID == "" {
+		c.AccountID = DefaultAccountID
 	}
 	return c
 }
@@ -267,6 +295,12 @@ type Function struct {
 	// the call: no state survives between invocations, at the price of a
 	// cold start each time. Provisioned instances are still prepared ahead.
 	SingleUse bool
+	// EphemeralStorageMB caps each instance's writable /tmp, Lambda's
+	// EphemeralStorage.Size (DefaultEphemeralStorageMB, at most
+	// MaxEphemeralStorageMB). Every instance has its own /tmp, empty when
+	// it starts and removed when it goes; no policy is needed, since it is
+	// the function's own. Past the cap, writes fail with ENOSPC.
+	EphemeralStorageMB int
 }
 
 var (
@@ -312,6 +346,13 @@ func (f Function) normalize() (Function, error) {
 	}
 	if size > MaxEnvBytes {
 		return f, invalid("environment is %d bytes, over the %d-byte limit", size, MaxEnvBytes)
+	}
+	switch {
+	case f.EphemeralStorageMB == 0:
+		f.EphemeralStorageMB = DefaultEphemeralStorageMB
+	case f.EphemeralStorageMB < DefaultEphemeralStorageMB || f.EphemeralStorageMB > MaxEphemeralStorageMB:
+		return f, invalid("ephemeral storage %d MB: must be between %d and %d, as on Lambda", f.EphemeralStorageMB,
+			DefaultEphemeralStorageMB, MaxEphemeralStorageMB)
 	}
 	if len(f.Role) > 2048 {
 		return f, invalid("role is %d bytes, over the 2048-byte limit", len(f.Role))

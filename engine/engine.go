@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,7 +25,6 @@ import (
 	"github.com/flintfaas/flint/internal/uuid"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // LatestVersion names the mutable version of a function.
@@ -57,7 +57,11 @@ type Engine struct {
 	retiring     sync.WaitGroup
 	start        time.Time    // monotonic origin for instance watchdogs
 	regions      *regionCache // released linear memories, for reuse
-
+	arnPrefix    string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
+	// Instances' /tmp directories are made under tmpBase, a temporary
+	// directory of the engine's own when tmpBaseTemp.
+	tmpBase     string
+	tmpBaseTemp bool
 	// Snapshot images, by path, open for mapping.
 	snapDirOnce sync.Once
 	snapDir     string
@@ -97,6 +101,7 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 	e.regions = newRegionCache(uint64(e.cfg.MemoryCacheBytes))
+	e.arnPrefix = "arn:aws:lambda:" + e.cfg.Region + ":" + e.cfg.AccountID + ":function:"
 	e.limit = newLimiter(e.cfg.MaxConcurrency)
 	// A step that fails undoes every one before it: the runtimes (and
 	// their pools' fillers) load made, the store, the caches.
@@ -143,6 +148,14 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	// Not WithCloseOnContextDone: it makes every loop iteration exit to Go
 	// and every call start a goroutine. Modules are instrumented instead
 	// (see wasmbin.Prepare and docs/RATIONALE.md).
+	for _, m := range cfg.Mounts {
+		if path.Clean(m.GuestPath) == tmpPath {
+			return nil, fmt.Errorf("%w: a mount at %s: every instance has its own %s", ErrInvalidFunction, tmpPath, tmpPath)
+		}
+	}
+	if err := e.openTmpBase(); err != nil {
+		return nil, err
+	}
 	rc := wazero.NewRuntimeConfig().WithCompilationCache(e.cache)
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := e.defineHost(ctx); err != nil {
@@ -167,7 +180,7 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 // defineHost instantiates WASI and the Flint host module, and records what
 // they export so Deploy can check a module's imports against it.
 func (e *Engine) defineHost(ctx context.Context) error {
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
+	if err := instantiateWASI(ctx, e.runtime); err != nil {
 		return fmt.Errorf("engine: define WASI: %w", err)
 	}
 	if err := abihost.Instantiate(ctx, e.runtime); err != nil {
@@ -221,6 +234,7 @@ func (e *Engine) closeRuntime(ctx context.Context) error {
 	}
 	e.regions.close()
 	e.closeImages()
+	err = errors.Join(err, e.closeTmpBase())
 	if e.ownCache && e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}
@@ -826,8 +840,9 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 
 // Invoke runs a function on payload and waits for its result. target is
 // "name", "name:VERSION" or "name:ALIAS"; Result.Version says which
-// version ran. Options adjust the invocation: WithRequestID, and the
-// context the function and the host application's capabilities see:
+// version ran. Options adjust the invocation: WithRequestID,
+// WithResponseStream, and the context the function and the host
+// application's capabilities see:
 // WithTenant, WithMetadata and WithPolicy. Called with a host
 // capability's context, Invoke continues that capability's invocation:
 // it inherits its context, and fails with ErrInvokeDepth past
@@ -850,12 +865,12 @@ func (e *Engine) Invoke(ctx context.Context, target string, payload []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	return e.invoke(ctx, target, payload, inv, o.requestID)
+	return e.invoke(ctx, target, payload, inv, o)
 }
 
 // invoke runs an invocation: inv says how deep in a chain of nested
-// invocations, and what context it carries.
-func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv invocation, requestID string) (*Result, error) {
+// invocations, and what context it carries; o has its caller's options.
+func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv invocation, o invokeOptions) (*Result, error) {
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
@@ -884,7 +899,8 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv 
 		if err != nil {
 			return nil, err
 		}
-		res, err := v.invoke(ctx, payload, inv, requestID)
+		o.target = target
+		res, err := v.invoke(ctx, payload, inv, &o)
 		if errors.Is(err, pool.ErrClosed) && !e.closed.Load() {
 			continue // redeployed between resolve and Get: take the new runtime
 		}

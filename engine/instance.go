@@ -45,7 +45,8 @@ type instance struct {
 	// instance is destroyed: recycle ran it already (and the reset then
 	// failed), or the init of a reset instance failed.
 	skipShutdown bool
-	closers      []io.Closer // the instance's mounts
+	closers      []io.Closer // the instance's mounts and /tmp
+	tmp          *tmpFS
 
 	initDuration time.Duration
 }
@@ -153,6 +154,7 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 	in.state = abihost.State{
 		FunctionName:    v.name,
 		FunctionVersion: v.version,
+		ARNPrefix:       e.arnPrefix,
 		MaxOutput:       e.cfg.MaxResponseBytes,
 		Log:             in.logs,
 		Policy:          v.cfg.Policy,
@@ -205,11 +207,11 @@ func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting
 // init instantiates the module and runs its initializers.
 func (in *instance) init(v *version) *FunctionError {
 	cfg := v.modCfg.WithStdout(&in.logs.stdout).WithStderr(&in.logs.stderr).WithNanosleep(in.nanosleep)
-	if fsc, err := in.mounts(); err != nil {
+	fsc, err := in.mounts()
+	if err != nil {
 		return unhandled(ErrInitFailed, ErrorTypeInit, "%v", err)
-	} else if fsc != nil {
-		cfg = cfg.WithFSConfig(fsc)
 	}
+	cfg = cfg.WithFSConfig(fsc)
 	m := v.mod
 	runStart, runReactor, runInit := m.hasStart, m.hasReactorInit, m.hasInit
 	switch {
@@ -312,8 +314,9 @@ func (in *instance) reset() bool {
 // resettable reports whether reset can work: see reset.
 func (in *instance) resettable() bool {
 	snap := in.snap
-	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 {
-		return false
+	if snap == nil || snap.file == nil || in.mod == nil || in.mod.IsClosed() || len(in.v.engine.cfg.Mounts) > 0 ||
+		(in.tmp != nil && in.tmp.used()) {
+		return false // files it opened would stay open, and /tmp would not be empty
 	}
 	mem := in.mod.Memory()
 	return mem != nil && uint64(mem.Size()) == snap.size
@@ -390,15 +393,20 @@ func (in *instance) endCall() (killed bool) {
 	}
 }
 
-// invoke runs the handler on payload for inv and fills res. It reports
-// whether the instance is broken and must be discarded.
-func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, res *Result) (broken bool) {
+// invoke runs the handler on payload for inv, with its caller's options o,
+// and fills res. It reports whether the instance is broken and must be
+// discarded.
+func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, res *Result, o *invokeOptions) (broken bool) {
 	s := &in.state
 	s.Phase = abihost.PhaseInvoke
 	in.caps.inv = inv
 	s.Tenant, s.Metadata, s.Session = inv.tenant, inv.metadata.encoded, inv.session
 	s.Input = payload
 	s.RequestID = res.RequestID
+	s.InvokedTarget = o.target
+	if o.stream != nil {
+		s.Stream, s.MaxStream = o.stream, int64(in.v.engine.cfg.MaxStreamBytes)
+	}
 	in.logs.reqID = res.RequestID
 
 	now := time.Now()
@@ -428,8 +436,14 @@ func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, 
 		res.FunctionError = in.failure(err)
 		broken = true
 	case s.OutputTooLarge:
+		limit := int64(s.MaxOutput)
+		if s.Stream != nil {
+			limit = s.MaxStream
+		}
 		res.FunctionError = unhandled(ErrResponseTooLarge, ErrorTypeResponseTooLarge,
-			"response payload size exceeded the maximum allowed payload size (%d bytes)", s.MaxOutput)
+			"response payload size exceeded the maximum allowed payload size (%d bytes)", limit)
+	case status == abi.StatusOK && s.Stream != nil:
+		s.Flush() // the rest; a failed write leaves the caller to notice
 	case status == abi.StatusOK:
 		res.Payload = bytes.Clone(s.Output)
 	case status == abi.StatusError:
@@ -445,6 +459,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, 
 		res.MemoryUsed = uint64(mem.Size())
 	}
 	in.alloc.clearRefused() // judged: the next invocation starts clean
+	res.Streamed = s.Streamed
 	res.Logs = in.logs.take()
 	in.logs.reqID = ""
 	s.Reset()

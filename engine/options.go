@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io"
 	"time"
 
 	"github.com/flintfaas/flint/abi/policy"
@@ -12,6 +13,11 @@ type InvokeOption func(*invokeOptions)
 // invokeOptions are an invocation's options, the zero value the defaults.
 type invokeOptions struct {
 	requestID string
+	// stream receives a streamed response (WithResponseStream).
+	stream io.Writer
+	// target is what the caller invoked ("name", "name:7", "name:live"):
+	// the invoked function ARN is the engine's ARN prefix and it.
+	target string
 	// For asynchronous invocations: overrides of the function's
 	// EventInvokeConfig.
 	retries   *int
@@ -138,4 +144,37 @@ func WithMetadata(key, value string) InvokeOption {
 // one applies. InvokeAsync refuses it.
 func WithPolicy(p *policy.Policy) InvokeOption {
 	return func(o *invokeOptions) { o.policies = append(o.policies, p) }
+}
+
+// WithResponseStream streams the invocation's response to w as the function
+// produces it, as Lambda's InvokeWithResponseStream does: every time the
+// guest calls output_flush (a Go guest: guest.HandleStream's Flush, or an
+// http.Flusher under httpguest), what it wrote since is written to w, and
+// what is left when the handler returns is written last. Result.Payload is
+// then nil and Result.Streamed counts the bytes written. A function that
+// never flushes is streamed in one write at its end; a function that fails
+// after a flush has had part of its response written, which the caller
+// learns from Result.FunctionError. The stream is capped by
+// Config.MaxStreamBytes rather than MaxResponseBytes.
+//
+// Write is called on the invocation's goroutine while the guest waits for
+// it, and must not retain the slice. The function's timeout cannot
+// interrupt a Write that blocks, so w should give up by itself (the gateway's
+// writer fails once the client is gone or the function's time is up); a
+// failed Write makes the guest's later flushes fail (UNAVAILABLE) and the
+// rest of the response is dropped. If w implements StreamStarter, its
+// StartStream learns which version runs the invocation before the handler
+// starts. InvokeAsync ignores this option.
+func WithResponseStream(w io.Writer) InvokeOption {
+	return func(o *invokeOptions) { o.stream = w }
+}
+
+// StreamStarter is implemented by a response stream (WithResponseStream)
+// that wants to know, before the first byte, which function version runs
+// the invocation: the gateway sends it as a header before the body.
+type StreamStarter interface {
+	// StartStream is called once, when the invocation has an instance of
+	// version and is about to run its handler. It is not called when no
+	// instance could be made (the Result then carries the init error).
+	StartStream(version string)
 }

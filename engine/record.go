@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,7 +39,8 @@ type functionRecord struct {
 	Provisioned map[string]int             `json:"provisioned,omitempty"` // by version or alias
 	EventConfig *eventConfigRecord         `json:"eventConfig,omitempty"`
 	Permissions []permissionRecord         `json:"permissions,omitempty"`
-	URLs        map[string]urlRecord       `json:"urls,omitempty"`       // by qualifier, "" unqualified
+	URLs        map[string]urlRecord       `json:"urls,omitempty"` // by qualifier, "" unqualified
+	Tags        map[string]string          `json:"tags,omitempty"`
 	Extensions  map[string]json.RawMessage `json:"extensions,omitempty"` // read once, from older records
 	// OldReserved is the reserved concurrency as records before the
 	// settings API kept it (0 meant none).
@@ -65,9 +67,11 @@ type revisionConfig struct {
 	SingleUse    bool              `json:"singleUse,omitempty"`
 	NoSnapshot   bool              `json:"noSnapshot,omitempty"`
 	SnapshotInit bool              `json:"snapshotInit,omitempty"`
-	Policy       *policy.Policy    `json:"policy,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	Role         string            `json:"role,omitempty"`
+	// EphemeralStorageMB: 0 in records from before it existed, the default.
+	EphemeralStorageMB int            `json:"ephemeralStorageMB,omitempty"`
+	Policy             *policy.Policy `json:"policy,omitempty"`
+	Description        string         `json:"description,omitempty"`
+	Role               string         `json:"role,omitempty"`
 }
 
 // aliasRecord is an Alias as persisted (the field names are those records
@@ -125,6 +129,7 @@ func (r revision) function(name string) Function {
 		Name: name, Handler: c.Handler, Timeout: c.Timeout, MemoryMB: c.MemoryMB,
 		Env: maps.Clone(c.Env), SingleUse: c.SingleUse, Policy: c.Policy, Description: c.Description, Role: c.Role,
 		NoSnapshot: c.NoSnapshot, SnapshotInit: c.SnapshotInit,
+		EphemeralStorageMB: cmp.Or(c.EphemeralStorageMB, DefaultEphemeralStorageMB),
 	}
 }
 
@@ -132,7 +137,7 @@ func configOf(f Function) revisionConfig {
 	return revisionConfig{
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: maps.Clone(f.Env),
 		SingleUse: f.SingleUse, Policy: f.Policy, Description: f.Description, Role: f.Role,
-		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit,
+		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit, EphemeralStorageMB: f.EphemeralStorageMB,
 	}
 }
 
@@ -144,6 +149,7 @@ func (r *functionRecord) clone() *functionRecord {
 	c.Provisioned = maps.Clone(r.Provisioned)
 	c.Permissions = slices.Clone(r.Permissions)
 	c.URLs = maps.Clone(r.URLs)
+	c.Tags = maps.Clone(r.Tags)
 	if r.Reserved != nil {
 		n := *r.Reserved
 		c.Reserved = &n

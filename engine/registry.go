@@ -13,6 +13,10 @@ import (
 	"github.com/flintfaas/flint/internal/uuid"
 )
 
+// WeightHint says why an alias's routing weight is strictly between 0 and
+// 1, in the engine's message and the CLI's alike.
+const WeightHint = "0 would route nothing to it: give no additional version; 1 would route everything: point the alias at it"
+
 // Alias names a published version of a function, optionally routing a
 // share of invocations to a second version (Lambda's RoutingConfig).
 type Alias struct {
@@ -22,7 +26,8 @@ type Alias struct {
 	// FunctionVersion is the version it points to: a published version
 	// number, or $LATEST.
 	FunctionVersion string
-	// AdditionalVersion, when set, receives AdditionalWeight (0 < w < 1) of
+	// AdditionalVersion, when set, receives AdditionalWeight (0 < w < 1;
+	// see WeightHint) of
 	// the invocations; both versions must be published versions.
 	AdditionalVersion string
 	AdditionalWeight  float64
@@ -129,7 +134,7 @@ func (e *Engine) SetAlias(ctx context.Context, function string, a Alias) (Alias,
 	}
 	if a.AdditionalVersion != "" {
 		if !(a.AdditionalWeight > 0 && a.AdditionalWeight < 1) {
-			return Alias{}, invalid("alias %s: the additional version's weight %v must be between 0 and 1", a.Name, a.AdditionalWeight)
+			return Alias{}, invalid("alias %s: the additional version's weight %v must be more than 0 and less than 1 (%s)", a.Name, a.AdditionalWeight, WeightHint)
 		}
 		if !names.Version(a.FunctionVersion) || !names.Version(a.AdditionalVersion) {
 			return Alias{}, invalid("alias %s: routing between versions needs two published versions, not $LATEST", a.Name)
@@ -215,7 +220,7 @@ func infoOf(rec *functionRecord, r revision) FunctionInfo {
 		CodeSHA256: r.CodeSHA256, CodeSize: r.CodeSize,
 		Handler: f.Handler, Timeout: f.Timeout, MemoryMB: f.MemoryMB, Env: f.Env,
 		Policy: f.Policy, Description: f.Description, Role: f.Role, SingleUse: f.SingleUse,
-		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit,
+		NoSnapshot: f.NoSnapshot, SnapshotInit: f.SnapshotInit, EphemeralStorageMB: f.EphemeralStorageMB,
 		RevisionID: r.RevisionID, LastModified: r.LastModified,
 	}
 }

@@ -30,6 +30,9 @@ type Result struct {
 	MemoryUsed uint64
 	// MemoryMB is the function's configured memory size.
 	MemoryMB int
+	// Streamed is how many bytes of the response were written to the
+	// invocation's response stream (WithResponseStream).
+	Streamed int64
 	// Logs holds the lines the function logged during the invocation (see
 	// Engine.Invoke); for the first call of an instance, its init lines
 	// come first. Log adds Lambda's START, END and REPORT lines.
@@ -85,8 +88,10 @@ type FunctionInfo struct {
 	SingleUse    bool
 	NoSnapshot   bool // see Function.NoSnapshot
 	SnapshotInit bool // see Function.SnapshotInit
-	RevisionID   string
-	LastModified time.Time
+	// EphemeralStorageMB caps each instance's /tmp (see Function).
+	EphemeralStorageMB int
+	RevisionID         string
+	LastModified       time.Time
 }
 
 // Stats are a function version's counters since it was deployed.

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flintfaas/flint/internal/names"
 )
@@ -35,7 +38,15 @@ type Settings struct {
 	// URLs are the function's URL configurations, by qualifier ("" for the
 	// unqualified function, else an alias or $LATEST).
 	URLs map[string]URLConfig
+	// Tags are the function's tags, Lambda's TagResource: at most
+	// MaxTags, keys of 1 to 128 and values of at most 256 letters, digits,
+	// spaces and _.:/=+-@, keys not starting with "aws:". The engine only
+	// keeps them.
+	Tags map[string]string
 }
+
+// MaxTags is the most tags a function has, as on Lambda.
+const MaxTags = 50
 
 // EventInvokeConfig is a function's configuration for asynchronous
 // invocations (Lambda's PutFunctionEventInvokeConfig). Its zero value is
@@ -119,13 +130,17 @@ const (
 	AuthIAM = "AWS_IAM"
 	// InvokeModeBuffered sends the response once complete.
 	InvokeModeBuffered = "BUFFERED"
+	// InvokeModeResponseStream streams the response as the function
+	// flushes it (see WithResponseStream).
+	InvokeModeResponseStream = "RESPONSE_STREAM"
 )
 
 // URLConfig is a function URL's configuration.
 type URLConfig struct {
 	// AuthType is AuthNone or AuthIAM.
 	AuthType string
-	// InvokeMode is InvokeModeBuffered (empty means that too).
+	// InvokeMode is InvokeModeBuffered (empty means that too) or
+	// InvokeModeResponseStream.
 	InvokeMode string
 	// CORS configures cross-origin requests; nil: none.
 	CORS *CORS
@@ -240,19 +255,52 @@ func (e *Engine) validateSettings(rec *functionRecord, s Settings) error {
 		}
 		sids[p.Sid] = true
 	}
+	if err := validateTags(s.Tags); err != nil {
+		return err
+	}
 	for q, u := range s.URLs {
 		switch {
 		case q != "" && q != LatestVersion && !names.Alias(q):
 			return invalid("a function URL's qualifier must be an alias or %s, not %q", LatestVersion, q)
 		case u.AuthType != AuthNone && u.AuthType != AuthIAM:
 			return invalid("URL auth type %q: use %s or %s", u.AuthType, AuthNone, AuthIAM)
-		case u.InvokeMode != "" && u.InvokeMode != InvokeModeBuffered:
-			return invalid("URL invoke mode %q: only %s is available", u.InvokeMode, InvokeModeBuffered)
+		case u.InvokeMode != "" && u.InvokeMode != InvokeModeBuffered && u.InvokeMode != InvokeModeResponseStream:
+			return invalid("URL invoke mode %q: use %s or %s", u.InvokeMode, InvokeModeBuffered, InvokeModeResponseStream)
 		case u.CORS != nil && (u.CORS.MaxAge < 0 || u.CORS.MaxAge > 86400):
 			return invalid("CORS MaxAge %d: must be between 0 and 86400 seconds", u.CORS.MaxAge)
 		}
 	}
 	return nil
+}
+
+// validateTags checks tags as Lambda's TagResource does.
+func validateTags(tags map[string]string) error {
+	if len(tags) > MaxTags {
+		return invalid("%d tags: a function has at most %d", len(tags), MaxTags)
+	}
+	for k, v := range tags {
+		switch {
+		case k == "" || utf8.RuneCountInString(k) > 128 || !validTagText(k):
+			return invalid("tag key %q: use 1 to 128 letters, digits, spaces and _.:/=+-@", truncated(k, 140))
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return invalid("tag key %q: keys starting with aws: are reserved", truncated(k, 140))
+		case utf8.RuneCountInString(v) > 256 || !validTagText(v):
+			return invalid("tag %s's value: use at most 256 letters, digits, spaces and _.:/=+-@", truncated(k, 140))
+		}
+	}
+	return nil
+}
+
+func validTagText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Zs, r) && !strings.ContainsRune("_.:/=+-@", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func validSid(s string) bool {
@@ -286,6 +334,7 @@ func settingsOf(rec *functionRecord) Settings {
 		s.InvokePolicy = append(s.InvokePolicy, Permission{Sid: p.Sid, Action: p.Action, Principal: p.Principal,
 			Qualifier: p.Qualifier, FunctionURLAuthType: p.AuthType, SourceArn: p.SourceArn})
 	}
+	s.Tags = maps.Clone(rec.Tags)
 	if len(rec.URLs) > 0 {
 		s.URLs = make(map[string]URLConfig, len(rec.URLs))
 		for q, u := range rec.URLs {
@@ -333,6 +382,10 @@ func applySettings(rec *functionRecord, s Settings) {
 	for _, p := range s.InvokePolicy {
 		rec.Permissions = append(rec.Permissions, permissionRecord{Sid: p.Sid, Action: p.Action, Principal: p.Principal,
 			Qualifier: p.Qualifier, AuthType: p.FunctionURLAuthType, SourceArn: p.SourceArn})
+	}
+	rec.Tags = nil
+	if len(s.Tags) > 0 {
+		rec.Tags = maps.Clone(s.Tags)
 	}
 	old := rec.URLs
 	rec.URLs = nil

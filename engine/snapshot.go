@@ -107,7 +107,8 @@ func (v *version) snapshotKey() string {
 		Env                          map[string]string
 		Init                         bool
 		Mounts                       []Mount
-	}{v.rev.CodeSHA256, v.name, v.version, v.cfg.Handler, v.cfg.MemoryMB, v.cfg.Env, v.cfg.SnapshotInit, v.engine.cfg.Mounts})
+		Tmp                          string // the last preopen: its descriptor is in the snapshot
+	}{v.rev.CodeSHA256, v.name, v.version, v.cfg.Handler, v.cfg.MemoryMB, v.cfg.Env, v.cfg.SnapshotInit, v.engine.cfg.Mounts, tmpPath})
 	h.Write(cfg)
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
@@ -169,7 +170,7 @@ func (v *version) takeSnapshot(ctx context.Context) (*snapshot, error) {
 	}
 	defer in.destroy(true)
 	if in.state.CalledCapability {
-		return nil, errors.New("the initializers call capabilities or use mounted files, whose effects a snapshot cannot repeat")
+		return nil, errors.New("the initializers call capabilities, use mounted files or write to /tmp, whose effects a snapshot cannot repeat")
 	}
 	mem := in.mod.Memory()
 	size := mem.Size()

@@ -84,7 +84,8 @@ func (v *version) dropLogs(logs []byte) {
 }
 
 // invoke runs one invocation on an instance of v.
-func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, requestID string) (*Result, error) {
+func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o *invokeOptions) (*Result, error) {
+	requestID := o.requestID
 	if requestID == "" {
 		requestID = uuid.New()
 	}
@@ -103,10 +104,13 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, re
 		return nil, err
 	}
 	res := &Result{RequestID: requestID, Version: v.version, Cold: start == pool.Cold, MemoryMB: v.cfg.MemoryMB}
+	if st, ok := o.stream.(StreamStarter); ok {
+		st.StartStream(v.version)
+	}
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	switch broken := in.invoke(ctx, payload, inv, res); {
+	switch broken := in.invoke(ctx, payload, inv, res, o); {
 	case !broken && !v.cfg.SingleUse:
 		v.pool.Put(in)
 	case !v.engine.cfg.NoRecycle && in.recycle(broken):

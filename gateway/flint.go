@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -135,10 +136,21 @@ func (g *Gateway) serveLogs(c *call) error {
 	if err != nil {
 		return err
 	}
-	ctx.SetContentType("text/plain; charset=utf-8")
+	// format=json: one JSON object per record and line, with its sequence
+	// number (what since takes), time, request id and version.
+	write := func(w io.Writer, r engine.LogRecord) error { _, err := w.Write(r.Text); return err }
+	switch f := query(ctx, "format"); f {
+	case "", "text":
+		ctx.SetContentType("text/plain; charset=utf-8")
+	case "json":
+		ctx.SetContentType("application/x-ndjson")
+		write = writeLogRecord
+	default:
+		return invalidParam("format %q: use text or json", f)
+	}
 	if query(ctx, "follow") != "1" {
 		for _, r := range records {
-			ctx.Write(r.Text)
+			_ = write(ctx, r)
 		}
 		return nil
 	}
@@ -148,14 +160,14 @@ func (g *Gateway) serveLogs(c *call) error {
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		for _, r := range records {
-			w.Write(r.Text)
+			_ = write(w, r)
 		}
 		if w.Flush() != nil {
 			return
 		}
 		g.streamUntil(ctx, w, func(sctx context.Context, w *bufio.Writer) {
 			_ = g.eng.FollowLogs(sctx, name, func(r engine.LogRecord) bool {
-				if _, err := w.Write(r.Text); err != nil {
+				if err := write(w, r); err != nil {
 					return false
 				}
 				return w.Flush() == nil
@@ -291,4 +303,24 @@ func (g *Gateway) serveClusterLogs(c *call) error {
 		})
 	})
 	return nil
+}
+
+// logRecordJSON is a log record as format=json sends it.
+type logRecordJSON struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"requestId,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	Failed    bool      `json:"failed"`
+	Text      string    `json:"text"`
+}
+
+// writeLogRecord writes one record as a line of JSON.
+func writeLogRecord(w io.Writer, r engine.LogRecord) error {
+	b, err := json.Marshal(logRecordJSON{Seq: r.Seq, Time: r.Time.UTC(), RequestID: r.RequestID, Version: r.Version, Failed: r.Failed, Text: string(r.Text)})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -53,6 +54,12 @@ func FuzzLambdaAPI(f *testing.F) {
 		{"POST", "/2015-03-31/functions/echo/policy", "", `{"StatementId":"s","Action":"lambda:InvokeFunction","Principal":"*"}`},
 		{"DELETE", "/2015-03-31/functions/echo/policy/s", "", ""},
 		{"POST", "/2021-10-31/functions/echo/url", "", `{"AuthType":"NONE"}`},
+		{"POST", "/2021-10-31/functions/echo/url", "", `{"AuthType":"NONE","InvokeMode":"RESPONSE_STREAM","Cors":{"AllowOrigins":["*"],"AllowMethods":["GET"],"MaxAge":5}}`},
+		{"OPTIONS", "/fn/echo/x", "Origin: https://a.test\nAccess-Control-Request-Method: GET", ""},
+		{"POST", "/2021-11-15/functions/echo/response-streaming-invocations", "X-Amz-Log-Type: Tail", `{"a":1}`},
+		{"POST", "/2017-03-31/tags/arn:aws:lambda:us-east-1:000000000000:function:echo", "", `{"Tags":{"a":"b"}}`},
+		{"DELETE", "/2017-03-31/tags/echo?tagKeys=a&tagKeys=b", "", ""},
+		{"GET", "/2019-09-30/functions/echo/provisioned-concurrency?List=ALL", "", ""},
 		{"GET", "/fn/echo/some/path?q=1&q=2", "Cookie: a=b; c=d\nContent-Type: application/octet-stream", "\x00\xff"},
 		{"POST", "/fn/echo:$LATEST/", "Content-Type: application/json", `{"x":1}`},
 		{"PUT", "/flint/v1/roles/r", "", `{"Version":"2026-11-01","Statement":[]}`},
@@ -95,6 +102,11 @@ func FuzzLambdaAPI(f *testing.F) {
 		var rc fasthttp.RequestCtx
 		rc.Init(&req, remote, nil)
 		handle(&rc)
+		if rc.Response.IsBodyStream() {
+			// A streamed response: read it, as a client would.
+			_, _ = io.Copy(io.Discard, rc.Response.BodyStream())
+			_ = rc.Response.CloseBodyStream()
+		}
 
 		status := rc.Response.StatusCode()
 		if status < 200 || status > 599 {

@@ -109,6 +109,11 @@ type Config struct {
 	// the shared JetStream's health, and /metrics labels every metric
 	// with the node's name.
 	Cluster *cluster.Node
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// ("Authorization: Bearer TOKEN", which Prometheus sends with its
+	// authorization setting). Empty: /metrics is served to anyone, as
+	// /healthz is; its series name the functions.
+	MetricsToken string
 }
 
 // Gateway serves the APIs and function URLs of one engine.

@@ -3,8 +3,10 @@ package gateway
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -120,6 +122,9 @@ func (g *Gateway) createFunction(c *call) error {
 	if err := applySnapStart(&f, in.SnapStart); err != nil {
 		return err
 	}
+	if err := applyEphemeral(&f, in.Ephemeral); err != nil {
+		return err
+	}
 	if f.Handler != "" && strings.Contains(f.Handler, ".") && !strings.HasPrefix(f.Handler, "flint") {
 		// A Lambda-style "file.function" handler names no export: use the default.
 		f.Handler = ""
@@ -127,6 +132,17 @@ func (g *Gateway) createFunction(c *call) error {
 	info, err := g.eng.Deploy(c.ctx, f)
 	if err != nil {
 		return err
+	}
+	if len(in.Tags) > 0 {
+		if _, err := g.eng.UpdateSettings(c.ctx, name, func(s *engine.Settings) error {
+			s.Tags = in.Tags
+			return nil
+		}); err != nil {
+			// The function must not stay without the tags it was asked
+			// to have: the request fails as a whole.
+			_ = g.eng.Remove(context.WithoutCancel(c.ctx), name)
+			return err
+		}
 	}
 	if in.Publish {
 		if info, err = g.eng.PublishVersion(c.ctx, name, in.Description); err != nil {
@@ -176,11 +192,14 @@ func (g *Gateway) getFunction(c *call) error {
 			"RepositoryType": "Flint",
 			"Location":       g.codeLocation(c, f.name, info.Version),
 		},
-		"Tags": map[string]string{},
 	}
 	s, err := g.eng.Settings(f.name)
 	if err != nil {
 		return err
+	}
+	out["Tags"] = s.Tags
+	if s.Tags == nil {
+		out["Tags"] = map[string]string{}
 	}
 	if r := s.ReservedConcurrency; r != nil {
 		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *r}
@@ -330,6 +349,9 @@ func (g *Gateway) updateConfiguration(c *call) error {
 			return err
 		}
 		if err := applySnapStart(fn, in.SnapStart); err != nil {
+			return err
+		}
+		if err := applyEphemeral(fn, in.Ephemeral); err != nil {
 			return err
 		}
 		if in.Handler != nil {
@@ -660,6 +682,9 @@ func provisionedStatus(n int, status string) map[string]any {
 
 func (g *Gateway) getProvisioned(c *call) error {
 	f := c.fn
+	if query(c.ctx, "List") == "ALL" {
+		return g.listProvisioned(c)
+	}
 	q := f.qualifier
 	if q == "" {
 		q = engine.LatestVersion
@@ -676,6 +701,37 @@ func (g *Gateway) getProvisioned(c *call) error {
 		return apiErr("ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
 	}
 	writeJSON(c.ctx, http.StatusOK, provisionedStatus(n, "READY"))
+	return nil
+}
+
+// listProvisioned serves ListProvisionedConcurrencyConfigs, which shares
+// GetProvisionedConcurrencyConfig's path and tells itself apart by List=ALL.
+func (g *Gateway) listProvisioned(c *call) error {
+	f := c.fn
+	max, err := queryInt(c.ctx, "MaxItems", 50, 1, 50)
+	if err != nil {
+		return err
+	}
+	s, err := g.eng.Settings(f.name)
+	if err != nil {
+		return err
+	}
+	items := make([]map[string]any, 0, len(s.ProvisionedConcurrency))
+	for _, q := range slices.Sorted(maps.Keys(s.ProvisionedConcurrency)) {
+		n := s.ProvisionedConcurrency[q]
+		if n == 0 {
+			continue
+		}
+		item := provisionedStatus(n, "READY")
+		item["FunctionArn"] = g.functionArn(f.name, q)
+		items = append(items, item)
+	}
+	page, next := paginateIndex(items, query(c.ctx, "Marker"), max)
+	out := map[string]any{"ProvisionedConcurrencyConfigs": page}
+	if next != "" {
+		out["NextMarker"] = next
+	}
+	writeJSON(c.ctx, http.StatusOK, out)
 	return nil
 }
 

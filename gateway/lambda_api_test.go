@@ -694,11 +694,73 @@ func TestConcurrency(t *testing.T) {
 		require.ErrorAs(t, err, &nf)
 	})
 
+	t.Run("zero switches the function off", func(t *testing.T) {
+		_, err := lc.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("sleep"), AuthType: types.FunctionUrlAuthTypeAwsIam})
+		require.NoError(t, err)
+		put, err := lc.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("sleep"), ReservedConcurrentExecutions: aws.Int32(0)})
+		require.NoError(t, err)
+		require.NotNil(t, put.ReservedConcurrentExecutions)
+		assert.Equal(t, int32(0), *put.ReservedConcurrentExecutions)
+		got, err := lc.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("sleep")})
+		require.NoError(t, err)
+		require.NotNil(t, got.ReservedConcurrentExecutions, "0 is a reservation, not none")
+		assert.Equal(t, int32(0), *got.ReservedConcurrentExecutions)
+		fn, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("sleep")})
+		require.NoError(t, err)
+		require.NotNil(t, fn.Concurrency)
+		assert.Equal(t, int32(0), aws.ToInt32(fn.Concurrency.ReservedConcurrentExecutions))
+
+		for range 3 {
+			_, err = lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleep"), Payload: []byte("1")})
+			var tm *types.TooManyRequestsException
+			require.ErrorAs(t, err, &tm, "every invocation is throttled")
+			assert.Equal(t, types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded, tm.Reason)
+		}
+		req := s.newRequest(t, http.MethodPost, "/fn/sleep/", []byte("1"))
+		sign(t, req, adminKey, []byte("1"), time.Now())
+		assert.Equal(t, http.StatusTooManyRequests, do(t, req).Status, "and its URL")
+
+		_, err = lc.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("sleep")})
+		require.NoError(t, err)
+		_, err = lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleep"), Payload: []byte("1")})
+		require.NoError(t, err, "on again once the reservation is removed")
+	})
+
 	_, err = lc.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("sleep")})
 	require.NoError(t, err)
 	got, err = lc.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("sleep")})
 	require.NoError(t, err)
 	assert.Nil(t, got.ReservedConcurrentExecutions)
+}
+
+func TestListProvisionedConcurrency(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	lc := s.client(adminKey)
+	ctx := context.Background()
+	s.deploy(t, "fn", testguest.WATEcho(t))
+	_, err := lc.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("fn")})
+	require.NoError(t, err)
+	_, err = lc.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("fn"), Name: aws.String("live"), FunctionVersion: aws.String("1")})
+	require.NoError(t, err)
+	list := func() map[string]int32 {
+		out, err := lc.ListProvisionedConcurrencyConfigs(ctx, &lambda.ListProvisionedConcurrencyConfigsInput{FunctionName: aws.String("fn")})
+		require.NoError(t, err)
+		got := map[string]int32{}
+		for _, it := range out.ProvisionedConcurrencyConfigs {
+			got[aws.ToString(it.FunctionArn)] = aws.ToInt32(it.RequestedProvisionedConcurrentExecutions)
+			assert.Equal(t, types.ProvisionedConcurrencyStatusEnumReady, it.Status)
+		}
+		return got
+	}
+	assert.Empty(t, list())
+	for q, n := range map[string]int32{"1": 2, "live": 1} {
+		_, err = lc.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{FunctionName: aws.String("fn"),
+			Qualifier: aws.String(q), ProvisionedConcurrentExecutions: aws.Int32(n)})
+		require.NoError(t, err)
+	}
+	arn := "arn:aws:lambda:us-east-1:000000000000:function:fn:"
+	assert.Equal(t, map[string]int32{arn + "1": 2, arn + "live": 1}, list())
 }
 
 func TestProvisionedConcurrency(t *testing.T) {

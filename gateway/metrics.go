@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/flintfaas/flint/schedule"
@@ -104,7 +107,19 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descAsyncFailed, m.Async.Failed)
 }
 
+// serveMetrics serves /metrics: to anyone, or, with Config.MetricsToken,
+// to requests that present it as a bearer token.
 func (g *Gateway) serveMetrics(c *call) error {
+	if want := g.cfg.MetricsToken; want != "" {
+		got, ok := strings.CutPrefix(string(c.ctx.Request.Header.Peek("Authorization")), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="flint metrics"`)
+			c.ctx.SetContentType("text/plain; charset=utf-8")
+			c.ctx.SetStatusCode(http.StatusUnauthorized)
+			c.ctx.SetBodyString("401 Unauthorized: /metrics takes the bearer token the server was given (--metrics-token)\n")
+			return nil
+		}
+	}
 	g.metricsHandler(c.ctx)
 	return nil
 }

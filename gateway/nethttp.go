@@ -98,7 +98,24 @@ func writeResponse(w http.ResponseWriter, resp *fasthttp.Response) {
 	if f, ok := w.(http.Flusher); ok {
 		fw.f = f
 	}
-	_, _ = io.Copy(fw, stream)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := stream.Read(buf)
+		if n > 0 {
+			if _, werr := fw.Write(buf[:n]); werr != nil {
+				return // the client went away
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return
+		case err != nil:
+			// The body failed halfway (a function that failed after
+			// its response had started): abort, so that the client
+			// sees an incomplete response rather than a short one.
+			panic(http.ErrAbortHandler)
+		}
+	}
 }
 
 // flushWriter flushes after every write: a streamed body reaches the client

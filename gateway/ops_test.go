@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/gateway"
 	"github.com/flintfaas/flint/internal/testguest"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -165,4 +167,38 @@ func TestMetrics(t *testing.T) {
 		assert.Contains(t, families, name)
 	}
 	assert.Equal(t, 0.0, families["flint_engine_concurrent_executions"].Metric[0].GetGauge().GetValue())
+}
+
+// With a metrics token, /metrics takes only requests that present it: the
+// operator's choice between an open scrape endpoint and a closed one.
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	s := startServerWith(t, func(g *gateway.Config, _ *engine.Config) { g.MetricsToken = "scrape-secret" })
+	for _, tc := range []struct {
+		name, authorization string
+		want                int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"a wrong token", "Bearer nope", http.StatusUnauthorized},
+		{"not a bearer token", "Basic c2NyYXBlLXNlY3JldA==", http.StatusUnauthorized},
+		{"a longer token", "Bearer scrape-secret2", http.StatusUnauthorized},
+		{"the token", "Bearer scrape-secret", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+			require.NoError(t, err)
+			if tc.authorization != "" {
+				req.Header.Set("Authorization", tc.authorization)
+			}
+			r := do(t, req)
+			assert.Equal(t, tc.want, r.Status)
+			if tc.want == http.StatusUnauthorized {
+				assert.Equal(t, `Bearer realm="flint metrics"`, r.Header.Get("WWW-Authenticate"))
+				assert.NotContains(t, string(r.Body), "flint_")
+			} else {
+				assert.Contains(t, string(r.Body), "go_goroutines")
+			}
+		})
+	}
+	assert.Equal(t, http.StatusOK, get(t, s.URL+"/healthz").Status, "health stays open")
 }

@@ -60,6 +60,7 @@ var routes = [...]route{
 	{"PUT", "/2015-03-31/functions/{fn}/configuration", "UpdateFunctionConfiguration", admin, (*Gateway).updateConfiguration},
 	{"PUT", "/2015-03-31/functions/{fn}/code", "UpdateFunctionCode", admin, (*Gateway).updateCode},
 	{"POST", "/2015-03-31/functions/{fn}/invocations", "Invoke", signed, (*Gateway).invoke},
+	{"POST", "/2021-11-15/functions/{fn}/response-streaming-invocations", "InvokeWithResponseStream", signed, (*Gateway).invokeStream},
 	{"GET", "/2015-03-31/functions/{fn}/versions", "ListVersionsByFunction", admin, (*Gateway).listVersions},
 	{"POST", "/2015-03-31/functions/{fn}/versions", "PublishVersion", admin, (*Gateway).publishVersion},
 	{"GET", "/2015-03-31/functions/{fn}/aliases", "ListAliases", admin, (*Gateway).listAliases},
@@ -89,6 +90,9 @@ var routes = [...]route{
 	{"GET", "/2015-03-31/event-source-mappings/{uuid}", "GetEventSourceMapping", admin, (*Gateway).getEventSourceMapping},
 	{"PUT", "/2015-03-31/event-source-mappings/{uuid}", "UpdateEventSourceMapping", admin, (*Gateway).updateEventSourceMapping},
 	{"DELETE", "/2015-03-31/event-source-mappings/{uuid}", "DeleteEventSourceMapping", admin, (*Gateway).deleteEventSourceMapping},
+	{"GET", "/2017-03-31/tags/{fn}", "ListTags", admin, (*Gateway).listTags},
+	{"POST", "/2017-03-31/tags/{fn}", "TagResource", admin, (*Gateway).tagFunction},
+	{"DELETE", "/2017-03-31/tags/{fn}", "UntagResource", admin, (*Gateway).untagFunction},
 
 	// Flint's own API: what Lambda has no API for.
 	{"GET", "/flint/v1/roles", "ListRoles", admin, (*Gateway).listRoles},

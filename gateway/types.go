@@ -36,6 +36,25 @@ type FunctionConfiguration struct {
 	PackageType      string        `json:"PackageType"`
 	Architectures    []string      `json:"Architectures"`
 	SnapStart        *snapStartOut `json:"SnapStart,omitempty"`
+	EphemeralStorage *ephemeral    `json:"EphemeralStorage,omitempty"`
+}
+
+// ephemeral is Lambda's EphemeralStorage: the size of each instance's /tmp.
+type ephemeral struct {
+	Size int `json:"Size"` // MB, 512 to 10240
+}
+
+// applyEphemeral sets f.EphemeralStorageMB from a request's
+// EphemeralStorage, if given.
+func applyEphemeral(f *engine.Function, e *ephemeral) error {
+	if e == nil {
+		return nil
+	}
+	if e.Size < engine.DefaultEphemeralStorageMB || e.Size > engine.MaxEphemeralStorageMB {
+		return invalidParam("EphemeralStorage.Size %d: must be between %d and %d MB", e.Size, engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB)
+	}
+	f.EphemeralStorageMB = e.Size
+	return nil
 }
 
 // snapStart is Lambda's SnapStart setting, which turns Flint's snapshots
@@ -96,8 +115,9 @@ type createFunctionInput struct {
 	Runtime       string            `json:"Runtime"`       // accepted, ignored
 	PackageType   string            `json:"PackageType"`   // accepted: Zip only
 	Architectures []string          `json:"Architectures"` // accepted, ignored
-	Tags          map[string]string `json:"Tags"`          // accepted, ignored
+	Tags          map[string]string `json:"Tags"`
 	SnapStart     *snapStart        `json:"SnapStart"`
+	Ephemeral     *ephemeral        `json:"EphemeralStorage"`
 }
 
 type updateCodeInput struct {
@@ -121,6 +141,7 @@ type updateConfigInput struct {
 	RevisionID  string       `json:"RevisionId"`
 	Runtime     string       `json:"Runtime"` // accepted, ignored
 	SnapStart   *snapStart   `json:"SnapStart"`
+	Ephemeral   *ephemeral   `json:"EphemeralStorage"`
 }
 
 type publishVersionInput struct {
@@ -225,6 +246,9 @@ func (g *Gateway) configuration(info engine.FunctionInfo) FunctionConfiguration 
 		c.SnapStart = &snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"}
 	} else {
 		c.SnapStart = &snapStartOut{ApplyOn: "PublishedVersions", OptimizationStatus: "On"}
+	}
+	if info.EphemeralStorageMB > 0 {
+		c.EphemeralStorage = &ephemeral{Size: info.EphemeralStorageMB}
 	}
 	return c
 }

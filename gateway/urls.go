@@ -70,13 +70,10 @@ func checkURLInput(in urlInput) error {
 	if in.AuthType != engine.AuthNone && in.AuthType != engine.AuthIAM {
 		return invalidParam("AuthType %q: use NONE or AWS_IAM", in.AuthType)
 	}
-	if in.InvokeMode != "" && in.InvokeMode != engine.InvokeModeBuffered {
-		return invalidParam("InvokeMode %q: only BUFFERED is available", in.InvokeMode)
+	if in.InvokeMode != "" && in.InvokeMode != engine.InvokeModeBuffered && in.InvokeMode != engine.InvokeModeResponseStream {
+		return invalidParam("InvokeMode %q: use BUFFERED or RESPONSE_STREAM", in.InvokeMode)
 	}
-	if in.Cors != nil && (in.Cors.MaxAge < 0 || in.Cors.MaxAge > 86400) {
-		return invalidParam("Cors.MaxAge %d: must be between 0 and 86400 seconds", in.Cors.MaxAge)
-	}
-	return nil
+	return checkCORS(in.Cors)
 }
 
 // urlNotFound is Lambda's answer for a function without a URL config.
@@ -210,6 +207,14 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		urlError(ctx, http.StatusNotFound, "Not Found")
 		return nil
 	}
+	if u.CORS != nil {
+		if isPreflight(ctx) {
+			answerPreflight(ctx, u.CORS)
+			return nil
+		}
+		// Last, over whatever the response holds by then, streamed or not.
+		defer applyCORS(ctx, u.CORS)
+	}
 	var caller *urlevent.IAMCaller
 	account := "" // "anonymous" for NONE, as Lambda sends it
 	switch u.AuthType {
@@ -259,38 +264,20 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
 		return nil
 	}
+	if u.InvokeMode == engine.InvokeModeResponseStream {
+		g.streamURL(c, f, ev)
+		return nil
+	}
 	res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
 	if err != nil {
-		ae := fromEngine(err)
-		msg := http.StatusText(ae.Status)
-		if ae.Status == http.StatusTooManyRequests {
-			msg = "Rate Exceeded."
-		}
-		urlError(ctx, ae.Status, msg)
+		g.urlInvokeError(ctx, err)
 		return nil
 	}
 	if res.FunctionError != nil {
 		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
 		return nil
 	}
-	resp, err := urlevent.ParseResponse(res.Payload)
-	if err != nil {
-		g.cfg.Logger.Warn("function URL response", "function", f.target(), "err", err)
-		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
-		return nil
-	}
-	ctx.SetStatusCode(resp.Status)
-	for _, h := range resp.Headers {
-		switch strings.ToLower(h.Name) {
-		case "content-length", "transfer-encoding", "connection":
-			continue // framing is the server's
-		}
-		ctx.Response.Header.Set(h.Name, h.Value)
-	}
-	for _, ck := range resp.Cookies {
-		ctx.Response.Header.Add("Set-Cookie", ck)
-	}
-	ctx.SetBody(resp.Body)
+	g.writeURLResponse(ctx, f, res.Payload)
 	return nil
 }
 

@@ -110,8 +110,8 @@ func TestFunctionURLConfig(t *testing.T) {
 		}{
 			{name: "exists", in: lambda.CreateFunctionUrlConfigInput{AuthType: types.FunctionUrlAuthTypeNone}, want: "ResourceConflictException"},
 			{name: "bad auth type", in: lambda.CreateFunctionUrlConfigInput{Qualifier: aws.String("$LATEST"), AuthType: "OPEN"}, want: "InvalidParameterValueException"},
-			{name: "streaming", in: lambda.CreateFunctionUrlConfigInput{Qualifier: aws.String("$LATEST"), AuthType: types.FunctionUrlAuthTypeNone,
-				InvokeMode: types.InvokeModeResponseStream}, want: "InvalidParameterValueException"},
+			{name: "bad invoke mode", in: lambda.CreateFunctionUrlConfigInput{Qualifier: aws.String("$LATEST"), AuthType: types.FunctionUrlAuthTypeNone,
+				InvokeMode: "TRICKLE"}, want: "InvalidParameterValueException"},
 			{name: "a version", in: lambda.CreateFunctionUrlConfigInput{Qualifier: aws.String("1"), AuthType: types.FunctionUrlAuthTypeNone},
 				want: "InvalidParameterValueException"},
 			{name: "no alias", in: lambda.CreateFunctionUrlConfigInput{Qualifier: aws.String("nosuch"), AuthType: types.FunctionUrlAuthTypeNone},

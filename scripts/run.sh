@@ -35,6 +35,16 @@ die() {
 	printf 'run.sh: %s\n' "$*" >&2
 	exit 1
 }
+# ready reports whether the server at $host:$port answers /readyz with 200,
+# with bash alone (no curl needed).
+ready() {
+	local status
+	{ exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
+	printf 'GET /readyz HTTP/1.0\r\nHost: %s\r\n\r\n' "$listen" >&3 || { exec 3<&-; return 1; }
+	IFS= read -r -t 2 status <&3 || status=
+	exec 3<&-
+	[[ $status == "HTTP/1."?" 200"* ]]
+}
 
 for f in "$flint" build/guests/hello.wasm; do
 	[[ -e $f ]] || die "$f is missing: run 'make run', which builds it"
@@ -43,7 +53,7 @@ done
 # Someone already listening: say who, rather than fail later.
 host=${listen%:*} port=${listen##*:}
 if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-	if curl -fsS -o /dev/null "$endpoint/readyz" 2>/dev/null; then
+	if ready; then
 		die "a Flint server already runs at $endpoint: stop it, or run this one elsewhere: FLINT_LISTEN=127.0.0.1:8081 make run"
 	fi
 	die "$listen is in use by another program: free it, or pick another address: FLINT_LISTEN=127.0.0.1:8081 make run"
@@ -87,7 +97,7 @@ trap 'stop 0' INT TERM
 trap 'stop $?' EXIT
 
 for _ in $(seq 100); do
-	if curl -fsS -o /dev/null "$endpoint/readyz" 2>/dev/null; then
+	if ready; then
 		break
 	fi
 	if ! kill -0 "$server" 2>/dev/null; then
@@ -98,7 +108,7 @@ for _ in $(seq 100); do
 	fi
 	sleep 0.1
 done
-curl -fsS -o /dev/null "$endpoint/readyz" || die "flint serve is not ready after 10s; see $log"
+ready || die "flint serve did not answer $endpoint/readyz within 10s; see $log"
 
 say "role kvcounter: may read and write the key-value store \"counters\""
 "$flint" role put kvcounter - <<'EOF'
@@ -148,7 +158,7 @@ ${bold}The web console is at $endpoint/console/${plain}
 
 ${bold}Flint serves on $endpoint.${plain} Try these in another shell, in $root:
 
-  export FLINT_ACCESS_KEY=$access_key FLINT_SECRET_KEY=$secret_key
+  export FLINT_ACCESS_KEY=$access_key FLINT_SECRET_KEY=$secret_key FLINT_ENDPOINT=$endpoint
   bin/flint invoke hello --payload '{"name":"you"}'
   bin/flint invoke wordcount --payload '"the cat and the hat"'
   bin/flint invoke kvcounter --payload '{"key":"visits"}'

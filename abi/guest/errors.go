@@ -114,11 +114,22 @@ func errnoText(errno int32) string {
 type DeniedError struct {
 	Action   string // "kv:Get", "http:Fetch", "fn:Invoke", "config:Get", "app:orders.Get", ...
 	Resource string // "kv:sessions/x", "https://api.example.com/v1/x", "fn:resize", "config:db-url", "app:orders/tenant-42/o-17"
+	// Guard, when set, says the host's private-address guard refused the
+	// call, not the policy: why ("127.0.0.1 is a loopback address; ...").
+	// Fetching a loopback, private or link-local address needs the
+	// operator to allow private networks and the policy to name the host
+	// literally.
+	Guard string
 }
 
-// Error says what was denied:
-// "flint: kv:Get on kv:sessions/x denied by the function's execution policy".
+// Error says what was denied, and by what:
+// "flint: kv:Get on kv:sessions/x denied by the function's execution policy",
+// or "flint: http:Fetch on http://127.0.0.1:8080/ refused by the host's
+// private-address guard (not the execution policy): ...".
 func (e *DeniedError) Error() string {
+	if e.Guard != "" {
+		return "flint: " + e.Action + " on " + e.Resource + " refused by the host's private-address guard (not the execution policy): " + e.Guard
+	}
 	if e.Resource == "" {
 		// A host capability that refused the call itself names none.
 		return "flint: " + e.Action + " denied"

@@ -76,8 +76,8 @@ func TestCallError(t *testing.T) {
 		resource string
 		want     error
 	}{
-		{"fn denied", "fn_invoke", 6, "fn:Invoke", invokeResource("resize:3"), &DeniedError{"fn:Invoke", "fn:resize:3"}},
-		{"config denied", "config_get", 6, "config:Get", configResource("db/url"), &DeniedError{"config:Get", "config:db/url"}},
+		{"fn denied", "fn_invoke", 6, "fn:Invoke", invokeResource("resize:3"), &DeniedError{Action: "fn:Invoke", Resource: "fn:resize:3"}},
+		{"config denied", "config_get", 6, "config:Get", configResource("db/url"), &DeniedError{Action: "config:Get", Resource: "config:db/url"}},
 		{"config not found", "config_get", 4, "config:Get", configResource("x"), &HostError{"config_get", 4}},
 		{"fn limit", "fn_invoke", 9, "fn:Invoke", invokeResource("self"), &HostError{"fn_invoke", 9}},
 	}
@@ -96,7 +96,7 @@ func TestErrorType(t *testing.T) {
 	}{
 		{"typed", &Error{Type: "ValidationError", Message: "bad"}, "ValidationError"},
 		{"wrapped typed", fmt.Errorf("x: %w", &Error{Type: "T"}), "T"},
-		{"denied", &DeniedError{"kv:Get", "kv:a/b"}, "Denied"},
+		{"denied", &DeniedError{Action: "kv:Get", Resource: "kv:a/b"}, "Denied"},
 		{"host error", &HostError{"kv_get", 7}, "Error"},
 		{"plain", errors.New("x"), "Error"},
 	}

@@ -17,14 +17,82 @@ import (
 // that method (see Error and DeniedError), else "Error".
 type Handler func(ctx Context, event []byte) ([]byte, error)
 
+// StreamHandler handles one invocation whose response it writes to w as
+// it goes, rather than returning it. When the invocation streams its
+// response (Lambda's InvokeWithResponseStream, or a function URL whose
+// InvokeMode is RESPONSE_STREAM), each w.Flush sends what was written since
+// the last one to the caller at once; otherwise Flush does nothing and the
+// caller gets the whole response when the handler returns. A returned
+// error is a handled function error, as for Handler; what was flushed
+// before it has reached the caller.
+type StreamHandler func(ctx Context, event []byte, w *ResponseWriter) error
+
 var (
-	handler    Handler
-	initHook   func() error
-	shutdownFn func()
+	handler       Handler
+	streamHandler StreamHandler
+	initHook      func() error
+	shutdownFn    func()
 )
 
 // Handle registers the function's handler. Call it from an init function.
-func Handle(h Handler) { handler = h }
+func Handle(h Handler) { handler, streamHandler = h, nil }
+
+// HandleStream registers a handler that writes its response to a
+// ResponseWriter and may send it in pieces (see StreamHandler). Call it
+// from an init function, instead of Handle.
+func HandleStream(h StreamHandler) { handler, streamHandler = nil, h }
+
+// ResponseWriter writes an invocation's response; see StreamHandler. It
+// is an io.Writer, so fmt.Fprintf, json.NewEncoder and io.Copy write to it.
+type ResponseWriter struct {
+	err error // the first failure: later calls return it
+}
+
+// Write appends p to the response. Past the response's size limit it
+// fails with an error matching ErrTooLarge, and so do later calls.
+func (w *ResponseWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r := host.OutputWrite(host.Bytes(p), uint32(len(p))); r < 0 {
+		w.err = &HostError{Call: "output_write", Errno: -r}
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// WriteString appends s to the response, as Write does.
+func (w *ResponseWriter) WriteString(s string) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(s) == 0 {
+		return 0, nil
+	}
+	if r := host.OutputWrite(host.String(s), uint32(len(s))); r < 0 {
+		w.err = &HostError{Call: "output_write", Errno: -r}
+		return 0, w.err
+	}
+	return len(s), nil
+}
+
+// Flush sends what was written since the last Flush to the caller, when
+// the invocation streams its response; otherwise it does nothing. Once the
+// caller has gone away it fails with an error matching ErrUnavailable
+// (and so do later calls): the rest of the response would be dropped, and
+// the handler may stop.
+func (w *ResponseWriter) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if r := host.OutputFlush(); r < 0 {
+		w.err = &HostError{Call: "output_flush", Errno: -r}
+	}
+	return w.err
+}
 
 // HandleJSON registers a handler that takes and returns JSON: the event is
 // decoded into In, and Out encoded as the response. An event that does not
@@ -105,7 +173,7 @@ func setError(typ, msg string) {
 // serve runs one invocation: read the event, call the handler, write the
 // response. Status 0 is success, 1 a handled error.
 func serve(inputLen uint32) uint32 {
-	if handler == nil {
+	if handler == nil && streamHandler == nil {
 		setError("Runtime.NoHandler", "no handler registered: call guest.Handle in an init function")
 		return 1
 	}
@@ -122,6 +190,13 @@ func serve(inputLen uint32) uint32 {
 			panic(r)
 		}
 	}()
+	if streamHandler != nil {
+		if err := streamHandler(Context{}, event, &ResponseWriter{}); err != nil {
+			setError(errorType(err), err.Error())
+			return 1
+		}
+		return 0
+	}
 	out, err := handler(Context{}, event)
 	if err != nil {
 		setError(errorType(err), err.Error())
@@ -198,6 +273,13 @@ func (Context) FunctionName() string { return contextString(1) }
 
 // FunctionVersion returns the version that is running ("$LATEST", "3").
 func (Context) FunctionVersion() string { return contextString(2) }
+
+// InvokedFunctionARN returns the ARN the caller invoked the function by, as
+// Lambda's context has it: the function's ARN
+// ("arn:aws:lambda:us-east-1:000000000000:function:NAME") for an
+// unqualified invocation, with ":VERSION" or ":ALIAS" appended for a
+// qualified one (an alias's ARN, not the version it routed to).
+func (Context) InvokedFunctionARN() string { return contextString(3) }
 
 // MemoryLimitMB returns the function's memory limit.
 func (Context) MemoryLimitMB() int {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/flintfaas/flint/engine"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,10 +25,10 @@ func aliasCommand() *cli.Command {
 				Usage:     "point an alias at a version (creating it if needed)",
 				ArgsUsage: "NAME ALIAS VERSION",
 				Description: `Points ALIAS of function NAME at VERSION. --weight V=W sends the share W
-(0 to 1) of the alias's invocations to version V instead; without it the
-alias routes everything to VERSION.`,
+(more than 0, less than 1) of the alias's invocations to version V instead;
+without it the alias routes everything to VERSION.`,
 				Flags: withClientFlags(
-					&cli.StringFlag{Name: "weight", Usage: "route the share `V=W` (W between 0 and 1) of invocations to version V"},
+					&cli.StringFlag{Name: "weight", Usage: "route the share `V=W` (0 < W < 1) of invocations to version V"},
 					&cli.StringFlag{Name: "description", Usage: "the alias's `TEXT`"},
 				),
 				OnUsageError: onUsageError,
@@ -84,8 +85,11 @@ func routingText(r map[string]float64) string {
 func parseWeight(cmd, s string) (map[string]float64, error) {
 	v, w, ok := strings.Cut(s, "=")
 	f, err := strconv.ParseFloat(w, 64)
-	if !ok || v == "" || err != nil || f < 0 || f > 1 {
-		return nil, usageErrorf("%s: --weight %q: want VERSION=WEIGHT with a weight between 0 and 1, such as 2=0.1", cmd, s)
+	if !ok || v == "" || err != nil {
+		return nil, usageErrorf("%s: --weight %q: want VERSION=WEIGHT with a weight more than 0 and less than 1, such as 2=0.1", cmd, s)
+	}
+	if !(f > 0 && f < 1) {
+		return nil, usageErrorf("%s: --weight %q: the weight must be more than 0 and less than 1 (%s)", cmd, s, engine.WeightHint)
 	}
 	return map[string]float64{v: f}, nil
 }

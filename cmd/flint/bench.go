@@ -46,7 +46,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"},
 				Usage: "the event: inline `JSON`, @FILE to read a file, or - to read stdin (default: {\"name\":\"ana\"} for examples, {} for files)"},
 			&cli.DurationFlag{Name: "duration", Value: runner.DefaultDuration, Usage: "measure each scenario for `DURATION`"},
-			&cli.IntFlag{Name: "iterations", Usage: "time each scenario for `N` operations instead of a duration"},
+			&cli.IntFlag{Name: "iterations", Usage: "time each scenario for `N` operations instead of a duration", DefaultText: "by --duration"},
 			&cli.StringFlag{Name: "concurrency", Usage: "measure throughput with these numbers of concurrent callers, a `LIST` such as 1,8,64"},
 			&cli.BoolFlag{Name: "http", Usage: "also measure over HTTP with wrk at each --concurrency level (1 when not given)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json or markdown"},
@@ -193,17 +193,6 @@ func (o *benchOptions) close() {
 			f.Close()
 		}
 	}
-}
-
-// isTerminal reports whether w is a terminal, where a progress bar makes
-// sense.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func benchAction(c *cli.Context) error {

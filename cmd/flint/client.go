@@ -40,9 +40,12 @@ const (
 func connectionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "endpoint", Value: defaultEndpoint, Usage: "the Flint server's `URL`", EnvVars: []string{"FLINT_ENDPOINT"}},
-		&cli.StringFlag{Name: "region", Value: defaultRegion, Usage: "the `REGION` requests are signed for", EnvVars: []string{"AWS_REGION", "AWS_DEFAULT_REGION"}},
-		&cli.StringFlag{Name: "access-key", Usage: "sign requests with the access key `ID` (else $AWS_ACCESS_KEY_ID; none: unsigned)", EnvVars: []string{"FLINT_ACCESS_KEY"}},
-		&cli.StringFlag{Name: "secret-key", Usage: "the access key's secret `KEY` (else $AWS_SECRET_ACCESS_KEY)", EnvVars: []string{"FLINT_SECRET_KEY"}},
+		&cli.StringFlag{Name: "region", Usage: "the `REGION` requests are signed for", EnvVars: []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
+			DefaultText: "the profile's, else " + defaultRegion},
+		&cli.StringFlag{Name: "access-key", Usage: "sign requests with the access key `ID` (else $AWS_ACCESS_KEY_ID, else the profile's; none: unsigned)", EnvVars: []string{"FLINT_ACCESS_KEY"}},
+		&cli.StringFlag{Name: "secret-key", Usage: "the access key's secret `KEY` (else $AWS_SECRET_ACCESS_KEY, else the profile's)", EnvVars: []string{"FLINT_SECRET_KEY"}},
+		&cli.StringFlag{Name: "profile", Usage: "take the access key and region from `NAME`, a profile of ~/.aws/credentials and ~/.aws/config", EnvVars: []string{"AWS_PROFILE"},
+			DefaultText: "default, when it exists"},
 	}
 }
 
@@ -87,8 +90,11 @@ func clientAction(fn func(c *cli.Context, cl *client) error) cli.ActionFunc {
 
 // newClient builds a client from the connection flags. Credentials come
 // from --access-key/--secret-key (or FLINT_ACCESS_KEY/FLINT_SECRET_KEY),
-// else from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; with none, requests
-// go unsigned, which a server without keys accepts.
+// else from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else from the profile
+// (--profile or AWS_PROFILE, else "default" when there is one) of the AWS
+// CLI's shared files; with none, requests go unsigned, which a server
+// without keys accepts. The region comes from --region (or AWS_REGION),
+// else the profile, else us-east-1.
 func newClient(c *cli.Context) (*client, error) {
 	name := commandName(c)
 	cl := &client{cmd: name, stdin: c.App.Reader, stdout: c.App.Writer, stderr: c.App.ErrWriter}
@@ -104,10 +110,6 @@ func newClient(c *cli.Context) (*client, error) {
 		return nil, usageErrorf("%s: --endpoint %q: want a URL such as %s", name, c.String("endpoint"), defaultEndpoint)
 	}
 	cl.endpoint = strings.TrimSuffix(u.String(), "/")
-	region := c.String("region")
-	if region == "" {
-		region = defaultRegion
-	}
 
 	id, secret, token := c.String("access-key"), c.String("secret-key"), ""
 	if id == "" && secret == "" {
@@ -115,6 +117,26 @@ func newClient(c *cli.Context) (*client, error) {
 	}
 	if (id == "") != (secret == "") {
 		return nil, usageErrorf("%s: give both an access key and its secret (--access-key and --secret-key, or FLINT_ACCESS_KEY and FLINT_SECRET_KEY)", name)
+	}
+	region := c.String("region")
+	if id == "" || region == "" {
+		profileName, explicit := c.String("profile"), c.IsSet("profile")
+		if profileName == "" {
+			profileName, explicit = "default", false
+		}
+		p, err := loadProfile(c.Context, name, profileName, explicit)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" && p.creds.HasKeys() {
+			id, secret, token = p.creds.AccessKeyID, p.creds.SecretAccessKey, p.creds.SessionToken
+		}
+		if region == "" {
+			region = p.region
+		}
+	}
+	if region == "" {
+		region = defaultRegion
 	}
 	var creds aws.CredentialsProvider = aws.AnonymousCredentials{}
 	if id != "" {

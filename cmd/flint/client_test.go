@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/gateway"
@@ -39,7 +40,11 @@ type testServer struct {
 func startServer(t *testing.T, open bool) *testServer {
 	t.Helper()
 	unsetenv(t, "FLINT_ENDPOINT", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")
+	// No profile but the ones a test writes: not the machine's ~/.aws.
+	noFiles := t.TempDir()
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(noFiles, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(noFiles, "config"))
 	ctx := context.Background()
 	st := store.NewMemory()
 	eng, err := engine.New(ctx, engine.Config{Store: st, CompilationCacheDir: testguest.CacheDir(t)})
@@ -167,6 +172,23 @@ func TestDeploy(t *testing.T) {
 	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--no-snapshot=false"))
 	assert.Equal(t, "on", decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).Snapshots)
 
+	// Timeouts: whole seconds, a plain number is seconds, and anything
+	// else is rounded up with a note.
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--timeout", "2"))
+	assert.EqualValues(t, 2, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TimeoutSeconds)
+	code, stdout, stderr := s.flint(t, "", "deploy", "echo", hello, "--timeout", "500ms")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, "updated function echo: configuration\n", stdout)
+	assert.Equal(t, "flint deploy: --timeout 500ms rounded up to 1s: Lambda's API takes whole seconds, at least 1\n", stderr)
+	assert.EqualValues(t, 1, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TimeoutSeconds)
+
+	// /tmp: Lambda's EphemeralStorage.
+	assert.EqualValues(t, 512, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TmpSizeMB)
+	assert.Equal(t, "updated function echo: configuration\n", s.ok(t, "deploy", "echo", hello, "--tmp-size", "2048"))
+	assert.Equal(t, "function echo is up to date\n", s.ok(t, "deploy", "echo", hello, "--tmp-size", "2048"))
+	assert.EqualValues(t, 2048, decode[functionOut](t, s.ok(t, "get", "echo", "-o", "json")).TmpSizeMB)
+	assert.Regexp(t, `(?m)^/tmp +2048 MB$`, s.ok(t, "get", "echo"))
+
 	dir := t.TempDir()
 	notWasm := writeFile(t, "notes.wasm", "text")
 	tests := []struct {
@@ -175,12 +197,16 @@ func TestDeploy(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no file", []string{"deploy", "x"}, exitUsage, "want NAME FILE.wasm, got 1"},
+		{"no file", []string{"deploy", "x"}, exitUsage, "want NAME FILE.wasm|DIR, got 1"},
 		{"missing file", []string{"deploy", "x", filepath.Join(dir, "none.wasm")}, exitUsage, "no such file"},
 		{"not wasm", []string{"deploy", "x", notWasm}, exitUsage, "is not a WebAssembly module"},
 		{"bad name", []string{"deploy", "a/b", echo}, exitUsage, `function name "a/b"`},
-		{"part second", []string{"deploy", "x", echo, "--timeout", "1500ms"}, exitUsage, "whole seconds"},
+		{"zero timeout", []string{"deploy", "x", echo, "--timeout", "0"}, exitUsage, "--timeout 0s: must be positive"},
+		{"long timeout", []string{"deploy", "x", echo, "--timeout", "16m"}, exitUsage, "at most 15m0s (900 seconds)"},
+		{"bad timeout", []string{"deploy", "x", echo, "--timeout", "soon"}, exitUsage, "use a number of seconds (3) or a number and a unit"},
 		{"zero memory", []string{"deploy", "x", echo, "--memory", "0"}, exitUsage, "--memory 0"},
+		{"small /tmp", []string{"deploy", "x", echo, "--tmp-size", "100"}, exitUsage, "--tmp-size 100: must be between 512 and 10240 MB"},
+		{"large /tmp", []string{"deploy", "x", echo, "--tmp-size", "10241"}, exitUsage, "--tmp-size 10241"},
 		{"bad env", []string{"deploy", "x", echo, "--env", "NOPE"}, exitUsage, `--env "NOPE": want KEY=VALUE`},
 		{"missing role", []string{"deploy", "x", echo, "--role", "ghost"}, exitUsage, `role "ghost" does not exist`},
 		{"reserved env", []string{"deploy", "x", echo, "--env", "AWS_REGION=x"}, exitUsage, "(InvalidParameterValueException)"},
@@ -320,6 +346,14 @@ func TestAlias(t *testing.T) {
 
 	s.fails(t, exitUsage, "flint: function echo has no alias \"beta\" (ResourceNotFoundException)", "alias", "rm", "echo", "beta")
 	s.fails(t, exitUsage, `--weight "2": want VERSION=WEIGHT`, "alias", "set", "echo", "x", "1", "--weight", "2")
+	// The CLI refuses what the engine refuses, and says why.
+	for _, w := range []string{"2=0", "2=1", "2=1.5", "2=-0.1"} {
+		s.fails(t, exitUsage, "the weight must be more than 0 and less than 1 (0 would route nothing", "alias", "set", "echo", "x", "1", "--weight", w)
+	}
+	_, err := s.sdk().UpdateAlias(context.Background(), &lambda.UpdateAliasInput{FunctionName: aws.String("echo"), Name: aws.String("live"),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 1}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than 0 and less than 1 (0 would route nothing", "and the API's message says the same")
 	s.fails(t, exitUsage, "flint alias set: want NAME ALIAS VERSION, got 2", "alias", "set", "echo", "x")
 	s.fails(t, exitUsage, "(ResourceNotFoundException)", "alias", "set", "echo", "x", "9")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "alias", "ls", "nope")
@@ -329,21 +363,30 @@ func TestConcurrency(t *testing.T) {
 	s := startServer(t, false)
 	s.ok(t, "deploy", "echo", watEchoFile(t), "--publish")
 
-	assert.Equal(t, "reserved concurrency of echo: none (it shares the server's)\n", s.ok(t, "concurrency", "echo"))
-	assert.Equal(t, "reserved concurrency of echo: 3\n", s.ok(t, "concurrency", "echo", "3"))
-	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":3}`, s.ok(t, "concurrency", "echo", "-o", "json"))
-	assert.Equal(t, "reserved concurrency of echo: none (it shares the server's)\n", s.ok(t, "concurrency", "echo", "0"), "0 removes it")
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  none\n", s.ok(t, "concurrency", "echo"))
+	assert.Equal(t, "reserved     3\nprovisioned  none\n", s.ok(t, "concurrency", "echo", "3"))
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":3,"provisionedConcurrency":{}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
+
+	// 0 switches the function off, as on Lambda.
+	assert.Contains(t, s.ok(t, "concurrency", "echo", "0"), "reserved     0 (every invocation is throttled; 'flint concurrency echo --remove' turns it back on)")
+	s.fails(t, exitInternal, "(TooManyRequestsException)", "invoke", "echo")
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":0,"provisionedConcurrency":{}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  none\n", s.ok(t, "concurrency", "echo", "--remove"))
+	s.ok(t, "invoke", "echo")
 
 	assert.Equal(t, "provisioned concurrency of echo:1: 2\n", s.ok(t, "concurrency", "echo", "--provisioned", "2", "--qualifier", "1"))
 	out, err := s.sdk().GetProvisionedConcurrencyConfig(context.Background(), &lambda.GetProvisionedConcurrencyConfigInput{
 		FunctionName: aws.String("echo"), Qualifier: aws.String("1")})
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, aws.ToInt32(out.RequestedProvisionedConcurrentExecutions))
+	assert.Equal(t, "reserved     none (it shares the server's)\nprovisioned  1: 2\n", s.ok(t, "concurrency", "echo"), "showing concurrency shows the provisioned too")
+	assert.JSONEq(t, `{"function":"echo","reservedConcurrency":null,"provisionedConcurrency":{"1":2}}`, s.ok(t, "concurrency", "echo", "-o", "json"))
 	assert.JSONEq(t, `{"function":"echo","qualifier":"1","provisionedConcurrency":0}`, s.ok(t, "concurrency", "echo:1", "--provisioned", "0", "-o", "json"))
 
 	s.fails(t, exitUsage, "--provisioned needs --qualifier", "concurrency", "echo", "--provisioned", "1")
 	s.fails(t, exitUsage, "want NAME [N], got 3", "concurrency", "echo", "1", "2")
 	s.fails(t, exitUsage, `N "many"`, "concurrency", "echo", "many")
+	s.fails(t, exitUsage, "--remove takes no N argument", "concurrency", "echo", "1", "--remove")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "concurrency", "nope", "1")
 }
 
@@ -366,6 +409,22 @@ func TestURL(t *testing.T) {
 	u := decode[urlOut](t, s.ok(t, "url", "get", "echo", "-o", "json"))
 	assert.Equal(t, s.URL+"/fn/echo/", u.URL)
 	assert.Equal(t, "NONE", u.AuthType)
+	assert.Equal(t, "BUFFERED", u.InvokeMode)
+
+	// create again: idempotent, like deploy.
+	out = s.ok(t, "url", "create", "echo", "--auth", "NONE")
+	assert.Regexp(t, `^unchanged: the URL of function echo\n`, out)
+	assert.Equal(t, "updated", decode[urlOut](t, s.ok(t, "url", "create", "echo", "--auth", "NONE", "--invoke-mode", "RESPONSE_STREAM", "-o", "json")).Action)
+	u = decode[urlOut](t, s.ok(t, "url", "get", "echo", "-o", "json"))
+	assert.Equal(t, "RESPONSE_STREAM", u.InvokeMode)
+	u = decode[urlOut](t, s.ok(t, "url", "create", "echo", "--auth", "AWS_IAM", "-o", "json"))
+	assert.Equal(t, "updated", u.Action)
+	assert.Equal(t, "AWS_IAM", u.AuthType)
+	resp, err = http.Get(s.URL + "/fn/echo/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "switching to AWS_IAM removed the public statement")
+	s.ok(t, "url", "create", "echo", "--auth", "NONE")
 	assert.Equal(t, "deleted the URL of function echo\n", s.ok(t, "url", "rm", "echo"))
 	resp, err = http.Get(s.URL + "/fn/echo/")
 	require.NoError(t, err)
@@ -382,6 +441,7 @@ func TestURL(t *testing.T) {
 
 	s.fails(t, exitUsage, "flint: the URL of function echo not found (ResourceNotFoundException)", "url", "get", "echo")
 	s.fails(t, exitUsage, `--auth "OPEN": use NONE or AWS_IAM`, "url", "create", "echo", "--auth", "OPEN")
+	s.fails(t, exitUsage, `--invoke-mode "FAST": use BUFFERED or RESPONSE_STREAM`, "url", "create", "echo", "--invoke-mode", "FAST")
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "url", "create", "nope")
 }
 
@@ -433,14 +493,29 @@ func TestLogs(t *testing.T) {
 	code, _, _ := s.flint(t, "", "invoke", "fail")
 	require.Equal(t, exitFunctionError, code)
 
+	code, _, _ = s.flint(t, "", "invoke", "fail")
+	require.Equal(t, exitFunctionError, code)
+
 	logs := s.ok(t, "logs", "fail")
-	assert.Contains(t, logs, "START RequestId: ")
+	assert.Regexp(t, `^#0  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\nSTART RequestId: `, logs, "each record after its sequence number")
 	assert.Contains(t, logs, "\tWARN\trejecting the event\n")
 	assert.Contains(t, logs, "REPORT RequestId: ")
-	assert.Empty(t, s.ok(t, "logs", "fail", "--since", "1000"), "nothing after a sequence number not reached")
+	assert.Contains(t, logs, "\n#1  ")
+	assert.Empty(t, s.ok(t, "logs", "fail", "--since", "1000"), "nothing from a sequence number not reached")
+	since := s.ok(t, "logs", "fail", "--since", "1")
+	assert.True(t, strings.HasPrefix(since, "#1  "), "--since N starts at N: %s", since)
+	assert.NotContains(t, since, "#0  ")
+
+	records := decode[[]logRecord](t, s.ok(t, "logs", "fail", "-o", "json"))
+	require.Len(t, records, 2)
+	assert.Equal(t, []uint64{0, 1}, []uint64{records[0].Seq, records[1].Seq})
+	assert.True(t, records[0].Failed)
+	assert.Equal(t, "$LATEST", records[0].Version)
+	assert.NotEmpty(t, records[0].RequestID)
+	assert.Contains(t, records[0].Text, "rejecting the event")
+	assert.Equal(t, "[]\n", s.ok(t, "logs", "fail", "--since", "5", "-o", "json"))
 
 	s.fails(t, exitUsage, "flint: function nope not found (ResourceNotFoundException)", "logs", "nope")
-	s.fails(t, exitUsage, "flag provided but not defined: -o", "logs", "fail", "-o", "json")
 }
 
 func TestDeadLetters(t *testing.T) {
@@ -584,4 +659,62 @@ func TestClientUnsignedOnOpenServer(t *testing.T) {
 	assert.Equal(t, "created function echo ("+watEchoSize(t)+")\n", s.ok(t, "deploy", "echo", watEchoFile(t)))
 	assert.Equal(t, "{\"x\":true}\n", s.ok(t, "invoke", "echo", "--payload", `{"x":true}`))
 	assert.Contains(t, s.ok(t, "role", "ls"), "default")
+}
+
+func TestProfiles(t *testing.T) {
+	s := startServer(t, false)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	cfg := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(creds, []byte(`[flint]
+aws_access_key_id = `+testKey.AccessKeyID+`
+aws_secret_access_key = `+testKey.SecretAccessKey+`
+
+[wrong]
+aws_access_key_id = AKIAFLINTWRONG000001
+aws_secret_access_key = wrong
+`), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(`[profile flint]
+region = eu-west-3
+
+[profile sso]
+sso_start_url = https://example.awsapps.com/start
+sso_region = us-east-1
+`), 0o600))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+
+	// flint runs a command with only the endpoint given: the key comes
+	// from the environment or the files.
+	run := func(args ...string) (int, string, string) {
+		return flint(t, "", append(args, "--endpoint", s.URL)...)
+	}
+	code, _, stderr := run("ls", "--profile", "flint")
+	assert.Equal(t, exitOK, code, "--profile: %s", stderr)
+
+	t.Setenv("AWS_PROFILE", "flint")
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitOK, code, "AWS_PROFILE: %s", stderr)
+	code, _, stderr = run("ls", "--profile", "wrong")
+	assert.Equal(t, exitUsage, code, "--profile beats AWS_PROFILE")
+	assert.Contains(t, stderr, "the server does not know this access key")
+	code, _, stderr = run("ls", "--access-key", "AKIAFLINTWRONG000001", "--secret-key", "x")
+	assert.Equal(t, exitUsage, code, "flags beat the profile")
+	assert.Contains(t, stderr, "the server does not know this access key")
+	require.NoError(t, os.Unsetenv("AWS_PROFILE"))
+
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitUsage, code, "no default profile: unsigned, which this server refuses")
+	assert.Contains(t, stderr, "signed requests only")
+	require.NoError(t, os.WriteFile(creds, []byte("[default]\naws_access_key_id = "+testKey.AccessKeyID+
+		"\naws_secret_access_key = "+testKey.SecretAccessKey+"\n"), 0o600))
+	code, _, stderr = run("ls")
+	assert.Equal(t, exitOK, code, "the default profile: %s", stderr)
+
+	code, _, stderr = run("ls", "--profile", "nosuch")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `profile "nosuch" is not in `+creds)
+	code, _, stderr = run("ls", "--profile", "sso")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `profile "sso" has no aws_access_key_id`)
 }

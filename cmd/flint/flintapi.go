@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,7 +30,7 @@ func roleCommand() *cli.Command {
 		}
 	}
 	put := sub("put", "create or replace a role's execution policy", "NAME POLICY.json|-", rolePutAction)
-	put.Description = `Stores the execution policy (JSON, see abi/policy/POLICY.md) as role NAME,
+	put.Description = `Stores the execution policy (JSON, see abi/POLICY.md) as role NAME,
 from a file or from stdin (-). Functions whose $LATEST runs with the role get
 the new policy at once; published versions keep theirs. Deploy a function
 with the role with "flint deploy NAME FILE.wasm --role NAME".`
@@ -178,43 +179,18 @@ func logsCommand() *cli.Command {
 		Usage:     "print a function's recent log, or follow it",
 		ArgsUsage: "NAME",
 		Description: `Prints the log records the server keeps for the function (the last ones of
-each invocation, as START/END/REPORT blocks); --follow keeps printing new
-ones until Ctrl-C. --since N starts after record sequence number N.`,
-		Flags: append(connectionFlags(),
+each invocation, as START/END/REPORT blocks), each after a line with its
+sequence number and time ("#42  2026-12-06T14:39:11.123Z"); --follow keeps
+printing new ones until Ctrl-C. --since N prints the records from number N
+on (so after "#41", --since 42 prints what came since).
+-o json prints a JSON array of records, or with --follow one JSON object per
+record and line.`,
+		Flags: withClientFlags(
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new records until interrupted"},
-			&cli.Uint64Flag{Name: "since", Usage: "print records after sequence number `N`"},
+			&cli.Uint64Flag{Name: "since", Usage: "print the records from sequence number `N` on (0: every record kept)"},
 		),
 		OnUsageError: onUsageError,
-		Action: clientAction(func(c *cli.Context, cl *client) error {
-			if err := wantArgs(c, 1, "NAME"); err != nil {
-				return err
-			}
-			name := c.Args().First()
-			q := url.Values{}
-			if c.IsSet("since") {
-				q.Set("since", strconv.FormatUint(c.Uint64("since"), 10))
-			}
-			if c.Bool("follow") {
-				q.Set("follow", "1")
-			}
-			path := "functions/" + url.PathEscape(name) + "/logs"
-			if len(q) > 0 {
-				path += "?" + q.Encode()
-			}
-			resp, err := cl.flintAPI(c.Context, http.MethodGet, path, nil)
-			if err != nil {
-				return cl.fail(err, subject(name, ""))
-			}
-			defer resp.Body.Close()
-			_, err = io.Copy(cl.stdout, resp.Body)
-			if err != nil && c.Context.Err() != nil {
-				return nil // interrupted while following: the usual way to stop
-			}
-			if err != nil {
-				return cl.fail(err, "")
-			}
-			return nil
-		}),
+		Action:       clientAction(logsAction),
 	}
 }
 
@@ -310,7 +286,7 @@ func dlqListAction(c *cli.Context, cl *client) error {
 	}
 	t := newTable(cl.stdout, "ID", "FUNCTION", "CONDITION", "ATTEMPTS", "ERROR", "DEAD-LETTERED")
 	for _, d := range all {
-		t.row(d.ID, d.Function, d.Condition, d.Attempts, orDash(d.ErrorType), d.DeadLettered.UTC().Format("2006-01-02 15:04:05Z"))
+		t.row(d.ID, d.Function, d.Condition, d.Attempts, orDash(escapeText(d.ErrorType, true)), d.DeadLettered.UTC().Format("2006-01-02 15:04:05Z"))
 	}
 	return t.flush()
 }
@@ -333,11 +309,11 @@ func dlqShowAction(c *cli.Context, cl *client) error {
 	t.row("function", out.Function)
 	t.row("condition", out.Condition)
 	t.row("attempts", out.Attempts)
-	t.row("error type", orDash(out.ErrorType))
-	t.row("error", orDash(out.ErrorMessage))
+	t.row("error type", orDash(escapeText(out.ErrorType, true)))
+	t.row("error", orDash(escapeText(out.ErrorMessage, true)))
 	t.row("enqueued", out.FirstEnqueued.UTC().Format(time.RFC3339))
 	t.row("dead-lettered", out.DeadLettered.UTC().Format(time.RFC3339))
-	t.row("payload", string(d.Payload))
+	t.row("payload", escapeText(string(d.Payload), true))
 	return t.flush()
 }
 
@@ -424,4 +400,69 @@ func usageCommand() *cli.Command {
 			return nil
 		}),
 	}
+}
+
+// logRecord is a log record as the server sends it with format=json, and
+// as -o json prints it.
+type logRecord struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"requestId,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	Failed    bool      `json:"failed"`
+	Text      string    `json:"text"`
+}
+
+func logsAction(c *cli.Context, cl *client) error {
+	if err := wantArgs(c, 1, "NAME"); err != nil {
+		return err
+	}
+	name := c.Args().First()
+	q := url.Values{"format": {"json"}}
+	if c.IsSet("since") {
+		q.Set("since", strconv.FormatUint(c.Uint64("since"), 10))
+	}
+	follow := c.Bool("follow")
+	if follow {
+		q.Set("follow", "1")
+	}
+	resp, err := cl.flintAPI(c.Context, http.MethodGet, "functions/"+url.PathEscape(name)+"/logs?"+q.Encode(), nil)
+	if err != nil {
+		return cl.fail(err, subject(name, ""))
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	all := []logRecord{}
+	for {
+		var r logRecord
+		err := dec.Decode(&r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if c.Context.Err() != nil {
+				return nil // interrupted while following: the usual way to stop
+			}
+			return cl.fail(err, "")
+		}
+		switch {
+		case cl.json && !follow:
+			all = append(all, r)
+			continue
+		case cl.json:
+			err = json.NewEncoder(cl.stdout).Encode(r)
+		default:
+			_, err = fmt.Fprintf(cl.stdout, "#%d  %s\n", r.Seq, r.Time.UTC().Format("2006-01-02T15:04:05.000Z"))
+			if err == nil {
+				err = writeShown(cl.stdout, []byte(r.Text))
+			}
+		}
+		if err != nil {
+			return internalErrorf("%s: write: %v", cl.cmd, err)
+		}
+	}
+	if cl.json && !follow {
+		return printJSON(cl.stdout, all)
+	}
+	return nil
 }

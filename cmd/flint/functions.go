@@ -3,12 +3,14 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -71,7 +73,9 @@ type functionOut struct {
 	RevisionID          string            `json:"revisionId"`
 	Env                 map[string]string `json:"env,omitempty"`
 	ReservedConcurrency *int32            `json:"reservedConcurrency,omitempty"`
+	Tags                map[string]string `json:"tags,omitempty"`
 	Snapshots           string            `json:"snapshots,omitempty"` // on or off: Lambda's SnapStart
+	TmpSizeMB           int32             `json:"tmpSizeMB,omitempty"`
 }
 
 func functionOf(fc *types.FunctionConfiguration) functionOut {
@@ -90,6 +94,9 @@ func functionOf(fc *types.FunctionConfiguration) functionOut {
 	if fc.SnapStart != nil {
 		out.Snapshots = strings.ToLower(string(fc.SnapStart.OptimizationStatus))
 	}
+	if fc.EphemeralStorage != nil {
+		out.TmpSizeMB = aws.ToInt32(fc.EphemeralStorage.Size)
+	}
 	return out
 }
 
@@ -104,6 +111,9 @@ func printFunction(cl *client, f functionOut) error {
 	t.row("handler", orDash(f.Handler))
 	t.row("memory", fmt.Sprintf("%d MB", f.MemoryMB))
 	t.row("timeout", fmt.Sprintf("%ds", f.TimeoutSeconds))
+	if f.TmpSizeMB > 0 {
+		t.row("/tmp", fmt.Sprintf("%d MB", f.TmpSizeMB))
+	}
 	t.row("code size", humanBytes(f.CodeSize))
 	t.row("code sha256", f.CodeSha256)
 	t.row("last modified", shortTime(f.LastModified))
@@ -117,6 +127,9 @@ func printFunction(cl *client, f functionOut) error {
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		t.row("env", k+"="+f.Env[k])
 	}
+	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
+		t.row("tag", k+"="+f.Tags[k])
+	}
 	return t.flush()
 }
 
@@ -126,20 +139,24 @@ func deployCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "deploy",
 		Usage:     "create a function on the server, or update its code and configuration",
-		ArgsUsage: "NAME FILE.wasm",
-		Description: `Uploads FILE.wasm as function NAME, zipped as a Lambda deployment package.
+		ArgsUsage: "NAME FILE.wasm|DIR",
+		Description: `Uploads FILE.wasm as function NAME, zipped as a Lambda deployment package;
+given a folder of sources instead, it builds it first, as "flint build" does.
 If NAME exists, its code is replaced when it changed, and the configuration
 flags given replace those settings (the others are kept); deploying the same
 module and flags again changes nothing. --env replaces the whole environment.`,
 		Flags: withClientFlags(
 			&cli.StringFlag{Name: "role", Usage: "run with the execution policy of role `ROLE` (a name or an IAM role ARN; new functions: default)"},
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` (repeatable)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "the longest an invocation may run, in whole seconds (`DURATION`, new functions: 3s)"},
-			&cli.IntFlag{Name: "memory", Usage: "the memory limit in `MB` (new functions: 128)"},
+			durationFlag("timeout", "the longest an invocation may run: a `DURATION` (3s, 1m) or a number of seconds, rounded up to whole seconds",
+				0, "3s for a new function; else kept"),
+			&cli.IntFlag{Name: "memory", Usage: "the memory limit in `MB`", DefaultText: fmt.Sprintf("%d for a new function; else kept", engine.DefaultMemoryMB)},
 			&cli.StringFlag{Name: "handler", Usage: "the `NAME` of the export to call (default: the ABI's)"},
 			&cli.StringFlag{Name: "description", Usage: "a `TEXT` describing the function"},
 			&cli.BoolFlag{Name: "publish", Usage: "publish a version once deployed"},
 			&cli.BoolFlag{Name: "no-snapshot", Usage: "start instances by running their initializers, not from a snapshot (--no-snapshot=false turns snapshots back on)"},
+			&cli.IntFlag{Name: "tmp-size", Usage: fmt.Sprintf("the size of each instance's writable /tmp in `MB`, %d to %d",
+				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB), DefaultText: fmt.Sprintf("%d for a new function; else kept", engine.DefaultEphemeralStorageMB)},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(deployAction),
@@ -152,6 +169,7 @@ type deployOut struct {
 	Changed   []string    `json:"changed,omitempty"`
 	Published string      `json:"publishedVersion,omitempty"`
 	Function  functionOut `json:"function"`
+	Built     *buildOut   `json:"built,omitempty"` // when given a folder
 }
 
 // roleArn turns a role name into the ARN the Lambda API takes.
@@ -186,20 +204,37 @@ func zipModule(name string, code []byte) ([]byte, error) {
 }
 
 func deployAction(c *cli.Context, cl *client) error {
-	if err := wantArgs(c, 2, "NAME FILE.wasm"); err != nil {
+	if err := wantArgs(c, 2, "NAME FILE.wasm|DIR"); err != nil {
 		return err
 	}
 	name, path := c.Args().Get(0), c.Args().Get(1)
 	if !names.Function(name) {
 		return usageErrorf("%s: function name %q: use 1 to 64 letters, digits, hyphens or underscores", cl.cmd, name)
 	}
+	var built *buildOut
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		// The server checks the module as it deploys it: no check here.
+		b, err := buildDir(c.Context, cl.cmd, path, buildOptions{})
+		if err != nil {
+			return err
+		}
+		built, path = &b, b.Wasm
+		if !cl.json {
+			if err := b.print(cl.stdout); err != nil {
+				return internalErrorf("%s: %v", cl.cmd, err)
+			}
+		}
+	}
 	var timeout, memory *int32
 	if c.IsSet("timeout") {
-		d := c.Duration("timeout")
-		if d < time.Second || d%time.Second != 0 {
-			return usageErrorf("%s: --timeout %v: the Lambda API takes whole seconds, at least 1s", cl.cmd, d)
+		secs, note, err := lambdaSeconds(cl.cmd, durationOf(c, "timeout"))
+		if err != nil {
+			return err
 		}
-		timeout = aws.Int32(int32(min(d/time.Second, 1<<30)))
+		if note != "" {
+			fmt.Fprintln(cl.stderr, note)
+		}
+		timeout = aws.Int32(secs)
 	}
 	if c.IsSet("memory") {
 		m := c.Int("memory")
@@ -207,6 +242,15 @@ func deployAction(c *cli.Context, cl *client) error {
 			return usageErrorf("%s: --memory %d: must be a positive number of MB (at most %d)", cl.cmd, m, engine.MaxMemoryMB)
 		}
 		memory = aws.Int32(int32(min(m, 1<<30)))
+	}
+	var tmp *types.EphemeralStorage
+	if c.IsSet("tmp-size") {
+		n := c.Int("tmp-size")
+		if n < engine.DefaultEphemeralStorageMB || n > engine.MaxEphemeralStorageMB {
+			return usageErrorf("%s: --tmp-size %d: must be between %d and %d MB, as on Lambda", cl.cmd, n,
+				engine.DefaultEphemeralStorageMB, engine.MaxEphemeralStorageMB)
+		}
+		tmp = &types.EphemeralStorage{Size: aws.Int32(int32(n))}
 	}
 	env, err := parseEnv(cl.cmd, c.StringSlice("env"))
 	if err != nil {
@@ -236,12 +280,13 @@ func deployAction(c *cli.Context, cl *client) error {
 	switch {
 	case errors.As(err, &nf):
 		in := &lambda.CreateFunctionInput{
-			FunctionName: aws.String(name),
-			Role:         aws.String(roleArn(gateway.DefaultRole)),
-			Code:         &types.FunctionCode{ZipFile: pkg},
-			Timeout:      timeout,
-			MemorySize:   memory,
-			Publish:      c.Bool("publish"),
+			FunctionName:     aws.String(name),
+			Role:             aws.String(roleArn(gateway.DefaultRole)),
+			Code:             &types.FunctionCode{ZipFile: pkg},
+			Timeout:          timeout,
+			MemorySize:       memory,
+			Publish:          c.Bool("publish"),
+			EphemeralStorage: tmp,
 		}
 		if c.IsSet("role") {
 			in.Role = aws.String(roleArn(c.String("role")))
@@ -269,12 +314,13 @@ func deployAction(c *cli.Context, cl *client) error {
 	case err != nil:
 		return cl.fail(err, subject(name, ""))
 	default:
-		out, err = updateFunction(c, cl, name, cur.Configuration, pkg, sha, timeout, memory, env)
+		out, err = updateFunction(c, cl, name, cur.Configuration, pkg, sha, timeout, memory, env, tmp)
 		if err != nil {
 			return err
 		}
 	}
 
+	out.Built = built
 	if cl.json {
 		return printJSON(cl.stdout, out)
 	}
@@ -307,14 +353,14 @@ func createdConfig(o *lambda.CreateFunctionOutput) *types.FunctionConfiguration 
 		FunctionName: o.FunctionName, FunctionArn: o.FunctionArn, Version: o.Version, Description: o.Description,
 		Role: o.Role, Handler: o.Handler, MemorySize: o.MemorySize, Timeout: o.Timeout, CodeSize: o.CodeSize,
 		CodeSha256: o.CodeSha256, LastModified: o.LastModified, RevisionId: o.RevisionId, Environment: o.Environment,
-		SnapStart: o.SnapStart,
+		SnapStart: o.SnapStart, EphemeralStorage: o.EphemeralStorage,
 	}
 }
 
 // updateFunction brings an existing function to the module and flags
 // given, changing only what differs.
 func updateFunction(c *cli.Context, cl *client, name string, cur *types.FunctionConfiguration, pkg []byte, sha string,
-	timeout, memory *int32, env map[string]string) (deployOut, error) {
+	timeout, memory *int32, env map[string]string, tmp *types.EphemeralStorage) (deployOut, error) {
 	ctx := c.Context
 	out := deployOut{Action: "unchanged", Function: functionOf(cur)}
 	if cur == nil {
@@ -330,6 +376,7 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 			FunctionName: fc.FunctionName, FunctionArn: fc.FunctionArn, Version: fc.Version, Description: fc.Description,
 			Role: fc.Role, Handler: fc.Handler, MemorySize: fc.MemorySize, Timeout: fc.Timeout, CodeSize: fc.CodeSize,
 			CodeSha256: fc.CodeSha256, LastModified: fc.LastModified, RevisionId: fc.RevisionId, Environment: fc.Environment,
+			SnapStart: fc.SnapStart, EphemeralStorage: fc.EphemeralStorage,
 		})
 	}
 
@@ -343,6 +390,9 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 	}
 	if memory != nil && *memory != aws.ToInt32(cur.MemorySize) {
 		in.MemorySize, changed = memory, true
+	}
+	if tmp != nil && (cur.EphemeralStorage == nil || aws.ToInt32(cur.EphemeralStorage.Size) != aws.ToInt32(tmp.Size)) {
+		in.EphemeralStorage, changed = tmp, true
 	}
 	if c.IsSet("handler") && c.String("handler") != aws.ToString(cur.Handler) {
 		in.Handler, changed = aws.String(c.String("handler")), true
@@ -375,6 +425,7 @@ func updateFunction(c *cli.Context, cl *client, name string, cur *types.Function
 			FunctionName: fc.FunctionName, FunctionArn: fc.FunctionArn, Version: fc.Version, Description: fc.Description,
 			Role: fc.Role, Handler: fc.Handler, MemorySize: fc.MemorySize, Timeout: fc.Timeout, CodeSize: fc.CodeSize,
 			CodeSha256: fc.CodeSha256, LastModified: fc.LastModified, RevisionId: fc.RevisionId, Environment: fc.Environment,
+			SnapStart: fc.SnapStart, EphemeralStorage: fc.EphemeralStorage,
 		})
 	}
 	if len(out.Changed) > 0 {
@@ -469,7 +520,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 		}
 		out.Log = string(log)
 		if !cl.json {
-			if _, err := cl.stderr.Write(log); err != nil {
+			if err := writeShown(cl.stderr, log); err != nil {
 				return internalErrorf("%s: write log: %v", cl.cmd, err)
 			}
 		}
@@ -483,11 +534,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 		_ = json.Unmarshal(res.Payload, &body)
 		out.Payload = nil
 		out.FunctionError = &jsonFunctionError{Type: body.Type, Message: body.Message, Unhandled: *res.FunctionError == "Unhandled"}
-		msg := "function error: " + body.Message
-		if body.Type != "" {
-			msg = fmt.Sprintf("function error (%s): %s", body.Type, body.Message)
-		}
-		fnErr = &exitError{code: exitFunctionError, msg: msg}
+		fnErr = &exitError{code: exitFunctionError, msg: functionErrorLine(body.Type, body.Message)}
 	}
 
 	switch {
@@ -499,7 +546,7 @@ func invokeAction(c *cli.Context, cl *client) error {
 	case dry:
 		_, err = fmt.Fprintf(cl.stdout, "dry run: %s may be invoked\n", c.Args().First())
 	default:
-		_, err = fmt.Fprintf(cl.stdout, "%s\n", res.Payload)
+		err = writeShown(cl.stdout, append(res.Payload, '\n'))
 	}
 	if err != nil {
 		return internalErrorf("%s: write response: %v", cl.cmd, err)
@@ -572,6 +619,9 @@ func getCommand() *cli.Command {
 			f := functionOf(res.Configuration)
 			if res.Concurrency != nil {
 				f.ReservedConcurrency = res.Concurrency.ReservedConcurrentExecutions
+			}
+			if len(res.Tags) > 0 {
+				f.Tags = res.Tags
 			}
 			if cl.json {
 				return printJSON(cl.stdout, f)
@@ -655,20 +705,36 @@ func publishCommand() *cli.Command {
 func concurrencyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "concurrency",
-		Usage:     "show or set a function's reserved or provisioned concurrency",
+		Usage:     "show or set a function's reserved and provisioned concurrency",
 		ArgsUsage: "NAME [N]",
-		Description: `"flint concurrency NAME N" reserves N concurrent executions for the function
-(at most N run at once); N=0 removes the reservation. Without N it shows it.
+		Description: `"flint concurrency NAME" shows the function's reserved concurrency and the
+provisioned concurrency of each of its versions and aliases.
+
+"flint concurrency NAME N" reserves N concurrent executions for the function
+(at most N run at once). N=0 throttles every invocation: Lambda's way to
+switch a function off. --remove removes the reservation (the function then
+shares the server's concurrency).
 
 "flint concurrency NAME --provisioned N --qualifier Q" keeps N instances of
 version or alias Q initialized; --provisioned 0 removes that.`,
 		Flags: withClientFlags(
-			&cli.IntFlag{Name: "provisioned", Usage: "keep `N` instances initialized (0 removes)"},
+			&cli.IntFlag{Name: "provisioned", Usage: "keep `N` instances initialized (0 removes)", DefaultText: "not changed"},
 			&cli.StringFlag{Name: "qualifier", Usage: "the published version or alias `Q` provisioned concurrency applies to"},
+			&cli.BoolFlag{Name: "remove", Usage: "remove the reservation (the function shares the server's concurrency)"},
 		),
 		OnUsageError: onUsageError,
 		Action:       clientAction(concurrencyAction),
 	}
+}
+
+// concurrencyOut is a function's concurrency, for -o json.
+type concurrencyOut struct {
+	Function string `json:"function"`
+	// Reserved is nil when the function has no reservation; 0 throttles
+	// every invocation.
+	Reserved *int32 `json:"reservedConcurrency"`
+	// Provisioned is by version or alias.
+	Provisioned map[string]int32 `json:"provisionedConcurrency"`
 }
 
 func concurrencyAction(c *cli.Context, cl *client) error {
@@ -689,8 +755,8 @@ func concurrencyAction(c *cli.Context, cl *client) error {
 	if c.IsSet("provisioned") {
 		n := c.Int("provisioned")
 		switch {
-		case c.NArg() != 1:
-			return usageErrorf("%s: --provisioned takes no N argument", cl.cmd)
+		case c.NArg() != 1 || c.Bool("remove"):
+			return usageErrorf("%s: --provisioned takes no N argument and no --remove", cl.cmd)
 		case qualifier == "":
 			return usageErrorf("%s: --provisioned needs --qualifier VERSION|ALIAS (or NAME:QUALIFIER)", cl.cmd)
 		case n < 0:
@@ -716,35 +782,70 @@ func concurrencyAction(c *cli.Context, cl *client) error {
 		return usageErrorf("%s: reserved concurrency is the whole function's: give NAME without a qualifier", cl.cmd)
 	}
 
-	var reserved *int32
-	if c.NArg() == 1 {
-		res, err := cl.lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(name)})
-		if err != nil {
+	switch {
+	case c.Bool("remove") && c.NArg() == 2:
+		return usageErrorf("%s: --remove takes no N argument", cl.cmd)
+	case c.Bool("remove"):
+		if _, err := cl.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String(name)}); err != nil {
 			return cl.fail(err, subject(name, ""))
 		}
-		reserved = res.ReservedConcurrentExecutions
-	} else {
+	case c.NArg() == 2:
 		n, err := strconv.Atoi(c.Args().Get(1))
 		if err != nil || n < 0 {
-			return usageErrorf("%s: N %q: want a number of concurrent executions (0 removes the reservation)", cl.cmd, c.Args().Get(1))
+			return usageErrorf("%s: N %q: want a number of concurrent executions (0 throttles every invocation; --remove removes the reservation)", cl.cmd, c.Args().Get(1))
 		}
-		if n == 0 {
-			_, err = cl.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String(name)})
-		} else {
-			reserved = aws.Int32(int32(min(n, 1<<30)))
-			_, err = cl.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: reserved})
-		}
-		if err != nil {
+		in := &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(int32(min(n, 1<<30)))}
+		if _, err := cl.lambda.PutFunctionConcurrency(ctx, in); err != nil {
 			return cl.fail(err, subject(name, ""))
 		}
 	}
+	out, err := cl.concurrency(ctx, name)
+	if err != nil {
+		return err
+	}
 	if cl.json {
-		return printJSON(cl.stdout, map[string]any{"function": name, "reservedConcurrency": reserved})
+		return printJSON(cl.stdout, out)
 	}
-	if reserved == nil {
-		_, err = fmt.Fprintf(cl.stdout, "reserved concurrency of %s: none (it shares the server's)\n", name)
-	} else {
-		_, err = fmt.Fprintf(cl.stdout, "reserved concurrency of %s: %d\n", name, *reserved)
+	t := newTable(cl.stdout)
+	switch r := out.Reserved; {
+	case r == nil:
+		t.row("reserved", "none (it shares the server's)")
+	case *r == 0:
+		t.row("reserved", "0 (every invocation is throttled; 'flint concurrency "+name+" --remove' turns it back on)")
+	default:
+		t.row("reserved", *r)
 	}
-	return err
+	prov := "none"
+	if len(out.Provisioned) > 0 {
+		var parts []string
+		for _, q := range slices.Sorted(maps.Keys(out.Provisioned)) {
+			parts = append(parts, fmt.Sprintf("%s: %d", q, out.Provisioned[q]))
+		}
+		prov = strings.Join(parts, ", ")
+	}
+	t.row("provisioned", prov)
+	return t.flush()
+}
+
+// concurrency reads a function's reserved and provisioned concurrency.
+func (cl *client) concurrency(ctx context.Context, name string) (concurrencyOut, error) {
+	out := concurrencyOut{Function: name, Provisioned: map[string]int32{}}
+	res, err := cl.lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return out, cl.fail(err, subject(name, ""))
+	}
+	out.Reserved = res.ReservedConcurrentExecutions
+	p := lambda.NewListProvisionedConcurrencyConfigsPaginator(cl.lambda, &lambda.ListProvisionedConcurrencyConfigsInput{FunctionName: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, cl.fail(err, subject(name, ""))
+		}
+		for _, item := range page.ProvisionedConcurrencyConfigs {
+			arn := aws.ToString(item.FunctionArn)
+			q := arn[strings.LastIndexByte(arn, ':')+1:]
+			out.Provisioned[q] = aws.ToInt32(item.RequestedProvisionedConcurrentExecutions)
+		}
+	}
+	return out, nil
 }

@@ -4,7 +4,9 @@
 //
 //	flint run FILE.wasm [--payload JSON|@file|-] [flags]
 //	flint serve [--listen ADDR] [--data DIR] [flags]
-//	flint deploy NAME FILE.wasm [flags]
+//	flint new NAME --lang go|c|wat
+//	flint build [DIR] [--zip]
+//	flint deploy NAME FILE.wasm|DIR [flags]
 //	flint invoke NAME[:QUALIFIER] [--payload JSON|@file|-] [flags]
 //	flint ls | get | rm | publish | alias | concurrency | url | role | logs | dlq | usage
 //	flint schedule put | get | ls | rm
@@ -78,7 +80,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion:      true,
 		DisableSliceFlagSeparator: true, // --env K=a,b keeps its comma
 		Commands: []*cli.Command{
-			serveCommand(), runCommand(),
+			serveCommand(), runCommand(), newCommand(), buildCommand(),
 			deployCommand(), invokeCommand(), lsCommand(), getCommand(), rmCommand(), publishCommand(),
 			aliasCommand(), concurrencyCommand(), urlCommand(), roleCommand(), logsCommand(), dlqCommand(), usageCommand(), clusterCommand(),
 			streamCommand(), sourceCommand(),

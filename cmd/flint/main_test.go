@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -69,8 +70,24 @@ func TestRunWATEcho(t *testing.T) {
 			code, stdout, stderr := flint(t, tt.stdin, tt.args...)
 			require.Equal(t, exitOK, code, "stderr: %s", stderr)
 			assert.Equal(t, tt.want, stdout)
-			assert.Empty(t, stderr)
+			assertReport(t, stderr)
 		})
+	}
+}
+
+// reportRE matches the START, END and REPORT lines of one cold invocation,
+// and the function's lines between them.
+var reportRE = regexp.MustCompile(`^START RequestId: ([0-9a-f-]{36}) Version: \$LATEST\n(?:.*\n)*END RequestId: ([0-9a-f-]{36})\n` +
+	`REPORT RequestId: ([0-9a-f-]{36})\tDuration: [0-9.]+ ms\tBilled Duration: [0-9]+ ms\tMemory Size: [0-9]+ MB\tMax Memory Used: [0-9]+ MB\tInit Duration: [0-9.]+ ms\t?\n`)
+
+// assertReport checks that the log run printed has Lambda's START, END and
+// REPORT lines for one request, with its Init Duration.
+func assertReport(t *testing.T, stderr string) {
+	t.Helper()
+	m := reportRE.FindStringSubmatch(stderr)
+	if assert.NotNil(t, m, "START/END/REPORT on stderr, got:\n%s", stderr) {
+		assert.Equal(t, m[1], m[2])
+		assert.Equal(t, m[1], m[3])
 	}
 }
 
@@ -80,6 +97,7 @@ func TestRunGoGuest(t *testing.T) {
 	code, stdout, stderr := flint(t, "", "run", hello, cacheDir(t), "--env", "GREETING=Hi,there", "--payload", `{"name":"Flint"}`)
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)
 	assert.Equal(t, "{\"message\":\"Hi,there, Flint!\"}\n", stdout, "a comma in --env is part of the value")
+	assertReport(t, stderr)
 
 	code, stdout, stderr = flint(t, "", "run", hello, cacheDir(t), "-o", "json", "--timeout", "10s", "--memory", "64")
 	require.Equal(t, exitOK, code, "stderr: %s", stderr)

@@ -23,14 +23,16 @@ func runCommand() *cli.Command {
 		Usage:     "run a function once, locally, and print its response",
 		ArgsUsage: "FILE.wasm",
 		Description: "Deploys FILE.wasm on an in-memory engine, invokes it once and prints the\n" +
-			"response payload on stdout and the function's log on stderr.\n\n" +
+			"response payload on stdout and the function's log on stderr, between the\n" +
+			"START, END and REPORT lines Lambda writes (Duration, Billed Duration, Memory\n" +
+			"Size, Max Memory Used, Init Duration).\n\n" +
 			"Exit status: 0 success, 1 function error, 2 bad usage or input, 3 Flint failed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Value: "{}",
 				Usage: "the event: inline `JSON`, @FILE to read a file, or - to read stdin"},
 			&cli.StringFlag{Name: "handler", Value: abi.DefaultHandler, Usage: "the `NAME` of the export to call"},
-			&cli.DurationFlag{Name: "timeout", Value: engine.DefaultTimeout,
-				Usage: fmt.Sprintf("the longest the invocation may run, a `DURATION` such as 500ms (at most %v)", engine.MaxTimeout)},
+			durationFlag("timeout", fmt.Sprintf("the longest the invocation may run: a `DURATION` such as 500ms, or a number of seconds (at most %v)", engine.MaxTimeout),
+				engine.DefaultTimeout, ""),
 			&cli.IntFlag{Name: "memory", Value: engine.DefaultMemoryMB,
 				Usage: fmt.Sprintf("the linear memory limit in `MB` (at most %d)", engine.MaxMemoryMB)},
 			&cli.StringSliceFlag{Name: "env", Usage: "set the environment variable `KEY=VALUE` (repeatable)"},
@@ -70,7 +72,7 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 		return o, usageErrorf("flint run: --output %q: use text or json", out)
 	}
 	// Zero would silently mean the engine's default: refuse it with the rest.
-	if t := c.Duration("timeout"); t <= 0 {
+	if t := durationOf(c, "timeout"); t <= 0 {
 		return o, usageErrorf("flint run: --timeout %v: must be positive (at most %v)", t, engine.MaxTimeout)
 	}
 	if m := c.Int("memory"); m <= 0 {
@@ -93,7 +95,7 @@ func parseRunOptions(c *cli.Context) (runOptions, error) {
 		Name:       functionName(o.path),
 		Code:       code,
 		Handler:    c.String("handler"),
-		Timeout:    c.Duration("timeout"),
+		Timeout:    durationOf(c, "timeout"),
 		MemoryMB:   c.Int("memory"),
 		Env:        env,
 		NoSnapshot: c.Bool("no-snapshot"),
@@ -196,23 +198,22 @@ func runAction(c *cli.Context) error {
 		return invokeError(err)
 	}
 
-	if _, err := c.App.ErrWriter.Write(res.Logs); err != nil {
+	// The log as Lambda writes it, with its START, END and REPORT lines
+	// (Duration, Billed Duration, Memory Size, Max Memory Used, and Init
+	// Duration for this cold start), as sam local invoke shows it.
+	if err := writeShown(c.App.ErrWriter, res.Log()); err != nil {
 		return &exitError{code: exitInternal, msg: "flint run: write log: " + err.Error()}
 	}
 	if o.json {
 		err = writeJSON(c.App.Writer, res)
 	} else if res.FunctionError == nil {
-		_, err = fmt.Fprintf(c.App.Writer, "%s\n", res.Payload)
+		err = writeShown(c.App.Writer, append(res.Payload, '\n'))
 	}
 	if err != nil {
 		return &exitError{code: exitInternal, msg: "flint run: write response: " + err.Error()}
 	}
 	if fe := res.FunctionError; fe != nil {
-		msg := "function error: " + fe.Message
-		if fe.Type != "" {
-			msg = fmt.Sprintf("function error (%s): %s", fe.Type, fe.Message)
-		}
-		return &exitError{code: exitFunctionError, msg: msg}
+		return &exitError{code: exitFunctionError, msg: functionErrorLine(fe.Type, fe.Message)}
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ type serveConfig struct {
 	Store           string            `json:"store"`           // "local" or "jetstream"; empty: by the NATS flags
 	Replicas        int               `json:"replicas"`        // JetStream replicas of the shared state
 	AsyncLease      duration          `json:"asyncLease"`      // "1m"
+	MetricsToken    string            `json:"metricsToken"`
 }
 
 // The stores flint serve keeps its state in.
@@ -136,13 +137,13 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "credentials-file", Usage: "more key pairs, in `FILE` (INI, like ~/.aws/credentials)", EnvVars: []string{"FLINT_CREDENTIALS_FILE"}},
 			&cli.StringFlag{Name: "public-url", Usage: "base `URL` of function URLs (default: from each request's Host)", EnvVars: []string{"FLINT_PUBLIC_URL"}},
 			&cli.StringFlag{Name: "region", Value: def.Region, Usage: "`REGION` in ARNs", EnvVars: []string{"FLINT_REGION"}},
-			&cli.IntFlag{Name: "max-concurrency", Usage: "engine-wide concurrent invocations (default 1000)", EnvVars: []string{"FLINT_MAX_CONCURRENCY"}},
+			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "engine-wide concurrent `N` invocations", EnvVars: []string{"FLINT_MAX_CONCURRENCY"}},
 			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let functions fetch private addresses their policy names literally", EnvVars: []string{"FLINT_ALLOW_PRIVATE_NETWORKS"}},
 			&cli.StringSliceFlag{Name: "mount", Usage: "expose `HOSTDIR:GUESTPATH` to functions (policy-checked; repeatable)"},
 			&cli.StringSliceFlag{Name: "parameter", Usage: "a `NAME=VALUE` functions read with config_get (repeatable)"},
 			&cli.DurationFlag{Name: "shutdown-grace", Value: time.Duration(def.ShutdownGrace), Usage: "on SIGINT/SIGTERM, wait up to `D` for requests in flight", EnvVars: []string{"FLINT_SHUTDOWN_GRACE"}},
-			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
-			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
+			&cli.StringFlag{Name: "log-level", Value: def.LogLevel, Usage: "`LEVEL`: debug, info, warn or error", EnvVars: []string{"FLINT_LOG_LEVEL"}},
+			&cli.StringFlag{Name: "log-format", Value: def.LogFormat, Usage: "`FORMAT`: text or json", EnvVars: []string{"FLINT_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request at info level", EnvVars: []string{"FLINT_ACCESS_LOG"}},
 			&cli.StringFlag{Name: "nats-listen", Value: def.NATSListen, Usage: "embedded NATS takes clients on `ADDR` (\"off\": in-process only)", EnvVars: []string{"FLINT_NATS_LISTEN"}},
 			&cli.StringFlag{Name: "nats", Usage: "use the NATS cluster at `URL[,URL...]` instead of an embedded server", EnvVars: []string{"FLINT_NATS"}},
@@ -159,6 +160,8 @@ only when listening on loopback.`,
 			&cli.IntFlag{Name: "replicas", Usage: "JetStream servers keeping each part of the shared state, 1 to 5 (default: 3 in a cluster of 3 or more, else 1)", EnvVars: []string{"FLINT_REPLICAS"}},
 			&cli.DurationFlag{Name: "async-lease", Value: time.Duration(def.AsyncLease), Usage: "an async worker holds an event for `D` at a time, extending it while it runs: a killed node's events run again after at most D", EnvVars: []string{"FLINT_ASYNC_LEASE"}},
 			&cli.DurationFlag{Name: "source-ack-margin", Value: time.Duration(def.SourceAckMargin), Usage: "a record an event source delivered is delivered again `D` past its function's timeout if not acknowledged (after a crash)", EnvVars: []string{"FLINT_SOURCE_ACK_MARGIN"}},
+			&cli.StringFlag{Name: "metrics-token", Usage: "serve /metrics only to requests with the bearer `TOKEN`", EnvVars: []string{"FLINT_METRICS_TOKEN"},
+				DefaultText: "none: /metrics is public"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadServeConfig(c)
@@ -227,6 +230,7 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 			}
 		}
 	}
+	str("metrics-token", &cfg.MetricsToken)
 	if c.IsSet("max-concurrency") {
 		cfg.MaxConcurrency = c.Int("max-concurrency")
 	}
@@ -471,7 +475,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return usageErrorf("flint serve: %v", err)
 	}
 	if len(keys) == 0 && !isLoopback(cfg.Listen) {
-		return usageErrorf("flint serve: refusing to listen on %s without credentials: give --access-key and --secret-key, or listen on loopback", cfg.Listen)
+		return usageErrorf("flint serve: refusing to listen on %s without credentials: give --access-key and --secret-key, or --credentials-file, or listen on loopback", cfg.Listen)
 	}
 	mounts, err := cfg.mounts()
 	if err != nil {
@@ -524,6 +528,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		Destinations:         destinations,
 		Shares:               shares,
 		Async:                engine.AsyncConfig{Lease: time.Duration(cfg.AsyncLease)},
+		Region:               cfg.Region,
 		Logger:               logger,
 	})
 	if err != nil {
@@ -558,6 +563,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	gw, err := gateway.New(gateway.Config{
 		Engine: eng, Store: st, Keys: keys, Region: cfg.Region, PublicURL: cfg.PublicURL, Logger: logger,
 		AccessLog: cfg.AccessLog, EventSources: sources, JetStream: bk.JetStream(), Scheduler: sched, Cluster: node,
+		MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		_ = stopAll(context.Background())

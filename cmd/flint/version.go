@@ -44,14 +44,24 @@ func buildVersions() versions {
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
-		Name:         "version",
-		Usage:        "print the versions of flint, Go and wazero",
+		Name:  "version",
+		Usage: "print the versions of flint, Go and wazero",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json"},
+		},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("flint version: takes no arguments")
 			}
 			v := buildVersions()
+			switch out := c.String("output"); out {
+			case "json":
+				return printJSON(c.App.Writer, map[string]string{"flint": v.flint, "go": v.goVersion, "wazero": v.wazero})
+			case "text":
+			default:
+				return usageErrorf("flint version: --output %q: use text or json", out)
+			}
 			_, err := fmt.Fprintf(c.App.Writer, "flint   %s\ngo      %s\nwazero  %s\n", v.flint, v.goVersion, v.wazero)
 			return err
 		},

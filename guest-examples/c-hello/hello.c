@@ -10,18 +10,15 @@
 // instance started from one does not compute them again. A name over
 // MAX_INPUT bytes is a handled error of type "PayloadTooLarge".
 //
-// The module talks to the host only through the Flint ABI (abi/SPEC.md):
-// it exports flint_abi_version_1 and handle, and imports input_read,
-// output_write and error_set from module "flint".
+// The module talks to the host only through the Flint ABI (abi/SPEC.md),
+// declared by the C guest SDK's header, abi/guest/c/flint.h (built with
+// -I abi/guest/c): it exports flint_abi_version_1 and handle, and imports
+// input_read, output_write and error_set from module "flint".
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FLINT_IMPORT(name) __attribute__((import_module("flint"), import_name(name)))
-
-FLINT_IMPORT("input_read") int32_t flint_input_read(void *ptr, int32_t cap);
-FLINT_IMPORT("output_write") int32_t flint_output_write(const void *ptr, int32_t len);
-FLINT_IMPORT("error_set") int32_t flint_error_set(const char *type, int32_t type_len, const char *msg, int32_t msg_len);
+#include "flint.h"
 
 #define MAX_INPUT 4096
 #define MAX_GREETING 256
@@ -59,13 +56,11 @@ static char *append(char *dst, const char *src, size_t n) {
 	return dst + n;
 }
 
-__attribute__((export_name("flint_abi_version_1"))) void flint_abi_version_1(void) {}
+FLINT_ABI_VERSION_1
 
-__attribute__((export_name("handle"))) int32_t handle(int32_t len) {
+FLINT_HANDLER int32_t handle(int32_t len) {
 	if (len < 0 || len > MAX_INPUT) {
-		static const char type[] = "PayloadTooLarge", msg[] = "the name is over 4096 bytes";
-		flint_error_set(type, sizeof type - 1, msg, sizeof msg - 1);
-		return 1;
+		return flint_error("PayloadTooLarge", "the name is over 4096 bytes");
 	}
 	flint_input_read(input, len);
 	const char *name = input;
@@ -85,6 +80,6 @@ __attribute__((export_name("handle"))) int32_t handle(int32_t len) {
 		*p++ = hex[(sum >> shift) & 0xF];
 	}
 	*p++ = ')';
-	flint_output_write(output, (int32_t)(p - output));
-	return 0;
+	flint_write(output, (size_t)(p - output));
+	return FLINT_STATUS_OK;
 }

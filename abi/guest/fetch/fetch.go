@@ -83,13 +83,22 @@ func (*Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // callError is the error of an http_fetch of resource that failed with
 // errno. When the host denied a redirect, resource is still the URL
-// requested; the invocation's log names the refused one.
+// requested; the invocation's log names the refused one. When the
+// private-address guard refused it, the pending result says why.
 func callError(errno int32, resource string) error {
 	if errno == host.Denied {
-		return &guest.DeniedError{Action: "http:Fetch", Resource: resource}
+		e := &guest.DeniedError{Action: "http:Fetch", Resource: resource}
+		if why, _ := host.Pending(); bytes.HasPrefix(why, []byte(guardPrefix)) {
+			e.Guard = string(why[len(guardPrefix):])
+		}
+		return e
 	}
 	return &guest.HostError{Call: "http_fetch", Errno: errno}
 }
+
+// guardPrefix starts the pending result of a fetch the private-address
+// guard refused (abi/SPEC.md, http_fetch).
+const guardPrefix = "guard: "
 
 // encodeRequest writes req as the message http_fetch takes, and returns
 // it with the URL the host will check it on (built as the host builds it:

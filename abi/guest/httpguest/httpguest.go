@@ -55,8 +55,14 @@
 // # The response
 //
 // The ResponseWriter keeps everything in memory and the response is sent
-// when the handler returns; Flush does nothing. It behaves as net/http's
-// does: the status defaults to 200; the first WriteHeader wins and 1xx
+// when the handler returns, unless the handler flushes (http.Flusher): the
+// response then streams, when the invocation streams it (a function URL
+// whose InvokeMode is RESPONSE_STREAM): the first Flush sends the status,
+// headers and cookies with the body so far, and every later Flush what was
+// written since, so a client reads them as they come (server-sent events,
+// progress, a large download). Headers changed after the first Flush are
+// not sent. Under a buffered function URL a flushed response arrives whole,
+// the same. Otherwise the ResponseWriter behaves as net/http's does: the status defaults to 200; the first WriteHeader wins and 1xx
 // codes are ignored; headers changed after it are not sent; a body with no
 // Content-Type gets one from http.DetectContentType; HEAD responses and
 // 204 and 304 have no body. Set-Cookie headers become the response's
@@ -74,6 +80,7 @@
 package httpguest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -82,22 +89,39 @@ import (
 )
 
 // Handle registers h as the function's handler: every invocation is served
-// by Serve. Call it from an init function, instead of guest.Handle.
+// as Serve serves it, the response written as the invocation's (streamed
+// when h flushes and the invocation streams). Call it from an init
+// function, instead of guest.Handle.
 func Handle(h http.Handler) {
-	guest.Handle(func(ctx guest.Context, event []byte) ([]byte, error) {
-		return Serve(ctx, h, event)
+	guest.HandleStream(func(ctx guest.Context, event []byte, w *guest.ResponseWriter) error {
+		return serveTo(ctx, h, event, w)
 	})
 }
 
 // Serve runs h on the request that event, a function URL event, describes,
-// and returns the function URL response for what h wrote. ctx is the
-// request's context (nil: context.Background()). The error is a
-// *guest.Error of type "InvalidEvent" when event is not a payload format
-// 2.0 event.
+// and returns the function URL response for what h wrote: a structured
+// response, or, when h flushed (http.Flusher), a streamed one (a JSON
+// prelude with the status, headers and cookies, eight zero bytes, the
+// body). ctx is the request's context (nil: context.Background()). The
+// error is a *guest.Error of type "InvalidEvent" when event is not a
+// payload format 2.0 event.
 //
 // Serve is what Handle runs on each invocation; it runs on any platform,
 // so a handler can be tested with events without a host.
 func Serve(ctx context.Context, h http.Handler, event []byte) ([]byte, error) {
+	var buf buffer
+	if err := serveTo(ctx, h, event, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// buffer is an output that keeps everything: flushing changes nothing.
+type buffer struct{ bytes.Buffer }
+
+func (*buffer) Flush() error { return nil }
+
+func serveTo(ctx context.Context, h http.Handler, event []byte, out output) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -105,13 +129,13 @@ func Serve(ctx context.Context, h http.Handler, event []byte) ([]byte, error) {
 	var bad *badPathError
 	switch {
 	case errors.As(err, &bad):
-		w := newRecorder(bad.method)
+		w := newRecorder(bad.method, out)
 		http.Error(w, "400 Bad Request: "+bad.Error(), http.StatusBadRequest)
-		return w.result()
+		return w.finish()
 	case err != nil:
-		return nil, err
+		return err
 	}
-	w := newRecorder(req.Method)
+	w := newRecorder(req.Method, out)
 	h.ServeHTTP(w, req)
-	return w.result()
+	return w.finish()
 }

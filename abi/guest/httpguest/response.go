@@ -11,14 +11,28 @@ import (
 	"github.com/flintfaas/flint/internal/mediatype"
 )
 
+// output is where a response goes: the invocation's response (a
+// *guest.ResponseWriter), or a buffer for Serve.
+type output interface {
+	Write(p []byte) (int, error)
+	Flush() error
+}
+
 // recorder is the http.ResponseWriter a handler writes to: it keeps the
-// response in memory for result.
+// response in memory until the handler returns, and writes it to out then
+// as a structured response. Once the handler flushes it streams instead:
+// the prelude (status, headers, cookies), the delimiter and the body so
+// far go to out, later writes go straight to it, and every Flush flushes
+// out.
 type recorder struct {
-	header http.Header // what the handler changes
-	sent   http.Header // a copy of header taken at WriteHeader
-	status int         // 0 until WriteHeader
-	body   bytes.Buffer
-	head   bool // a HEAD request: the body is discarded
+	header    http.Header // what the handler changes
+	sent      http.Header // a copy of header taken at WriteHeader
+	status    int         // 0 until WriteHeader
+	body      bytes.Buffer
+	head      bool // a HEAD request: the body is discarded
+	out       output
+	streaming bool  // the prelude has gone to out
+	err       error // out's first failure
 }
 
 var (
@@ -26,8 +40,8 @@ var (
 	_ http.Flusher        = (*recorder)(nil)
 )
 
-func newRecorder(method string) *recorder {
-	return &recorder{header: make(http.Header), head: method == http.MethodHead}
+func newRecorder(method string, out output) *recorder {
+	return &recorder{header: make(http.Header), head: method == http.MethodHead, out: out}
 }
 
 // Header returns the header map the handler sets before WriteHeader.
@@ -62,11 +76,75 @@ func (w *recorder) Write(p []byte) (int, error) {
 	if w.head {
 		return len(p), nil
 	}
+	if w.streaming {
+		if w.err != nil {
+			return 0, w.err
+		}
+		n, err := w.out.Write(p)
+		if err != nil {
+			w.err = err
+		}
+		return n, err
+	}
 	return w.body.Write(p)
 }
 
-// Flush does nothing: the response is sent when the handler returns.
-func (w *recorder) Flush() {}
+// Flush sends the response so far: the first Flush sends the status,
+// headers and cookies (the prelude of a streamed response) and the body
+// written until then, later ones what was written since. When the
+// invocation does not stream its response, the caller still receives it
+// whole when the handler returns. Once the caller has gone away, writes
+// fail (with an error matching guest.ErrUnavailable).
+func (w *recorder) Flush() {
+	if w.err != nil {
+		return
+	}
+	if !w.streaming {
+		if w.status == 0 {
+			w.WriteHeader(http.StatusOK)
+		}
+		w.streaming = true
+		body := w.body.Bytes()
+		prelude, err := w.prelude(body)
+		if err == nil {
+			_, err = w.out.Write(prelude)
+		}
+		if err == nil && len(body) > 0 && !w.head && bodyAllowed(w.status) {
+			_, err = w.out.Write(body)
+		}
+		w.body = bytes.Buffer{}
+		if err != nil {
+			w.err = err
+			return
+		}
+	}
+	w.err = w.out.Flush()
+}
+
+// prelude is a streamed response's start: the JSON object of its status,
+// headers and cookies, and the delimiter.
+func (w *recorder) prelude(body []byte) ([]byte, error) {
+	w.detectType(body)
+	r := w.meta()
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(preludeJSON{StatusCode: r.StatusCode, Headers: r.Headers, Cookies: r.Cookies}); err != nil {
+		return nil, err
+	}
+	return append(bytes.TrimSuffix(out.Bytes(), []byte("\n")), delimiter...), nil
+}
+
+// delimiter ends a streamed response's prelude: eight zero bytes, as the
+// gateway (and Lambda's HttpResponseStream) frames it.
+const delimiter = "\x00\x00\x00\x00\x00\x00\x00\x00"
+
+// preludeJSON is a streamed response's prelude.
+type preludeJSON struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers,omitempty"`
+	Cookies    []string          `json:"cookies,omitempty"`
+}
 
 func bodyAllowed(status int) bool {
 	return status != http.StatusNoContent && status != http.StatusNotModified
@@ -81,15 +159,46 @@ type response struct {
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
 }
 
-// result returns the function URL response for what was written.
-func (w *recorder) result() ([]byte, error) {
+// finish writes what is left of the response to out when the handler has
+// returned: the structured response, or, once streaming, nothing more
+// (what the handler wrote since the last Flush has gone to out already,
+// and a caller that went away is not the function's failure).
+func (w *recorder) finish() error {
+	if w.streaming {
+		return nil
+	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
 	body := w.body.Bytes()
+	w.detectType(body)
+	r := w.meta()
+	if len(body) == 0 || mediatype.IsText(w.sent.Get("Content-Type"), body) {
+		r.Body = string(body)
+	} else {
+		r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	}
+
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // "<" stays "<": HTML bodies would grow sixfold
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.out.Write(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
+	return err
+}
+
+// detectType gives a response with a body and no Content-Type one, as
+// net/http's server does from the first bytes.
+func (w *recorder) detectType(body []byte) {
 	if _, typed := w.sent["Content-Type"]; !typed && len(body) > 0 {
 		w.sent.Set("Content-Type", http.DetectContentType(body))
 	}
+}
+
+// meta is the response's status, headers and cookies, as sent.
+func (w *recorder) meta() response {
 	r := response{StatusCode: w.status}
 	for name, values := range w.sent {
 		if len(values) == 0 || !validToken(name) {
@@ -106,19 +215,7 @@ func (w *recorder) result() ([]byte, error) {
 		}
 		r.Headers[name] = cleanValue(strings.Join(values, ", "))
 	}
-	if len(body) == 0 || mediatype.IsText(w.sent.Get("Content-Type"), body) {
-		r.Body = string(body)
-	} else {
-		r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-	}
-
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false) // "<" stays "<": HTML bodies would grow sixfold
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	return r
 }
 
 // cleanValue replaces the bytes a header value may not hold (control

@@ -128,11 +128,6 @@ func TestServeResponse(t *testing.T) {
 		{"http.Error", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "nope", http.StatusForbidden)
 		}), decoded{StatusCode: 403, Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}, Body: "nope\n"}},
-		{"Flush is accepted", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			io.WriteString(w, "a")
-			require.NoError(t, http.NewResponseController(w).Flush())
-			io.WriteString(w, "b")
-		}), decoded{StatusCode: 200, Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8"}, Body: "ab"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,4 +205,99 @@ func TestServeNilContext(t *testing.T) {
 	//lint:ignore SA1012 Serve documents what a nil context means
 	_, err := Serve(nil, h, []byte(`{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}}}`))
 	require.NoError(t, err)
+}
+
+// flushes records what reaches the invocation's response and where the
+// handler flushed.
+type flushes struct {
+	all    []byte
+	chunks []string // what each Flush sent
+	since  int
+}
+
+func (f *flushes) Write(p []byte) (int, error) { f.all = append(f.all, p...); return len(p), nil }
+func (f *flushes) Flush() error {
+	f.chunks = append(f.chunks, string(f.all[f.since:]))
+	f.since = len(f.all)
+	return nil
+}
+
+func TestServeStreams(t *testing.T) {
+	event := func(method string) []byte {
+		b, err := json.Marshal(map[string]any{"version": "2.0", "rawPath": "/",
+			"requestContext": map[string]any{"http": map[string]string{"method": method}}})
+		require.NoError(t, err)
+		return b
+	}
+	const delim = "\x00\x00\x00\x00\x00\x00\x00\x00"
+	tests := []struct {
+		name   string
+		method string
+		h      http.Handler
+		chunks []string
+		all    string
+	}{
+		{"no flush: a structured response", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "ab")
+		}), nil, `{"statusCode":200,"headers":{"Content-Type":"text/plain; charset=utf-8"},"body":"ab","isBase64Encoded":false}`},
+		{"flushes send the prelude, then each piece", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			http.SetCookie(w, &http.Cookie{Name: "id", Value: "1"})
+			io.WriteString(w, "data: 1\n\n")
+			require.NoError(t, http.NewResponseController(w).Flush())
+			w.Header().Set("X-Late", "not sent")
+			io.WriteString(w, "data: 2\n\n")
+			require.NoError(t, http.NewResponseController(w).Flush())
+			io.WriteString(w, "data: 3\n\n")
+		}), []string{`{"statusCode":200,"headers":{"Content-Type":"text/event-stream"},"cookies":["id=1"]}` + delim + "data: 1\n\n", "data: 2\n\n"},
+			`{"statusCode":200,"headers":{"Content-Type":"text/event-stream"},"cookies":["id=1"]}` + delim + "data: 1\n\ndata: 2\n\ndata: 3\n\n"},
+		{"the status is the one written", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			require.NoError(t, http.NewResponseController(w).Flush())
+		}), []string{`{"statusCode":202}` + delim}, `{"statusCode":202}` + delim},
+		{"the type is detected from the body so far", "GET", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "<html>")
+			require.NoError(t, http.NewResponseController(w).Flush())
+		}), []string{`{"statusCode":200,"headers":{"Content-Type":"text/html; charset=utf-8"}}` + delim + "<html>"},
+			`{"statusCode":200,"headers":{"Content-Type":"text/html; charset=utf-8"}}` + delim + "<html>"},
+		{"HEAD streams no body", "HEAD", handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "a")
+			require.NoError(t, http.NewResponseController(w).Flush())
+			io.WriteString(w, "b")
+		}), []string{`{"statusCode":200,"headers":{"Content-Type":"text/plain"}}` + delim}, `{"statusCode":200,"headers":{"Content-Type":"text/plain"}}` + delim},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f flushes
+			require.NoError(t, serveTo(context.Background(), tt.h, event(tt.method), &f))
+			assert.Equal(t, tt.chunks, f.chunks)
+			assert.Equal(t, tt.all, string(f.all))
+			got, err := Serve(context.Background(), tt.h, event(tt.method))
+			require.NoError(t, err)
+			assert.Equal(t, tt.all, string(got), "Serve returns the same bytes")
+		})
+	}
+}
+
+// failing is an output whose caller has gone away after the first flush.
+type failing struct{ flushes }
+
+func (f *failing) Flush() error {
+	_ = f.flushes.Flush()
+	return guest.ErrUnavailable
+}
+
+func TestServeStreamCallerGone(t *testing.T) {
+	var writeErr error
+	h := handlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "a")
+		http.NewResponseController(w).Flush()
+		_, writeErr = io.WriteString(w, "b")
+	})
+	ev, err := json.Marshal(map[string]any{"version": "2.0", "rawPath": "/", "requestContext": map[string]any{"http": map[string]string{"method": "GET"}}})
+	require.NoError(t, err)
+	var f failing
+	require.NoError(t, serveTo(context.Background(), h, ev, &f), "a caller gone is not the function's failure")
+	assert.ErrorIs(t, writeErr, guest.ErrUnavailable, "but writes after it went away fail")
 }

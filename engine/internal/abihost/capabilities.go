@@ -72,7 +72,15 @@ type InvokeResult struct {
 type HostError struct {
 	Errno abi.Errno
 	Msg   string
+	// Pending, when set, is left as the call's pending result, for the
+	// guest to read why (see GuardPrefix).
+	Pending []byte
 }
+
+// GuardPrefix starts the pending result an http_fetch refused by the
+// private-address guard leaves: "guard: " and the reason. The refusal is
+// DENIED like a policy's, and the guest tells them apart by it.
+const GuardPrefix = "guard: "
 
 func (e *HostError) Error() string { return e.Msg }
 
@@ -87,6 +95,9 @@ func (s *State) fail(call string, err error) uint64 {
 	if errors.As(err, &he) {
 		if he.Errno == abi.ErrnoInternal || he.Errno == abi.ErrnoUnavailable {
 			s.hostLog(call + ": " + he.Msg)
+		}
+		if he.Pending != nil {
+			s.Pending = he.Pending
 		}
 		return he.Errno.Result()
 	}

@@ -3,6 +3,8 @@ package abihost
 import (
 	"context"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flintfaas/flint/abi"
 
@@ -42,6 +44,8 @@ func hostFuncs() []hostFunc {
 		{"fn_invoke", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, fnInvoke},
 		{"config_get", []api.ValueType{i32, i32}, []string{"name_ptr", "name_len"}, []api.ValueType{i32}, configGet},
 		{"app_call", []api.ValueType{i32, i32, i32, i32}, []string{"name_ptr", "name_len", "payload_ptr", "payload_len"}, []api.ValueType{i32}, appCall},
+		// Additions to v1 (older guests do not import them).
+		{"output_flush", nil, nil, []api.ValueType{i32}, outputFlush},
 	}
 }
 
@@ -130,13 +134,29 @@ func outputWrite(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = abi.ErrnoBounds.Result()
 		return
 	}
-	if len(s.Output)+len(b) > s.MaxOutput {
+	if !s.outputFits(len(b)) {
 		s.OutputTooLarge = true
 		stack[0] = abi.ErrnoTooLarge.Result()
 		return
 	}
 	s.Output = append(s.Output, b...)
 	stack[0] = 0
+}
+
+// output_flush() -> 0 | -errno: sends what output_write appended since the
+// last flush when the invocation streams its response; otherwise nothing.
+func outputFlush(ctx context.Context, _ api.Module, stack []uint64) {
+	s, errno := invoking(ctx)
+	switch {
+	case errno != abi.ErrnoOK:
+		stack[0] = errno.Result()
+	case s.Stream == nil:
+		stack[0] = 0 // buffered: the response goes whole when the handler returns
+	case !s.Flush():
+		stack[0] = abi.ErrnoUnavailable.Result()
+	default:
+		stack[0] = 0
+	}
 }
 
 // error_set(type_ptr, type_len, msg_ptr, msg_len) -> 0 | -errno
@@ -155,10 +175,28 @@ func errorSet(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = abi.ErrnoTooLarge.Result()
 	default:
 		s.ErrorSet = true
-		s.ErrorType = string(typ)
+		s.ErrorType = ""
+		if printable(typ) {
+			s.ErrorType = string(typ)
+		}
 		s.ErrorMessage = string(msg)
 		stack[0] = 0
 	}
+}
+
+// printable reports whether an error type shows something: a type made
+// only of control characters, spaces and bytes that are not UTF-8 is no
+// type a reader could see (and its bytes could act on a terminal), so the
+// default type stands instead.
+func printable(typ []byte) bool {
+	for len(typ) > 0 {
+		r, size := utf8.DecodeRune(typ)
+		if r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r) {
+			return true
+		}
+		typ = typ[size:]
+	}
+	return false
 }
 
 // log(level, ptr, len) -> 0 | -errno
@@ -208,7 +246,7 @@ func contextGet(ctx context.Context, m api.Module, stack []uint64) {
 		case abi.FieldRequestID:
 			val = s.RequestID
 		case abi.FieldInvokedARN:
-			val = s.InvokedARN
+			val = s.ARNPrefix + s.InvokedTarget
 		default:
 			val = s.Tenant
 		}

@@ -2,6 +2,7 @@ package abihost
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/flintfaas/flint/abi"
@@ -42,6 +43,16 @@ type State struct {
 	MaxOutput      int
 	OutputTooLarge bool
 
+	// Stream, when set, receives the response as the guest flushes it
+	// (output_flush): Output then holds what was written since the last
+	// flush, Streamed counts what was flushed, and Streamed plus Output is
+	// capped by MaxStream instead of MaxOutput. StreamFailed records a
+	// Write that failed: later flushes fail with ErrnoUnavailable.
+	Stream       io.Writer
+	Streamed     int64
+	MaxStream    int64
+	StreamFailed bool
+
 	// ErrorType and ErrorMessage are what the guest reported with error_set.
 	ErrorSet     bool
 	ErrorType    string
@@ -51,8 +62,13 @@ type State struct {
 	RequestID       string
 	FunctionName    string
 	FunctionVersion string
-	InvokedARN      string
-	Deadline        time.Time
+	// The invoked function ARN (context_get field 3) is ARNPrefix
+	// ("arn:aws:lambda:REGION:ACCOUNT:function:") and InvokedTarget, what
+	// the caller named ("name", "name:7", "name:live"), joined only when the
+	// guest asks.
+	ARNPrefix     string
+	InvokedTarget string
+	Deadline      time.Time
 	// Tenant and Metadata are the invocation's context from its caller:
 	// the tenant on whose behalf it runs and its metadata, encoded as
 	// abi.EncodeMetadata encodes it (context_get fields FieldTenant and
@@ -85,6 +101,10 @@ type State struct {
 	// they did would be frozen into every instance.
 	Snapshotting     bool
 	CalledCapability bool
+
+	// NoSpace records that a file operation just failed for want of room
+	// in the instance's /tmp: the WASI call that made it reports ENOSPC.
+	NoSpace bool
 }
 
 // Reset clears what one invocation left behind, keeping buffers.
@@ -92,11 +112,12 @@ func (s *State) Reset() {
 	s.Input = nil
 	s.Output = s.Output[:0]
 	s.OutputTooLarge = false
+	s.Stream, s.Streamed, s.MaxStream, s.StreamFailed = nil, 0, 0, false
 	s.ErrorSet = false
 	s.ErrorType = ""
 	s.ErrorMessage = ""
 	s.RequestID = ""
-	s.InvokedARN = ""
+	s.InvokedTarget = ""
 	s.Deadline = time.Time{}
 	s.Tenant = ""
 	s.Metadata = nil
@@ -116,4 +137,32 @@ func WithState(parent context.Context, s *State) context.Context {
 func StateFrom(ctx context.Context) *State {
 	s, _ := ctx.Value(stateKey{}).(*State)
 	return s
+}
+
+// Flush writes what the guest wrote since the last flush to the response
+// stream. It reports false when there is no stream or it failed, now or
+// before (the bytes are then dropped).
+func (s *State) Flush() bool {
+	if s.Stream == nil || s.StreamFailed {
+		s.Output = s.Output[:0]
+		return false
+	}
+	if len(s.Output) > 0 {
+		_, err := s.Stream.Write(s.Output)
+		s.Streamed += int64(len(s.Output))
+		s.Output = s.Output[:0]
+		if err != nil {
+			s.StreamFailed = true
+			return false
+		}
+	}
+	return true
+}
+
+// outputFits reports whether n more bytes of output stay within the limit.
+func (s *State) outputFits(n int) bool {
+	if s.Stream != nil {
+		return s.Streamed+int64(len(s.Output))+int64(n) <= s.MaxStream
+	}
+	return len(s.Output)+n <= s.MaxOutput
 }

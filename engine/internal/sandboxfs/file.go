@@ -222,6 +222,9 @@ func (f *file) Write(buf []byte) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
+	if f.fsys.quota != nil {
+		return f.quotaWrite(buf, -1)
+	}
 	n, err := f.f.Write(buf)
 	return n, experimentalsys.UnwrapOSError(err)
 }
@@ -238,6 +241,9 @@ func (f *file) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
+	if f.fsys.quota != nil {
+		return f.quotaWrite(buf, off)
+	}
 	n, err := f.f.WriteAt(buf, off)
 	return n, experimentalsys.UnwrapOSError(err)
 }
@@ -253,6 +259,9 @@ func (f *file) Truncate(size int64) experimentalsys.Errno {
 	}
 	if f.flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) == 0 {
 		return experimentalsys.EBADF
+	}
+	if f.fsys.quota != nil {
+		return f.quotaTruncate(size)
 	}
 	return experimentalsys.UnwrapOSError(f.f.Truncate(size))
 }

@@ -54,6 +54,7 @@ type fileSystem struct {
 	mount  string
 	check  func(write bool, guestPath string) error
 	closed atomic.Bool
+	quota  *quota // nil: no cap (see Options.MaxBytes)
 }
 
 // Close releases the handle on the host directory. Operations after Close
@@ -141,12 +142,27 @@ func (s *fileSystem) OpenFile(p string, flag experimentalsys.Oflag, perm fs.File
 		}
 	}
 
+	var was entry
+	if s.quota != nil && a.write {
+		was = s.lookup(target)
+		if !was.exists && flag&experimentalsys.O_CREAT != 0 {
+			if errno := s.quota.take(EntryBytes); errno != 0 {
+				return nil, errno
+			}
+		}
+	}
 	f, err := s.root.OpenFile(n.op(), osFlag, perm&fs.ModePerm)
 	if err != nil {
+		if s.quota != nil && a.write && !was.exists && flag&experimentalsys.O_CREAT != 0 {
+			_ = s.quota.take(-EntryBytes)
+		}
 		if rootDir {
 			return nil, experimentalsys.ENOENT
 		}
 		return nil, errnoOf(err)
+	}
+	if s.quota != nil && was.exists && flag&experimentalsys.O_TRUNC != 0 {
+		_ = s.quota.take(-was.size)
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -267,6 +283,9 @@ func (s *fileSystem) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
 	if _, _, errno = s.authorize(n, false, writeAccess); errno != 0 {
 		return errno
 	}
+	if s.quota != nil {
+		return s.quotaMkdir(n.op(), perm)
+	}
 	return errnoOf(s.root.Mkdir(n.op(), perm&fs.ModePerm))
 }
 
@@ -299,9 +318,18 @@ func (s *fileSystem) Rename(from, to string) experimentalsys.Errno {
 	if _, _, errno = s.authorize(dst, false, writeAccess); errno != 0 {
 		return errno
 	}
+	var replaced entry
+	if s.quota != nil {
+		if replaced = s.lookup(dst.rel); replaced.exists && s.lookup(src.rel) == replaced {
+			replaced = entry{} // possibly a rename onto itself: nothing goes
+		}
+	}
 	errno = errnoOf(s.root.Rename(src.op(), dst.op()))
 	if errno == experimentalsys.EEXIST {
 		errno = s.renameOntoDir(src, dst)
+	}
+	if errno == 0 && s.quota != nil {
+		_ = s.quota.take(-replaced.counted())
 	}
 	return errno
 }
@@ -353,7 +381,17 @@ func (s *fileSystem) remove(p string, dir bool) experimentalsys.Errno {
 	case !dir && fi.IsDir():
 		return experimentalsys.EISDIR
 	}
-	return errnoOf(s.root.Remove(n.op()))
+	if errno := errnoOf(s.root.Remove(n.op())); errno != 0 {
+		return errno
+	}
+	if s.quota != nil {
+		e := entry{exists: true}
+		if fi.Mode().IsRegular() {
+			e.size = fi.Size()
+		}
+		_ = s.quota.take(-e.counted())
+	}
+	return 0
 }
 
 // Link implements sys.FS.Link by refusing: a hard link would give a file a

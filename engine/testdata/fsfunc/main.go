@@ -6,11 +6,16 @@
 //	{"op":"write","path":"/data/out/b.txt","data":"x"} -> {}
 //	{"op":"list","path":"/data/public"}                -> {"names":["a.txt"]}
 //	{"op":"openat","path":"../secret.txt"}             -> {"data":"..."}
+//	{"op":"writeat","path":"/tmp/f","offset":N,"data":"x"} -> {} (creating the file)
+//	{"op":"remove","path":"/tmp/f"}                    -> {}
 //
 // openat opens path relative to the first preopen (descriptor 3, the first
 // mount) exactly as given, without the lexical cleaning os does (which
 // would turn "/data/../x" into "/x" before the host sees it), and reads it:
 // it shows what the host does with ".." and with symbolic links.
+//
+// With WRITE_TMP_AT_INIT set in its environment, its init writes
+// /tmp/init.txt.
 //
 // A failed operation is a handled error whose type is the errno's name
 // (EACCES: the policy refused; EPERM: the path leads outside the mount;
@@ -30,9 +35,10 @@ func main() {}
 
 // Event is fsfunc's input.
 type Event struct {
-	Op   string `json:"op"`
-	Path string `json:"path"`
-	Data string `json:"data"`
+	Op     string `json:"op"`
+	Path   string `json:"path"`
+	Data   string `json:"data"`
+	Offset int64  `json:"offset"`
 }
 
 // Response is fsfunc's output.
@@ -42,6 +48,10 @@ type Response struct {
 }
 
 func init() {
+	// An init with an effect on /tmp: what a snapshot cannot take.
+	if os.Getenv("WRITE_TMP_AT_INIT") != "" {
+		_ = os.WriteFile("/tmp/init.txt", []byte("written at init"), 0o644)
+	}
 	guest.HandleJSON(func(_ guest.Context, ev Event) (Response, error) {
 		res, err := do(ev)
 		if err != nil {
@@ -65,6 +75,15 @@ func do(ev Event) (Response, error) {
 			names = append(names, e.Name())
 		}
 		return Response{Names: names}, err
+	case "writeat":
+		f, err := os.OpenFile(ev.Path, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return Response{}, err
+		}
+		_, err = f.WriteAt([]byte(ev.Data), ev.Offset)
+		return Response{}, errors.Join(err, f.Close())
+	case "remove":
+		return Response{}, os.Remove(ev.Path)
 	case "openat":
 		fd, err := syscall.Openat(3, ev.Path, syscall.O_RDONLY, 0)
 		if err != nil {
@@ -100,6 +119,10 @@ func errnoName(err error) string {
 		return "EBADF"
 	case syscall.ENOTCAPABLE:
 		return "ENOTCAPABLE"
+	case syscall.ENOSPC:
+		return "ENOSPC"
+	case syscall.EIO:
+		return "EIO"
 	}
 	return "errno " + strconv.Itoa(int(errno))
 }
