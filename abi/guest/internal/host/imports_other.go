@@ -56,5 +56,6 @@ func ConfigGet(unsafe.Pointer, uint32) int32 { return -State }
 
 // AppCall is app_call(name_ptr, name_len, payload_ptr, payload_len) -> len (pending).
 func AppCall(unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return -State }
+
 // OutputFlush is output_flush() -> 0.
 func OutputFlush() int32 { return -State }

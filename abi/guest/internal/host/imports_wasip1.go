@@ -79,6 +79,7 @@ func ConfigGet(namePtr unsafe.Pointer, nameLen uint32) int32
 //
 //go:wasmimport flint app_call
 func AppCall(namePtr unsafe.Pointer, nameLen uint32, payloadPtr unsafe.Pointer, payloadLen uint32) int32
+
 // OutputFlush is output_flush() -> 0, an addition to ABI v1: it sends what
 // OutputWrite appended since the last flush when the invocation streams.
 //
