@@ -218,6 +218,22 @@ static inline char *flint_result(int32_t r, int32_t *err) {
  * FLINT_E_UNAVAILABLE once the caller has gone away. */
 FLINT_IMPORT("output_flush") int32_t flint_output_flush(void);
 
+/* The invocation's context from the application that invoked it: the
+ * tenant (context_get field 4, a string) and the metadata (field 5: a
+ * little-endian u32 count of pairs, then per pair a u32 length and the
+ * key, a u32 length and the value). Empty when the caller gave none. */
+#define FLINT_FIELD_TENANT 4
+#define FLINT_FIELD_METADATA 5
+
+/* app_call calls the host application's capability name (1-128 of
+ * [A-Za-z0-9_.-]) with payload, checked as the action app:NAME on the
+ * resource the capability names; on success the pending result is its
+ * answer (flint_result reads it). FLINT_E_DENIED, FLINT_E_NOT_FOUND,
+ * FLINT_E_FUNCTION (pending: {"errorType","errorMessage"}), ... as in
+ * SPEC.md. */
+FLINT_IMPORT("app_call")
+int32_t flint_app_call(const char *name, int32_t name_len, const void *payload, int32_t payload_len);
+
 #ifdef __cplusplus
 }
 #endif

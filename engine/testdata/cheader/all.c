@@ -23,6 +23,7 @@ FLINT_HANDLER int32_t handle(int32_t len) {
 		flint_config_get("c", 1);
 		flint_deadline_ms();
 		flint_output_flush();
+		flint_app_call("a", 1, "", 0);
 	}
 	free(event);
 	flint_write_string(arn);
