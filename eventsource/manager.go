@@ -68,6 +68,12 @@ type Manager struct {
 	closed   bool
 
 	stopFollowing context.CancelFunc // ends the watch of follow.go
+
+	// Mappings whose poller did not start are tried again (startLater)
+	// until ctx ends, when the Manager closes.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	retries sync.WaitGroup
 }
 
 // entry is one mapping: its configuration, its state, its poller when it
@@ -106,12 +112,15 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("eventsource: %w", err)
 	}
 	mgr := &Manager{cfg: cfg, bucket: b, mappings: map[string]*entry{}, stopFollowing: func() {}}
+	mgr.ctx, mgr.cancel = context.WithCancel(context.Background())
 	if err := mgr.follow(); err != nil {
+		mgr.cancel()
 		return nil, err
 	}
 	recs, raws, err := mgr.load(ctx)
 	if err != nil {
 		mgr.stopFollowing()
+		mgr.cancel()
 		return nil, err
 	}
 	mgr.mu.Lock()
@@ -129,9 +138,8 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		if m.Enabled {
 			if err := mgr.start(ctx, e); err != nil {
 				// The mapping stays, enabled; its problem shows in its
-				// LastProcessingResult, and an update starts it again.
-				cfg.Logger.Error("event source mapping did not start", "uuid", m.UUID, "err", err)
-				e.stats.setResult("PROBLEM: " + err.Error())
+				// LastProcessingResult, and it is tried again.
+				mgr.startLater(e, err)
 			}
 		}
 		e.changing.Unlock()
@@ -272,8 +280,7 @@ func (mgr *Manager) settle(e *entry, enabled bool) {
 	}
 	mgr.mu.Unlock()
 	if err != nil {
-		mgr.cfg.Logger.Error("event source mapping did not start", "uuid", e.m.UUID, "err", err)
-		e.stats.setResult("PROBLEM: " + err.Error())
+		mgr.startLater(e, err)
 	}
 }
 
@@ -480,6 +487,8 @@ func (mgr *Manager) Close(ctx context.Context) error {
 	entries := slices.Collect(maps.Values(mgr.mappings))
 	mgr.mu.Unlock()
 	mgr.stopFollowing()
+	mgr.cancel()
+	mgr.retries.Wait()
 	var wg sync.WaitGroup
 	for _, e := range entries {
 		wg.Go(func() {
@@ -509,6 +518,54 @@ func (mgr *Manager) start(ctx context.Context, e *entry) error {
 	e.poller = p
 	mgr.mu.Unlock()
 	return nil
+}
+
+// A mapping whose poller did not start is tried again startAttempts-1
+// times, startRetryDelay later at first and twice as long each time (about
+// 12 s in all): JetStream's API can time out on a loaded cluster (a
+// consumer several nodes create at once, a stream electing its leader),
+// and a mapping that did not start would otherwise stay idle on this node
+// until it changed.
+const (
+	startAttempts   = 5
+	startRetryDelay = 800 * time.Millisecond
+)
+
+// startLater records why e did not start and tries again in the
+// background, while e is enabled, unchanged and not running.
+func (mgr *Manager) startLater(e *entry, err error) {
+	mgr.cfg.Logger.Error("event source mapping did not start", "uuid", e.m.UUID, "err", err)
+	e.stats.setResult("PROBLEM: " + err.Error())
+	m := e.m
+	mgr.retries.Go(func() {
+		delay := startRetryDelay
+		for range startAttempts - 1 {
+			select {
+			case <-time.After(delay):
+			case <-mgr.ctx.Done():
+				return
+			}
+			delay *= 2
+			e.changing.Lock()
+			mgr.mu.Lock()
+			same := !mgr.closed && mgr.mappings[m.UUID] == e && e.poller == nil && e.m.Enabled &&
+				e.m.LastModified.Equal(m.LastModified)
+			mgr.mu.Unlock()
+			if !same {
+				e.changing.Unlock()
+				return // stopped, changed (and started or stopped anew) or running
+			}
+			err := mgr.start(mgr.ctx, e)
+			e.changing.Unlock()
+			if err == nil {
+				mgr.cfg.Logger.Info("event source mapping started", "uuid", m.UUID)
+				e.stats.setResult("No records processed")
+				return
+			}
+			mgr.cfg.Logger.Warn("event source mapping did not start", "uuid", m.UUID, "err", err)
+			e.stats.setResult("PROBLEM: " + err.Error())
+		}
+	})
 }
 
 // stop stops e's poller (if it runs) and waits for its batches in flight.

@@ -261,6 +261,30 @@ func TestRestartCarriesOn(t *testing.T) {
 	assert.Equal(t, []string{"one", "two", "three"}, bodies(s.deliveries()))
 }
 
+// TestStartIsTriedAgain restarts the manager while a mapping's stream is
+// gone: the mapping does not start, says why, and starts once the stream
+// is back, without a change to the mapping.
+func TestStartIsTriedAgain(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	ctx := context.Background()
+	s.stream("orders")
+	m := s.create(eventsource.Mapping{Stream: "orders", Enabled: true})
+	s.publish("orders.new", "one")
+	s.settled(m.UUID)
+	require.NoError(t, s.mgr.Close(ctx))
+	require.NoError(t, s.js.DeleteStream(ctx, "orders"))
+
+	s.mgr = s.newManager()
+	got, err := s.mgr.Get(m.UUID)
+	require.NoError(t, err)
+	assert.Contains(t, got.LastProcessingResult, "PROBLEM: stream orders", "it says why it did not start")
+	s.stream("orders")
+	s.publish("orders.new", "two")
+	s.waitDeliveries(2)
+	assert.Equal(t, []string{"one", "two"}, bodies(s.deliveries()), "started by a later attempt")
+}
+
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t)
