@@ -75,6 +75,9 @@ type client struct {
 	// scheduler is the AWS SDK's EventBridge Scheduler client, which
 	// signs for "scheduler".
 	scheduler *scheduler.Client
+	// region is the one requests are signed for: --region, the profile's,
+	// or the default.
+	region string
 }
 
 // clientAction runs fn with a client built from the command's flags.
@@ -165,6 +168,7 @@ func newClient(c *cli.Context) (*client, error) {
 		RetryMaxAttempts: 1,
 	})
 	cl.http = &http.Client{Transport: &signingTransport{next: transport, creds: creds, region: region, signer: v4.NewSigner()}}
+	cl.region = region
 	return cl, nil
 }
 

@@ -257,7 +257,7 @@ func sourceCommand() *cli.Command {
 	}
 	add := sub("add", "feed a stream's messages to a function", "FUNCTION STREAM", sourceAddAction,
 		&cli.IntFlag{Name: "batch-size", Usage: "at most `N` records an invocation (1 to 10000)", DefaultText: "10"},
-		&cli.DurationFlag{Name: "window", Usage: "gather records for up to `D` before invoking (0 to 5m; at least 1s over 10 records)", DefaultText: "0s"},
+		&cli.DurationFlag{Name: "window", Usage: "gather records for up to `D` before invoking (0 to 5m; at least 1s over 10 records)", DefaultText: "none: a batch goes with what has arrived"},
 		&cli.StringSliceFlag{Name: "subject", Usage: "only messages on `SUBJECT` (wildcards allowed; repeatable)"},
 		&cli.StringSliceFlag{Name: "filter", Usage: "only records matching the event-filtering `PATTERN` (repeatable: any may match)"},
 		&cli.BoolFlag{Name: "report-failures", Usage: "the function names failed records (ReportBatchItemFailures)"},

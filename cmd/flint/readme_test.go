@@ -17,7 +17,7 @@ import (
 
 var (
 	flagRE    = regexp.MustCompile(`(?:^|[\s\[(` + "`" + `/])--([a-z][a-z0-9-]*)`)
-	commandRE = regexp.MustCompile(`\b(flint|aws) ([a-z][a-z-]*)(?: ([a-z]+)(?:\\?\|[a-z]+)*)?`)
+	commandRE = regexp.MustCompile(`\b(flint|aws)(?: --endpoint-url \S+)? ([a-z][a-z-]*)(?: ([a-z]+)(?:\\?\|[a-z]+)*)?`)
 )
 
 // flagsOf returns the names (and aliases) of a command's flags.
@@ -63,6 +63,10 @@ func TestREADMEFlags(t *testing.T) {
 	}
 
 	checked := 0
+	// A command's flags may go on to the next line: a shell line ending
+	// in a backslash, or a code span left open.
+	var last readmeSegment
+	continues := false
 	for n, line := range strings.Split(string(b), "\n") {
 		where := func(flag string) string { return "README.md:" + strconv.Itoa(n+1) + ": --" + flag }
 		if strings.HasPrefix(line, "| `--") {
@@ -76,6 +80,9 @@ func TestREADMEFlags(t *testing.T) {
 		// "aws lambda") to the next; before the first, prose.
 		locs := commandRE.FindAllStringSubmatchIndex(line, -1)
 		segments := []readmeSegment{{text: line}}
+		if continues {
+			segments[0].aws, segments[0].cmd = last.aws, last.cmd
+		}
 		if len(locs) > 0 {
 			segments[0].text = line[:locs[0][0]]
 		}
@@ -99,6 +106,8 @@ func TestREADMEFlags(t *testing.T) {
 			}
 			segments = append(segments, seg)
 		}
+		last = segments[len(segments)-1]
+		continues = strings.HasSuffix(strings.TrimSpace(line), `\`) || strings.Count(line, "`")%2 == 1
 		for _, seg := range segments {
 			for _, m := range flagRE.FindAllStringSubmatch(seg.text, -1) {
 				flag := m[1]

@@ -50,9 +50,9 @@ is replaced whole: flags not given take their defaults.`,
 			&cli.BoolFlag{Name: "disabled", Usage: "create it disabled: it does not fire"},
 			&cli.StringFlag{Name: "start", Usage: "fire from `TIME` on (RFC 3339, such as 2027-01-01T00:00:00Z)"},
 			&cli.StringFlag{Name: "end", Usage: "fire until `TIME` (RFC 3339)"},
-			&cli.IntFlag{Name: "window", Usage: "spread each fire over a flexible window of `MINUTES` (1-1440)"},
+			&cli.IntFlag{Name: "window", Usage: "spread each fire over a flexible window of `MINUTES` (1-1440)", DefaultText: "off: fire on time"},
 			&cli.IntFlag{Name: "retries", Value: -1, Usage: "retry a failed invocation up to `N` times (0-185; default 185)"},
-			&cli.DurationFlag{Name: "max-age", Usage: "give up a fire older than `D` (1m-24h; default 24h)"},
+			&cli.DurationFlag{Name: "max-age", Usage: "give up a fire older than `D` (1m-24h)", DefaultText: "24h"},
 			&cli.StringFlag{Name: "dead-letter", Usage: "where failed fires go: `DEST` dead-letter (flint dlq), a function NAME[:Q], or an ARN"},
 			&cli.BoolFlag{Name: "delete-after-completion", Usage: "delete the schedule after its last fire"},
 		),
@@ -104,8 +104,8 @@ func scheduleExpression(c *cli.Context) (string, error) {
 }
 
 // functionArn makes a target or function destination's ARN from
-// NAME[:QUALIFIER]; an ARN stays as it is.
-func functionArn(c *cli.Context, s string) (string, error) {
+// NAME[:QUALIFIER] in region; an ARN stays as it is.
+func functionArn(c *cli.Context, region, s string) (string, error) {
 	if strings.HasPrefix(s, "arn:") {
 		return s, nil
 	}
@@ -113,7 +113,7 @@ func functionArn(c *cli.Context, s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.String("region"), gateway.DefaultAccountID, name)
+	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, gateway.DefaultAccountID, name)
 	if qualifier != "" {
 		arn += ":" + qualifier
 	}
@@ -132,7 +132,7 @@ func schedulePutAction(c *cli.Context, cl *client) error {
 	if c.String("target") == "" {
 		return usageErrorf("%s: --target NAME[:QUALIFIER] is required", commandName(c))
 	}
-	targetArn, err := functionArn(c, c.String("target"))
+	targetArn, err := functionArn(c, cl.region, c.String("target"))
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func schedulePutAction(c *cli.Context, cl *client) error {
 		case d == "dead-letter":
 			arn = schedule.DeadLetterStoreArn
 		case !strings.HasPrefix(d, "arn:") && !strings.HasPrefix(d, "flint:"):
-			if arn, err = functionArn(c, d); err != nil {
+			if arn, err = functionArn(c, cl.region, d); err != nil {
 				return err
 			}
 		}
