@@ -232,7 +232,7 @@ FLINT_IMPORT("output_flush") int32_t flint_output_flush(void);
  * FLINT_E_FUNCTION (pending: {"errorType","errorMessage"}), ... as in
  * SPEC.md. */
 FLINT_IMPORT("app_call")
-int32_t flint_app_call(const char *name, int32_t name_len, const void *payload, int32_t payload_len);
+int32_t flint_app_call(const void *name, int32_t name_len, const void *payload, int32_t payload_len);
 
 #ifdef __cplusplus
 }
