@@ -32,7 +32,9 @@
 // "db-password", "*" and ""; the host application's capabilities
 // "orders.Get", "no.such.capability", "bad/name", "" and a 4 KiB name;
 // reading /etc/passwd, /data/../../etc/passwd
-// and ../../etc/passwd, writing /tmp/x, creating a directory, listing "/"
+// and ../../etc/passwd, writing /data/x (a mount the policy does not let
+// it write) and /x, creating a directory outside /tmp (the instance's own,
+// which needs no policy), listing "/"
 // and ".", stat of "/"; and raw ABI calls: result_read with nothing
 // pending, kv_get and http_fetch with out-of-bounds pointers, fn_invoke and
 // app_call with ranges that wrap past 2^32, app_call with an out-of-bounds
@@ -195,8 +197,9 @@ func attempts(ctx guest.Context) []Attempt {
 	for _, p := range []string{"/etc/passwd", "/data/../../etc/passwd", "../../etc/passwd"} {
 		add("fs:Read "+p, func() (string, error) { b, err := os.ReadFile(p); return string(b), err })
 	}
-	add("fs:Write /tmp/x", func() (string, error) { return "", os.WriteFile("/tmp/x", []byte("pwned"), 0o644) })
-	add("fs:Write mkdir /tmp/hostile", func() (string, error) { return "", os.Mkdir("/tmp/hostile", 0o755) })
+	add("fs:Write /data/x", func() (string, error) { return "", os.WriteFile("/data/x", []byte("pwned"), 0o644) })
+	add("fs:Write /x", func() (string, error) { return "", os.WriteFile("/x", []byte("pwned"), 0o644) })
+	add("fs:Write mkdir /hostile", func() (string, error) { return "", os.Mkdir("/hostile", 0o755) })
 	for _, dir := range []string{"/", "."} {
 		add("fs:Read list "+dir, func() (string, error) {
 			entries, err := os.ReadDir(dir)
