@@ -51,7 +51,9 @@ func TestClusterSchedulesFireOncePerDueTime(t *testing.T) {
 	c := startFlintCluster(t, 3)
 	deployEcho(t, c)
 	ctx := context.Background()
-	due := time.Now().UTC().Add(3 * time.Second).Truncate(time.Second)
+	// Far enough ahead that creating the schedules on a loaded machine
+	// ends before it.
+	due := time.Now().UTC().Add(8 * time.Second).Truncate(time.Second)
 	const schedules = 12
 	for i := range schedules {
 		_, err := c.nodes[i%3].sched.Create(ctx, schedule.Schedule{

@@ -129,6 +129,8 @@ type Gateway struct {
 	inflight sync.WaitGroup
 	closed   atomic.Bool
 	stopping chan struct{} // closed when Shutdown starts: ends log streams
+	// stopFollowing ends the watch of roles changed by other nodes.
+	stopFollowing context.CancelFunc
 	stopOnce sync.Once
 	creating sync.Map // names CreateFunction is deploying: a second create conflicts
 	router   *router
@@ -189,7 +191,14 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.roles = r
+	followCtx, stopFollowing := context.WithCancel(context.Background())
+	if err := g.followRoles(followCtx); err != nil {
+		stopFollowing()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.stopFollowing = stopFollowing
 	if g.console, err = g.newConsole(cfg.Console); err != nil {
+		stopFollowing()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.metrics = newMetrics(g)
@@ -257,7 +266,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.draining.Store(true)
 	// Streams (logs?follow=1) never end by themselves, and the server
 	// waits for every response to end.
-	g.stopOnce.Do(func() { close(g.stopping) })
+	g.stopOnce.Do(func() { close(g.stopping); g.stopFollowing() })
 	_ = g.console.Close()
 	err := g.server.ShutdownWithContext(ctx)
 	done := make(chan struct{})

@@ -203,9 +203,15 @@ func (g *Gateway) deleteRole(c *call) error {
 // policy. Published versions keep the policy they were published with.
 func (g *Gateway) applyRole(ctx context.Context, name string, p *policy.Policy) ([]string, error) {
 	updated := []string{}
+	doc, _ := p.MarshalJSON()
 	for _, f := range g.eng.Functions() {
 		if f.Role == "" || roleName(f.Role) != name {
 			continue
+		}
+		if f.Policy != nil {
+			if have, err := f.Policy.MarshalJSON(); err == nil && bytes.Equal(have, doc) {
+				continue // already as the role says: no write
+			}
 		}
 		if _, err := g.eng.Update(ctx, f.Name, func(fn *engine.Function) error {
 			fn.Policy = p
@@ -216,6 +222,28 @@ func (g *Gateway) applyRole(ctx context.Context, name string, p *policy.Policy) 
 		updated = append(updated, f.Name)
 	}
 	return updated, nil
+}
+
+// followRoles keeps the functions this node knows in step with their
+// roles when another node of a cluster changes one (the roles bucket is
+// then a store.Watcher): that node applies the change to the functions it
+// knows, and this one to the functions it knows, so that a function
+// created on one node while its role changed on another ends up with the
+// role as last written. It runs until ctx is done.
+func (g *Gateway) followRoles(ctx context.Context) error {
+	w, ok := g.roles.bucket.(store.Watcher)
+	if !ok {
+		return nil
+	}
+	return w.Watch(ctx, func(name string) {
+		p, err := g.roles.policyFor(name)
+		if err != nil {
+			return // deleted, or unreadable: nothing to apply
+		}
+		if _, err := g.applyRole(ctx, name, p); err != nil && ctx.Err() == nil {
+			g.cfg.Logger.Warn("applying a role changed elsewhere", "role", name, "err", err)
+		}
+	})
 }
 
 func (g *Gateway) roleArn(name string) string {

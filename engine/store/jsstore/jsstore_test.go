@@ -83,13 +83,15 @@ func TestConformance(t *testing.T) {
 // lease): the message stays with its holder, and comes back once the
 // extensions stop.
 func TestExtendAtAckWait(t *testing.T) {
-	const lease = 400 * time.Millisecond
+	// Long enough that an extension sent every lease/4 arrives in time on
+	// a loaded machine.
+	const lease = 2 * time.Second
 	s := openOn(t, sharedJetStream(t), jsstore.Options{Prefix: freshPrefix(), Lease: lease})
 	q := storetest.OpenQueue(t, s, "extend")
 	storetest.Enqueue(t, q, "a", time.Time{})
 	m := storetest.Receive(t, q, lease)
-	for range 5 {
-		time.Sleep(lease / 2)
+	for range 6 {
+		time.Sleep(lease / 4)
 		require.NoError(t, q.Extend(t.Context(), m.ID, lease))
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), lease/4)

@@ -165,8 +165,19 @@ func (q *queue) Enqueue(ctx context.Context, body []byte, due time.Time) (string
 		return "", err
 	}
 	now := time.Now()
-	m := q.message(nuid.Next(), body, now.UnixNano(), 0, now, due)
-	ack, err := q.s.js.PublishMsg(ctx, m)
+	token := nuid.Next()
+	m := q.message(token, body, now.UnixNano(), 0, now, due)
+	// A publish whose acknowledgement is late (a loaded cluster) may have
+	// been stored: it is sent again with the same message id, which
+	// JetStream's duplicate window (two minutes) drops, so that a caller
+	// never sees a failure for a message that was queued, and retries it
+	// as a second one.
+	m.Header[nats.MsgIdHdr] = []string{token}
+	var ack *jetstream.PubAck
+	err := retrying(ctx, func(actx context.Context) (err error) {
+		ack, err = q.s.js.PublishMsg(actx, m)
+		return err
+	})
 	if err != nil {
 		return "", q.s.fail(ctx, "enqueue", err)
 	}
