@@ -131,10 +131,10 @@ type Gateway struct {
 	stopping chan struct{} // closed when Shutdown starts: ends log streams
 	// stopFollowing ends the watch of roles changed by other nodes.
 	stopFollowing context.CancelFunc
-	stopOnce sync.Once
-	creating sync.Map // names CreateFunction is deploying: a second create conflicts
-	router   *router
-	console  *console.Console
+	stopOnce      sync.Once
+	creating      sync.Map // names CreateFunction is deploying: a second create conflicts
+	router        *router
+	console       *console.Console
 
 	metricsHandler fasthttp.RequestHandler
 
