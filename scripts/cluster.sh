@@ -82,17 +82,27 @@ for i in "${!nodes[@]}"; do
 	pids+=($!)
 done
 
+# ready reports whether the node on port $1 answers /readyz with 200, with
+# bash alone (no curl needed).
+ready() {
+	local status
+	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+	printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$1" >&3 || { exec 3<&-; return 1; }
+	IFS= read -r -t 2 status <&3 || status=
+	exec 3<&-
+	[[ $status == "HTTP/1."?" 200"* ]]
+}
+
 # The first node waits for a majority of the cluster before it serves.
 for i in "${!nodes[@]}"; do
-	endpoint=http://127.0.0.1:$((base + i))
 	for _ in $(seq 600); do
-		if curl -fsS -o /dev/null "$endpoint/readyz" 2>/dev/null; then
+		if ready $((base + i)); then
 			break
 		fi
 		kill -0 "${pids[$i]}" 2>/dev/null || die "node ${nodes[$i]} stopped before it was ready: see $data/${nodes[$i]}.log"
 		sleep 0.1
 	done
-	curl -fsS -o /dev/null "$endpoint/readyz" || die "node ${nodes[$i]} was not ready within a minute: see $data/${nodes[$i]}.log"
+	ready $((base + i)) || die "node ${nodes[$i]} was not ready within a minute: see $data/${nodes[$i]}.log"
 done
 
 a=http://127.0.0.1:$base b=http://127.0.0.1:$((base + 1)) c=http://127.0.0.1:$((base + 2))
