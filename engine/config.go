@@ -188,7 +188,9 @@ type Mount struct {
 // AsyncConfig configures the workers that run asynchronous invocations.
 // Zero fields take queue's defaults.
 type AsyncConfig struct {
-	// Workers is how many events are invoked at once.
+	// Workers is how many events are invoked at once (64: enough that a
+	// durable Store's group commit, not the workers' waits on it, bounds
+	// how fast a quick function drains the queue).
 	Workers int
 	// RetryDelay is the delay before the first retry of a failed event,
 	// doubling for each later one (Lambda waits 1 minute, then 2).
