@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -217,6 +218,23 @@ func TestClusterFollowLogsFromAnyNode(t *testing.T) {
 		}
 		return true
 	}, settle, 200*time.Millisecond, "the follower on node 0 sees invocations on nodes 1 and 2")
+
+	// The kept records, as JSON lines (flint logs -o json), from every node.
+	resp2, err := http.Get(c.nodes[0].url + "/flint/v1/functions/echo/logs?format=json")
+	require.NoError(t, err)
+	defer resp2.Body.Close()
+	assert.Equal(t, "application/x-ndjson", resp2.Header.Get("Content-Type"))
+	var requests []string
+	for dec := json.NewDecoder(resp2.Body); dec.More(); {
+		var r struct {
+			RequestID string `json:"requestId"`
+		}
+		require.NoError(t, dec.Decode(&r))
+		requests = append(requests, r.RequestID)
+	}
+	for _, n := range c.nodes[1:] {
+		assert.Contains(t, requests, ids[n.name][0], "a record of %s's first invocation", n.name)
+	}
 }
 
 // TestClusterRolesChangedElsewhere changes a role through one node and

@@ -129,25 +129,25 @@ func (g *Gateway) serveLogs(c *call) error {
 		}
 		since = n
 	}
+	// format=json: one JSON object per record and line, with its sequence
+	// number (what since takes), time, request id and version.
+	write := func(w io.Writer, r engine.LogRecord) error { _, err := w.Write(r.Text); return err }
+	contentType := "text/plain; charset=utf-8"
+	switch f := query(ctx, "format"); f {
+	case "", "text":
+	case "json":
+		contentType, write = "application/x-ndjson", writeLogRecord
+	default:
+		return invalidParam("format %q: use text or json", f)
+	}
 	if g.cfg.Cluster != nil {
-		return g.serveClusterLogs(c)
+		return g.serveClusterLogs(c, contentType, write)
 	}
 	records, err := g.eng.Logs(name, since)
 	if err != nil {
 		return err
 	}
-	// format=json: one JSON object per record and line, with its sequence
-	// number (what since takes), time, request id and version.
-	write := func(w io.Writer, r engine.LogRecord) error { _, err := w.Write(r.Text); return err }
-	switch f := query(ctx, "format"); f {
-	case "", "text":
-		ctx.SetContentType("text/plain; charset=utf-8")
-	case "json":
-		ctx.SetContentType("application/x-ndjson")
-		write = writeLogRecord
-	default:
-		return invalidParam("format %q: use text or json", f)
-	}
+	ctx.SetContentType(contentType)
 	if query(ctx, "follow") != "1" {
 		for _, r := range records {
 			_ = write(ctx, r)
@@ -225,9 +225,10 @@ func (g *Gateway) serveCode(c *call) error {
 
 // serveClusterLogs is serveLogs on a cluster's node: the records of every
 // node, the kept ones ordered by time, then, with follow=1, the new ones
-// as they arrive from any node. since (a node's own sequence numbers)
-// does not apply.
-func (g *Gateway) serveClusterLogs(c *call) error {
+// as they arrive from any node, each as write writes it (text, or a line of
+// JSON with format=json). since (a node's own sequence numbers) does not
+// apply.
+func (g *Gateway) serveClusterLogs(c *call, contentType string, write func(io.Writer, engine.LogRecord) error) error {
 	ctx, name := c.ctx, c.fn.name
 	if _, err := g.eng.Function(name); err != nil {
 		return err
@@ -258,10 +259,10 @@ func (g *Gateway) serveClusterLogs(c *call) error {
 		stopFollowing()
 		return err
 	}
-	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetContentType(contentType)
 	if !follow {
 		for _, r := range records {
-			ctx.Write(r.Text)
+			_ = write(ctx, r.LogRecord)
 		}
 		return nil
 	}
@@ -278,7 +279,7 @@ func (g *Gateway) serveClusterLogs(c *call) error {
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer stopFollowing()
 		for _, r := range records {
-			w.Write(r.Text)
+			_ = write(w, r.LogRecord)
 		}
 		if w.Flush() != nil {
 			return
@@ -295,7 +296,7 @@ func (g *Gateway) serveClusterLogs(c *call) error {
 					if kept[key{r.Node, r.Seq}] {
 						continue
 					}
-					if _, err := w.Write(r.Text); err != nil || w.Flush() != nil {
+					if write(w, r.LogRecord) != nil || w.Flush() != nil {
 						return
 					}
 				}
