@@ -150,3 +150,27 @@ func File(tb testing.TB, rel string) []byte {
 
 // WATEcho returns the committed wat-echo module.
 func WATEcho(tb testing.TB) []byte { return File(tb, "guest-examples/wat-echo/echo.wasm") }
+
+// Tool returns the command pkg (a main package of a module go.mod
+// requires, such as github.com/nats-io/nats-server/v2) built for this
+// machine, without the race detector, and cached by version: tests run it
+// as a process of its own, so that a data race inside a dependency does not
+// fail the tests of the code that uses it.
+func Tool(tb testing.TB, pkg, version string) string {
+	tb.Helper()
+	bin := filepath.Join(cacheDir(tb, "tools"), filepath.Base(pkg)+"-"+version)
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", bin, os.Getpid())
+	cmd := exec.Command("go", "build", "-o", tmp, pkg)
+	cmd.Dir = Root(tb)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("testguest: go build %s: %v\n%s", pkg, err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil { // atomic: another test process may build it too
+		tb.Fatal(err)
+	}
+	return bin
+}

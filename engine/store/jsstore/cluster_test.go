@@ -3,15 +3,10 @@ package jsstore_test
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,104 +14,30 @@ import (
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/engine/store/jsstore"
 	"github.com/flintfaas/flint/engine/store/storetest"
+	"github.com/flintfaas/flint/internal/natstest"
 )
 
-// cluster is three NATS servers clustered over loopback routes, each with
-// JetStream: what three Flint nodes' embedded servers form.
 type cluster struct {
-	t       testing.TB
-	name    string
-	opts    []*server.Options
-	servers []*server.Server
+	t    testing.TB
+	nats *natstest.Cluster
 }
 
-// freePorts returns n loopback ports free at the moment.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-		require.NoError(t, l.Close())
-	}
-	return ports
-}
-
-// startCluster starts three clustered servers and waits until JetStream
-// answers on each of them. They stop when the test ends.
+// startCluster starts three NATS servers clustered over loopback routes.
 func startCluster(t testing.TB) *cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a three-server NATS cluster")
-	}
-	const n = 3
-	clientPorts, routePorts := freePorts(t, n), freePorts(t, n)
-	var routes []string
-	for _, p := range routePorts {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
-	}
-	c := &cluster{t: t, name: "flint-test"}
-	for i := range n {
-		c.opts = append(c.opts, &server.Options{
-			ServerName: fmt.Sprintf("node-%d", i),
-			Host:       "127.0.0.1",
-			Port:       clientPorts[i],
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			MaxPayload: 2 << 20,
-			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: routePorts[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		})
-		c.servers = append(c.servers, nil)
-		c.start(i)
-	}
-	t.Cleanup(func() {
-		for _, s := range c.servers {
-			if s != nil {
-				s.Shutdown()
-				s.WaitForShutdown()
-			}
-		}
-	})
-	for i := range n {
-		js := c.connect(i)
-		require.Eventually(t, func() bool {
-			_, err := js.AccountInfo(context.Background())
-			return err == nil
-		}, 30*time.Second, 50*time.Millisecond, "JetStream on node %d", i)
-	}
-	return c
+	return &cluster{t: t, nats: natstest.StartCluster(t, 3)}
 }
 
-// start starts server i (again, after stop: same ports, same files).
-func (c *cluster) start(i int) {
-	c.t.Helper()
-	s, err := server.NewServer(c.opts[i])
-	require.NoError(c.t, err)
-	go s.Start()
-	require.True(c.t, s.ReadyForConnections(30*time.Second), "node %d did not start", i)
-	c.servers[i] = s
-}
+// start starts server i again, on its ports and files.
+func (c *cluster) start(i int) { c.nats.Start(i) }
 
-// stop shuts server i down: what its node sees as losing NATS.
-func (c *cluster) stop(i int) {
-	c.servers[i].Shutdown()
-	c.servers[i].WaitForShutdown()
-	c.servers[i] = nil
-}
+// stop stops server i: its clients lose NATS.
+func (c *cluster) stop(i int) { c.nats.Stop(i) }
 
-// connect connects to server i only (reconnecting to it, never to the
-// others, as a node's client does to its embedded server), closed when the
-// test ends.
+// connect returns a JetStream client of server i only.
 func (c *cluster) connect(i int) jetstream.JetStream {
 	c.t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.opts[i].Port),
-		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.IgnoreDiscoveredServers(), nats.NoCallbacksAfterClientClose())
-	require.NoError(c.t, err)
-	c.t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(c.nats.Connect(i))
 	require.NoError(c.t, err)
 	return js
 }
@@ -128,7 +49,7 @@ func (c *cluster) nodes(opts jsstore.Options) []store.Store {
 	opts.Prefix = freshPrefix()
 	opts.Replicas = 3
 	var stores []store.Store
-	for i := range c.servers {
+	for i := range 3 {
 		stores = append(stores, openOn(c.t, c.connect(i), opts))
 	}
 	return stores
