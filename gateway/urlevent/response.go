@@ -51,38 +51,8 @@ func ParseResponse(payload []byte) (Response, error) {
 		return inferred(payload), nil
 	}
 
-	// The members that matter, as raw JSON values; the last of a repeated
-	// name wins, as in encoding/json.
-	var status, headers, cookies, body, isBase64 []byte
-	s := scanner{b: p, i: 1}
-	for at := -1; s.i > at; {
-		at = s.i
-		s.space()
-		if c := s.peek(); c == '}' || c == 0 {
-			break
-		}
-		key := s.value()
-		s.space()
-		s.i++ // ':'
-		s.space()
-		val := s.value()
-		switch string(unquote(key)) {
-		case "statusCode":
-			status = val
-		case "headers":
-			headers = val
-		case "cookies":
-			cookies = val
-		case "body":
-			body = val
-		case "isBase64Encoded":
-			isBase64 = val
-		}
-		s.space()
-		if s.peek() == ',' {
-			s.i++
-		}
-	}
+	m := membersOf(p)
+	status, headers, cookies, body, isBase64 := m.status, m.headers, m.cookies, m.body, m.isBase64
 	if status == nil {
 		return inferred(payload), nil
 	}
@@ -123,6 +93,48 @@ func ParseResponse(payload []byte) (Response, error) {
 		r.Body = unquote(body)
 	}
 	return r, nil
+}
+
+// members are the members of a structured response (or a streamed
+// response's prelude) that matter, as raw JSON values; nil when absent.
+type members struct {
+	status, headers, cookies, body, isBase64 []byte
+}
+
+// membersOf reads them from p, a valid JSON object; the last of a repeated
+// name wins, as in encoding/json.
+func membersOf(p []byte) members {
+	var m members
+	s := scanner{b: p, i: 1}
+	for at := -1; s.i > at; {
+		at = s.i
+		s.space()
+		if c := s.peek(); c == '}' || c == 0 {
+			break
+		}
+		key := s.value()
+		s.space()
+		s.i++ // ':'
+		s.space()
+		val := s.value()
+		switch string(unquote(key)) {
+		case "statusCode":
+			m.status = val
+		case "headers":
+			m.headers = val
+		case "cookies":
+			m.cookies = val
+		case "body":
+			m.body = val
+		case "isBase64Encoded":
+			m.isBase64 = val
+		}
+		s.space()
+		if s.peek() == ',' {
+			s.i++
+		}
+	}
+	return m
 }
 
 // inferred is the response for a payload that is not a structured

@@ -68,32 +68,8 @@ func ParsePrelude(prelude []byte) (Response, error) {
 	if len(p) == 0 || p[0] != '{' || !valid(p) {
 		return Response{}, &ResponseError{Reason: "the prelude of a streamed response is not a JSON object: " + shown(p)}
 	}
-	var status, headers, cookies []byte
-	s := scanner{b: p, i: 1}
-	for at := -1; s.i > at; {
-		at = s.i
-		s.space()
-		if c := s.peek(); c == '}' || c == 0 {
-			break
-		}
-		key := s.value()
-		s.space()
-		s.i++ // ':'
-		s.space()
-		val := s.value()
-		switch string(unquote(key)) {
-		case "statusCode":
-			status = val
-		case "headers":
-			headers = val
-		case "cookies":
-			cookies = val
-		}
-		s.space()
-		if s.peek() == ',' {
-			s.i++
-		}
-	}
+	m := membersOf(p)
+	status, headers, cookies := m.status, m.headers, m.cookies
 	r := Response{Status: 200}
 	var err error
 	if status != nil && string(status) != "null" {
