@@ -74,19 +74,14 @@ func (s sources) Schedules(ctx context.Context, function string) ([]console.Sche
 			return nil, err
 		}
 		for _, sc := range page {
-			// List gives summaries; Get gives the expression and bounds.
-			full, err := s.scheduler.Get(ctx, sc.GroupName, sc.Name)
-			if err != nil {
-				continue // deleted meanwhile
-			}
-			target := targetFunction(full.Target.Arn)
+			target := targetFunction(sc.Target.Arn)
 			if function != "" && unqualified(target) != function {
 				continue
 			}
 			out = append(out, console.Schedule{
-				Name: full.Name, Group: full.GroupName, Target: target,
-				Expression: full.ScheduleExpression, TimeZone: full.ScheduleExpressionTimezone,
-				State: string(full.State), Next: nextFireTimes(full, time.Now()),
+				Name: sc.Name, Group: sc.GroupName, Target: target,
+				Expression: sc.ScheduleExpression, TimeZone: sc.ScheduleExpressionTimezone,
+				State: string(sc.State), Next: nextFireTimes(sc, time.Now()),
 			})
 		}
 		if next == "" {
