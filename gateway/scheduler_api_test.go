@@ -448,7 +448,13 @@ func TestSchedulerAPIHostileInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.schedulerRequest(t, tt.method, tt.path, tt.body)
+			req := s.newRequest(t, tt.method, tt.path, []byte(tt.body))
+			signFor(t, req, adminKey, "scheduler", []byte(tt.body))
+			r, answered := doOrReset(t, req)
+			if !answered {
+				require.Equal(t, 431, tt.status, "only a request over the header limit is refused before it is read")
+				return
+			}
 			assert.Equal(t, tt.status, r.Status, string(r.Body[:min(len(r.Body), 300)]))
 			assert.Equal(t, tt.code, r.errorType())
 			assert.Contains(t, r.message(), tt.msg)
