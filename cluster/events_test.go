@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -69,7 +70,15 @@ func TestClusterSchedulesFireOncePerDueTime(t *testing.T) {
 		time.Minute, 20*time.Millisecond, "every schedule fired")
 	time.Sleep(2 * time.Second) // a second fire of any would land by now
 	per, total := invocations(t, c)
-	assert.Equal(t, uint64(schedules), total, "each due time fired once in the cluster (per node: %v)", per)
+	if !assert.Equal(t, uint64(schedules), total, "each due time fired once in the cluster (per node: %v)", per) {
+		for _, n := range c.nodes {
+			recs, _ := n.eng.Logs("echo", 0)
+			for _, r := range recs {
+				t.Logf("%s: %s %s %s", n.name, r.Time.Format("15:04:05.000000"), r.RequestID, bytes.TrimSpace(r.Text))
+			}
+			t.Logf("%s: async %+v; scheduler %+v", n.name, n.eng.Metrics(ctx).Async, n.sched.Stats())
+		}
+	}
 	fired := uint64(0)
 	for _, n := range c.nodes {
 		fired += n.sched.Stats().Fired

@@ -414,3 +414,51 @@ func TestARateFiresAtOnceWhateverTheMoment(t *testing.T) {
 	assert.Equal(t, "2026-03-02T10:00:00Z", h.Rec.got()[0].Scheduled)
 	assert.Equal(t, at.Truncate(time.Second).Add(time.Hour), h.S.Stats().NextFire)
 }
+
+// eagerWatchStore is a memory store whose buckets report each Update to
+// their watcher before the Update returns: the order a cluster's store
+// watch may take, where the watch can bring a schedule in before Create
+// that wrote it has placed it.
+type eagerWatchStore struct{ store.Store }
+
+func (s eagerWatchStore) Bucket(name string) (store.Bucket, error) {
+	b, err := s.Store.Bucket(name)
+	return &eagerWatchBucket{Bucket: b}, err
+}
+
+type eagerWatchBucket struct {
+	store.Bucket
+	watch func(key string)
+}
+
+func (b *eagerWatchBucket) Watch(_ context.Context, fn func(key string)) error {
+	b.watch = fn
+	return nil
+}
+
+func (b *eagerWatchBucket) Update(ctx context.Context, key string, fn func([]byte, bool) ([]byte, error)) error {
+	if err := b.Bucket.Update(ctx, key, fn); err != nil {
+		return err
+	}
+	if b.watch != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); b.watch(key) }()
+		<-done
+	}
+	return nil
+}
+
+// TestCreateSeenFirstByTheWatchFiresOnce creates a schedule that the
+// store's watch brings in before Create places it: the scheduler keeps
+// one entry for it, and its due time fires once.
+func TestCreateSeenFirstByTheWatchFiresOnce(t *testing.T) {
+	st := store.NewMemory()
+	t.Cleanup(func() { _ = st.Close() })
+	h := newHarness(t, eagerWatchStore{st}, nil)
+	_, err := h.S.Create(context.Background(), sched("s", "at(2026-03-02T10:20:00)"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, h.S.Stats().Waiting)
+	h.set(t, t0.Add(time.Hour))
+	h.settled(t, schedule.Stats{Fired: 1})
+	assert.Len(t, h.Rec.got(), 1)
+}

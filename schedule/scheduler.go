@@ -273,8 +273,13 @@ func (s *Scheduler) Create(ctx context.Context, sc Schedule) (string, error) {
 	}
 	arn := s.ScheduleArn(sc.GroupName, sc.Name)
 	s.mu.Lock()
-	e := &entry{key: key, arn: arn, index: -1}
-	s.entries[key] = e
+	// The store's watch may have brought the new schedule in already: a
+	// second entry for it would fire each due time twice.
+	e := s.entries[key]
+	if e == nil {
+		e = &entry{key: key, arn: arn, index: -1}
+		s.entries[key] = e
+	}
 	s.placeLocked(e, rec, pl)
 	s.mu.Unlock()
 	return arn, nil
