@@ -81,15 +81,6 @@ func signFor(t testing.TB, req *http.Request, key auth.Key, service string, body
 	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()))
 }
 
-// schedulerRequest sends a request signed with the admin key for the
-// scheduler service.
-func (s *server) schedulerRequest(t testing.TB, method, path, body string) response {
-	t.Helper()
-	req := s.newRequest(t, method, path, []byte(body))
-	signFor(t, req, adminKey, "scheduler", []byte(body))
-	return do(t, req)
-}
-
 const (
 	schedRole = "arn:aws:iam::000000000000:role/scheduler"
 	reportArn = "arn:aws:lambda:us-east-1:000000000000:function:report"
