@@ -163,6 +163,14 @@ func BenchmarkWarmInvoke(b *testing.B) {
 //     function, _initialize, flint_init);
 //   - <guest>-recycled: the used instance reset to the snapshot (its
 //     memory remapped) instead of a new one instantiated.
+//
+// Each invocation also discards its instance (module closed, memory
+// unmapped or zeroed for reuse), as flint bench's fresh rows do; a
+// request-path cold start of a function that keeps its instances does not
+// pay that. The three variants are flint bench's snapshot-cold, cold and
+// recycled rows (a guest without a snapshot, such as wat-echo, starts the
+// same way in the first two). Compare p50-ns/op with flint bench, which
+// reports medians; ns/op is the mean, which the tail dominates.
 func BenchmarkColdStart(b *testing.B) {
 	variants := []struct {
 		suffix string
