@@ -91,6 +91,16 @@ type Config struct {
 	// IdleTTL retires instances idle for longer (DefaultIdleTTL).
 	// Negative: never.
 	IdleTTL time.Duration
+	// SpareInstances is how many idle instances each function version
+	// keeps ready while it is in use (invoked within IdleTTL), made by the
+	// pool's filler in the background: when the stock runs low — on a cold
+	// start too — the filler makes more, so that a rise in concurrency
+	// takes instances made ahead instead of creating them on the request
+	// path. Each spare costs an idle instance's memory (see
+	// bench/RESULTS.md) and is retired with IdleTTL once the version is
+	// out of use. Provisioned concurrency, when larger, wins. Zero (the
+	// default) keeps no spares.
+	SpareInstances int
 	// InitTimeout bounds an instance's init: the language runtime's
 	// initialization plus the guest's init hook (DefaultInitTimeout).
 	InitTimeout time.Duration
@@ -239,6 +249,7 @@ func (c Config) withDefaults() Config {
 			*v = 0
 		}
 	}
+	c.SpareInstances = max(c.SpareInstances, 0)
 	dur(&c.AcquireTimeout, DefaultAcquireTimeout)
 	dur(&c.IdleTTL, DefaultIdleTTL)
 	if c.InitTimeout <= 0 {

@@ -153,3 +153,41 @@ func ExampleEngine_UpdateSettings() {
 	// true
 	// hello, cold start: false
 }
+
+// Spare instances: while a function is in use, the pool's filler keeps
+// SpareInstances idle instances ready, so that a new caller (here, every
+// invocation of a single-use function) takes one made ahead instead of
+// creating it on the request path. Only the first invocation, before any
+// stock, is a cold start.
+func ExampleConfig_spareInstances() {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.Config{SpareInstances: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close(ctx)
+
+	code, err := os.ReadFile("../guest-examples/wat-echo/echo.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := eng.Deploy(ctx, engine.Function{Name: "once", Code: code, SingleUse: true}); err != nil {
+		log.Fatal(err)
+	}
+	for _, payload := range []string{"a", "b", "c"} {
+		res, err := eng.Invoke(ctx, "once", []byte(payload))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: cold start %v\n", res.Payload, res.Cold)
+		// The filler restocks in the background; a caller arriving later
+		// than that finds the spare.
+		for st, _ := eng.Stats("once"); st.Idle < 1; st, _ = eng.Stats("once") {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// Output:
+	// a: cold start true
+	// b: cold start false
+	// c: cold start false
+}

@@ -57,7 +57,7 @@ func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod
 	v.modCfg = mc
 	// Before the pool, whose filler starts at once.
 	v.prepareSnapshot(ctx)
-	v.pool = pool.New(pool.Config{MinIdle: minIdle, IdleTTL: e.cfg.IdleTTL}, v)
+	v.pool = pool.New(pool.Config{MinIdle: minIdle, IdleTTL: e.cfg.IdleTTL, Spare: e.cfg.SpareInstances}, v)
 	return v
 }
 

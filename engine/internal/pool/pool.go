@@ -1,7 +1,7 @@
 // Package pool keeps pre-initialized instances of one function version ready
 // to serve: a LIFO stack of idle instances, a background filler that keeps
-// MinIdle of them ready, and retirement of instances that stay idle past a
-// TTL.
+// MinIdle of them ready (and Spare of them while the version is in use), and
+// retirement of instances that stay idle past a TTL.
 //
 // The pool does not limit how many instances are busy: the engine's
 // concurrency limiter admits invocations before they reach the pool, so a
@@ -46,6 +46,13 @@ type Config struct {
 	// within a quarter of IdleTTL after it expires. Zero keeps idle
 	// instances until Close.
 	IdleTTL time.Duration
+	// Spare is how many idle instances the filler keeps in stock while the
+	// pool is in use — from a Get until IdleTTL passes without one (for
+	// good when IdleTTL is zero) — so that a rise in concurrency takes an
+	// instance made ahead instead of creating one on the request path. The
+	// filler starts as soon as a Get leaves fewer than max(MinIdle, Spare)
+	// idle, including on a cold start. Zero keeps no spares.
+	Spare int
 }
 
 // Start says how Get obtained an instance.
@@ -107,6 +114,8 @@ type Pool[T any] struct {
 	closed   bool
 	drained  chan struct{} // closed when closed and no instance is live
 	epoch    uint64        // maintenance ticks so far: the idle clock
+	used     bool          // a Get happened
+	lastGet  uint64        // the epoch of the last Get
 	stats    Stats
 
 	wake     chan struct{} // nudges the filler
@@ -151,12 +160,13 @@ func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
 		p.mu.Unlock()
 		return zero, Cold, ErrClosed
 	}
+	p.used, p.lastGet = true, p.epoch
 	if n := len(p.idle); n > 0 {
 		e := p.idle[n-1]
 		p.idle[n-1] = entry[T]{}
 		p.idle = p.idle[:n-1]
 		p.busy++
-		refill := n-1 < p.cfg.MinIdle
+		refill := n-1 < p.stockLocked()
 		p.mu.Unlock()
 		if refill {
 			p.nudge()
@@ -167,8 +177,29 @@ func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
 		return e.item, Warm, nil
 	}
 	p.creating++
+	spares := p.cfg.Spare > 0
 	p.mu.Unlock()
+	if spares {
+		// The stock ran out: the filler makes spares while this request
+		// makes its own instance.
+		p.nudge()
+	}
 	return p.createCold(ctx)
+}
+
+// stockLocked is how many idle instances the filler keeps now: MinIdle,
+// or Spare while the pool is in use. Callers hold p.mu.
+func (p *Pool[T]) stockLocked() int {
+	if p.cfg.Spare > p.cfg.MinIdle && p.inUseLocked() {
+		return p.cfg.Spare
+	}
+	return p.cfg.MinIdle
+}
+
+// inUseLocked reports whether a Get happened within the idle TTL (ever,
+// when the pool has no TTL). Callers hold p.mu.
+func (p *Pool[T]) inUseLocked() bool {
+	return p.used && (p.cfg.IdleTTL <= 0 || p.epoch-p.lastGet <= ttlTicks)
 }
 
 // createCold creates an instance on the request path; the caller has
@@ -257,7 +288,7 @@ func (p *Pool[T]) drop(item T, broken bool) {
 		p.stats.Retired++
 	}
 	p.checkDrainedLocked()
-	refill := len(p.idle) < p.cfg.MinIdle
+	refill := len(p.idle) < p.stockLocked()
 	p.mu.Unlock()
 	if refill {
 		p.nudge()
@@ -337,7 +368,7 @@ func (p *Pool[T]) maintain() {
 		if retry != nil {
 			continue // a failure is backing off; the timer will bring us back
 		}
-		if err := p.fill(p.ctx); err != nil {
+		if err := p.fill(p.ctx, true); err != nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
 			retry = time.After(backoff)
 		} else {
@@ -370,7 +401,7 @@ func (p *Pool[T]) SetMinIdle(n int) {
 // Prefill waits for them to end rather than return before they are ready.
 func (p *Pool[T]) Prefill(ctx context.Context) error {
 	for {
-		if err := p.fill(ctx); err != nil {
+		if err := p.fill(ctx, false); err != nil {
 			return err
 		}
 		p.mu.Lock()
@@ -388,11 +419,16 @@ func (p *Pool[T]) Prefill(ctx context.Context) error {
 	}
 }
 
-// fill creates instances until MinIdle are idle (or being created).
-func (p *Pool[T]) fill(ctx context.Context) error {
+// fill creates instances until MinIdle are idle (or being created), or,
+// with spares, the pool's stock (see Config.Spare).
+func (p *Pool[T]) fill(ctx context.Context, spares bool) error {
 	for {
 		p.mu.Lock()
-		if p.closed || len(p.idle)+p.creating >= p.cfg.MinIdle {
+		want := p.cfg.MinIdle
+		if spares {
+			want = p.stockLocked()
+		}
+		if p.closed || len(p.idle)+p.creating >= want {
 			p.mu.Unlock()
 			return nil
 		}
@@ -427,13 +463,14 @@ func (p *Pool[T]) fill(ctx context.Context) error {
 const ttlTicks = 4
 
 // retireIdle advances the pool's epoch and destroys instances idle past
-// the TTL, keeping MinIdle.
+// the TTL, keeping the stock (MinIdle, or Spare while in use).
 func (p *Pool[T]) retireIdle() {
 	p.mu.Lock()
 	p.epoch++
 	// The stack's bottom holds the longest idle.
 	n := 0
-	for n < len(p.idle)-p.cfg.MinIdle && p.epoch-p.idle[n].since > ttlTicks {
+	keep := p.stockLocked()
+	for n < len(p.idle)-keep && p.epoch-p.idle[n].since > ttlTicks {
 		n++
 	}
 	if n == 0 {

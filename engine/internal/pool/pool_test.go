@@ -430,3 +430,93 @@ func TestConcurrentUse(t *testing.T) {
 	_, live, _ := f.counts()
 	assert.Equal(t, live, s.Idle, "every live instance is idle")
 }
+
+func TestSpare(t *testing.T) {
+	const spare = 2
+	tests := []struct {
+		name string
+		cfg  pool.Config
+		run  func(t *testing.T, p *pool.Pool[*item], f *factory)
+	}{
+		{
+			name: "none before the first Get",
+			cfg:  pool.Config{Spare: spare},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				assert.Never(t, func() bool { return f.creates.Load() > 0 }, 50*time.Millisecond, time.Millisecond,
+					"a pool nobody used keeps no spares")
+			},
+		},
+		{
+			name: "a cold start starts the stock",
+			cfg:  pool.Config{Spare: spare},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				it := get(t, p, pool.Cold)
+				require.Eventually(t, func() bool { return p.Stats().Idle == spare }, 5*time.Second, time.Millisecond)
+				assert.Equal(t, uint64(spare), p.Stats().Prewarmed)
+				p.Put(it)
+			},
+		},
+		{
+			name: "a rise in concurrency takes spares, not cold starts",
+			cfg:  pool.Config{Spare: spare},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				held := []*item{get(t, p, pool.Cold)}
+				for range 10 {
+					// Concurrency rises by Spare at a time, each step after
+					// the filler restocked.
+					require.Eventually(t, func() bool { return p.Stats().Idle == spare }, 5*time.Second, time.Millisecond)
+					for range spare {
+						held = append(held, get(t, p, pool.Prewarmed))
+					}
+				}
+				s := p.Stats()
+				assert.Equal(t, uint64(1), s.ColdStarts, "only the first Get, before any stock, was cold")
+				assert.Equal(t, 1+10*spare, s.Busy)
+				for _, it := range held {
+					p.Put(it)
+				}
+			},
+		},
+		{
+			name: "single-use instances are replaced ahead",
+			cfg:  pool.Config{Spare: 1},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				p.Retire(get(t, p, pool.Cold))
+				for range 20 {
+					require.Eventually(t, func() bool { return p.Stats().Idle == 1 }, 5*time.Second, time.Millisecond)
+					p.Retire(get(t, p, pool.Prewarmed))
+				}
+				assert.Equal(t, uint64(1), p.Stats().ColdStarts)
+			},
+		},
+		{
+			name: "MinIdle above Spare wins",
+			cfg:  pool.Config{MinIdle: 3, Spare: 1},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				require.Eventually(t, func() bool { return p.Stats().Idle == 3 }, 5*time.Second, time.Millisecond)
+				it := get(t, p, pool.Prewarmed)
+				require.Eventually(t, func() bool { return p.Stats().Idle == 3 }, 5*time.Second, time.Millisecond)
+				p.Put(it)
+			},
+		},
+		{
+			name: "spares retire once the pool is out of use",
+			cfg:  pool.Config{Spare: spare, IdleTTL: 40 * time.Millisecond},
+			run: func(t *testing.T, p *pool.Pool[*item], f *factory) {
+				it := get(t, p, pool.Cold)
+				require.Eventually(t, func() bool { return p.Stats().Idle == spare }, 5*time.Second, time.Millisecond)
+				p.Put(it)
+				require.Eventually(t, func() bool { return p.Stats().Idle == 0 }, 5*time.Second, time.Millisecond,
+					"no Get for a TTL: the pool keeps no stock")
+				created, _, _ := f.counts()
+				assert.Equal(t, 1+spare, created, "the filler does not restock a pool out of use")
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &factory{}
+			tt.run(t, newPool(t, tt.cfg, f), f)
+		})
+	}
+}
