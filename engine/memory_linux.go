@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -279,4 +280,78 @@ func (c *regionCache) close() {
 		}
 	}
 	c.bySize, c.used, c.held = map[uint64][][]byte{}, map[*byte]uint64{}, 0
+}
+
+// touched reads which pages of the memory's first size bytes the guest has
+// touched since the image was mapped (from /proc/self/pagemap): written
+// (present or swapped, and no longer the file's page, or past the image),
+// and read only (present, still the file's page). Only memories that map
+// an image can tell; ok is false otherwise.
+func (m *mappedMemory) touched(file *imageFile, size uint64) (written, read pageRuns, ok bool) {
+	const page = 4096
+	if !m.image || file == nil || file.pagemap == nil || unix.Getpagesize() != page {
+		return nil, nil, false
+	}
+	size = min(size, uint64(len(m.region)))
+	n := int((size + page - 1) / page)
+	if cap(m.flags) < n*8 {
+		m.flags = make([]byte, n*8)
+	}
+	flags := m.flags[:n*8]
+	off := int64(uintptr(unsafe.Pointer(&m.region[0])) / page * 8)
+	if got, err := file.pagemap.ReadAt(flags, off); err != nil || got != len(flags) {
+		return nil, nil, false
+	}
+	imagePages := int((file.size + page - 1) / page)
+	for i := range n {
+		e := binary.LittleEndian.Uint64(flags[i*8:])
+		// Bit 56: mapped by this mapping alone. Past the image, a page
+		// only read maps the shared zero page, which is not.
+		present, swapped, filePage, exclusive := e>>63&1 == 1, e>>62&1 == 1, e>>61&1 == 1, e>>56&1 == 1
+		switch {
+		case swapped || (present && i < imagePages && !filePage) || (present && i >= imagePages && exclusive):
+			written = written.add(uint32(i))
+		case present:
+			read = read.add(uint32(i))
+		}
+	}
+	return written, read, true
+}
+
+// prefault makes the pages of written resident and private (copied from
+// the image, or zero past it), as a write would, and maps those of read,
+// without changing a byte: the guest's first call then takes no fault on
+// them. It runs before the instance's first call, off the request path.
+func (m *mappedMemory) prefault(written, read pageRuns) {
+	const page = 4096
+	if !m.image || unix.Getpagesize() != page {
+		return
+	}
+	advise := func(runs pageRuns, advice int) {
+		for _, r := range runs {
+			start, end := uint64(r.start)*page, uint64(r.start+r.n)*page
+			if end > uint64(len(m.region)) {
+				return // cannot happen: sets come from memories of the same cap
+			}
+			if unix.Madvise(m.region[start:end], advice) != nil {
+				touch(m.region[start:end], advice == unix.MADV_POPULATE_WRITE)
+			}
+		}
+	}
+	advise(written, unix.MADV_POPULATE_WRITE)
+	advise(read, unix.MADV_POPULATE_READ)
+}
+
+// touch faults b's pages in by hand, where madvise cannot (kernels before
+// 5.14): an atomic add of zero writes without changing the word.
+func touch(b []byte, write bool) {
+	const page = 4096
+	for off := 0; off+4 <= len(b); off += page {
+		p := (*uint32)(unsafe.Pointer(&b[off]))
+		if write {
+			atomic.AddUint32(p, 0)
+		} else {
+			_ = atomic.LoadUint32(p)
+		}
+	}
 }
