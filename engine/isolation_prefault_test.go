@@ -3,11 +3,14 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -88,4 +91,45 @@ func TestIsolationPrefaultedInstances(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Greater(t, stats(t, eng, "a").Prefaulted, stA.Prefaulted)
+}
+
+// TestPrefaultFootprint measures what prefaulting costs an idle
+// pre-initialized instance: the growth of the process's PSS over n idle
+// instances of go-hello and of markdown, with prefaulting on (after the
+// engine learned the first call's pages) and off.
+func TestPrefaultFootprint(t *testing.T) {
+	if os.Getenv("FLINT_MEASURE") == "" {
+		t.Skip("set FLINT_MEASURE=1 to measure (slow)")
+	}
+	const n = 200
+	guests := []struct {
+		name, payload string
+		code          []byte
+		env           map[string]string
+	}{
+		{"go-hello", `{"name":"x"}`, testguest.Go(t, "hello"), map[string]string{"GREETING": "Hello"}},
+		{"markdown", `{"markdown":"# Hi\n\n*there* -- [x](https://example.com)\n"}`, testguest.Go(t, "markdown"), nil},
+	}
+	for _, g := range guests {
+		for _, prefault := range []int{-1, 1 << 30} {
+			t.Run(fmt.Sprintf("%s/prefault=%v", g.name, prefault > 0), func(t *testing.T) {
+				eng := newEngine(t, engine.Config{MaxConcurrency: 2 * n, MemoryCacheBytes: -1, NoRecycle: true, PrefaultBytes: prefault})
+				deploy(t, eng, engine.Function{Name: "fn", Code: g.code, Env: g.env, SingleUse: true})
+				for range 6 { // fresh instances' first calls: the engine learns their pages
+					mustSucceed(t, eng, "fn", g.payload)
+				}
+				require.Eventually(t, func() bool { return stats(t, eng, "fn").Busy == 0 }, time.Minute, time.Millisecond)
+				debug.FreeOSMemory()
+				before := memUse(t)
+				require.NoError(t, setProvisioned(context.Background(), eng, "fn", engine.LatestVersion, n))
+				require.Eventually(t, func() bool { return stats(t, eng, "fn").Idle >= n }, 5*time.Minute, 10*time.Millisecond)
+				debug.FreeOSMemory()
+				after := memUse(t)
+				pss := float64(after.pss-before.pss) / n
+				st := stats(t, eng, "fn")
+				t.Logf("%s prefault=%v: per idle instance PSS %.0f KiB, RSS %.0f KiB: %.0f instances per GiB; %d instances prefaulted, %d pages each (written and read)",
+					g.name, prefault > 0, pss/1024, float64(after.rss-before.rss)/n/1024, float64(1<<30)/pss, st.Prefaulted, st.PrefaultPages)
+			})
+		}
+	}
 }
