@@ -919,8 +919,7 @@ func TestSingleUse(t *testing.T) {
 		assert.Len(t, parseLogs(t, res.Logs), 3, "each instance runs its init")
 	}
 	// The pool's filler retires single-use instances after the response.
-	require.Eventually(t, func() bool { s := stats(t, eng, "once"); return s.Retired == 3 && s.Busy == 0 },
-		10*time.Second, time.Millisecond, "every instance retired")
+	settled(t, eng, "once")
 	s := stats(t, eng, "once")
 	assert.Equal(t, uint64(3), s.ColdStarts)
 	assert.Equal(t, uint64(3), s.Retired)
