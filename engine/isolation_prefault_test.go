@@ -25,7 +25,10 @@ import (
 // the engine to prefault all of it; b, and every later pre-initialized
 // instance of a, scan theirs and must find only the init state. The
 // positive controls: the writer sees its own fill, and the stats show the
-// instances were prefaulted with the pages the writes taught.
+// instances were prefaulted with the pages the writes taught. Memories
+// that did not grow are restored to the image and reused by the image's
+// next instance, of either function: those rounds fill and trap without
+// growing.
 func TestIsolationPrefaultedInstances(t *testing.T) {
 	scan := wat(t, "isolation_scan")
 	const mb, pages = 2, 32 // the cap, in MiB and in 64 KiB pages
@@ -71,20 +74,44 @@ func TestIsolationPrefaultedInstances(t *testing.T) {
 		isoRequireClean(t, preInit("a", 'S', secret), 16, "round %d: a, the image's pages only", round)
 	}
 
+	// Without growing, a released memory is restored to the image and
+	// kept for the image's next instance, of a or of b (memory_linux.go,
+	// keepForImage): a fill that returns, and one that traps.
+	const imagePages = 16
+	imageWords := isoWords(imagePages)
+	for round := range 10 {
+		secret := fmt.Sprintf("R%07d", round)
+		out := preInit("a", 'f', secret)
+		require.Equal(t, imageWords, out.Hits, "round %d: the writer sees its fill", round)
+		isoRequireClean(t, preInit("b", 'S', secret), imagePages, "round %d: b after a's fill", round)
+		isoRequireClean(t, preInit("a", 'S', secret), imagePages, "round %d: a after its fill", round)
+		require.Eventually(t, func() bool { return stats(t, eng, "a").Idle >= 1 }, 30*time.Second, time.Millisecond)
+		isoTrap(t, eng, "a", 'F', secret)
+		isoRequireClean(t, preInit("b", 'S', secret), imagePages, "round %d: b after a's trap", round)
+		isoRequireClean(t, preInit("a", 'S', secret), imagePages, "round %d: a after its trap", round)
+	}
+
 	// Writers and scanners at once, so that the filler prefaults while
 	// others write.
 	var wg sync.WaitGroup
 	for w := range 2 {
 		wg.Go(func() {
 			for i := range 8 {
-				isoScan(t, eng, "a", 'g', fmt.Sprintf("W%d%06d", w, i))
+				op := []byte{'g', 'f', 'F'}[i%3]
+				if op == 'F' {
+					isoTrap(t, eng, "a", op, fmt.Sprintf("W%d%06d", w, i))
+				} else {
+					isoScan(t, eng, "a", op, fmt.Sprintf("W%d%06d", w, i))
+				}
 			}
 		})
 		wg.Go(func() {
 			for i := range 8 {
 				for _, name := range []string{"a", "b"} {
-					out, _ := isoScan(t, eng, name, 's', "XXXXXXXX")
-					isoRequireClean(t, out, pages, "concurrent scan of %s %d.%d", name, w, i)
+					out, _ := isoScan(t, eng, name, 'S', "XXXXXXXX")
+					isoRequireClean(t, out, imagePages, "concurrent scan of %s %d.%d", name, w, i)
+					out, _ = isoScan(t, eng, name, 's', "XXXXXXXX")
+					isoRequireClean(t, out, pages, "concurrent scan of %s %d.%d, grown", name, w, i)
 				}
 			}
 		})

@@ -24,8 +24,9 @@ type mappedMemory struct {
 	committed uint64
 	refused   bool
 	regions   *regionCache
-	image     bool   // the region maps an image: never cached
-	flags     []byte // pagemap entries, reused by restoreDirty
+	image     bool       // the region maps an image: never cached
+	file      *imageFile // the image it maps, if image
+	flags     []byte     // pagemap entries, reused by restoreDirty
 }
 
 // reserve maps limit bytes of anonymous memory.
@@ -55,6 +56,9 @@ func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guest
 		if image.size > limit {
 			return nil
 		}
+		if region := image.take(limit); region != nil {
+			return &mappedMemory{region: region, image: true, file: image}
+		}
 		region, err := reserve(limit)
 		if err != nil {
 			return nil
@@ -67,7 +71,7 @@ func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guest
 				return nil
 			}
 		}
-		return &mappedMemory{region: region, image: true}
+		return &mappedMemory{region: region, image: true, file: image}
 	}
 	if region, committed := regions.get(limit); region != nil {
 		return &mappedMemory{region: region, regions: regions, committed: committed}
@@ -145,10 +149,27 @@ func (m *mappedMemory) release() {
 	if m.region == nil {
 		return
 	}
-	if m.image || !m.regions.put(m.region, m.size, m.committed) {
+	switch {
+	case m.image && m.keepForImage():
+	case m.image || !m.regions.put(m.region, m.size, m.committed):
 		unmap(m.region)
 	}
 	m.region = nil
+}
+
+// keepForImage restores the region to its image and keeps it for the
+// image's next instance, if it can: only when the guest never grew the
+// memory past the image (restoreDirty covers the image's pages only), and
+// while the image's stock has room. Its pages stay resident and mapped, so
+// the next instance's first call neither faults nor pays for a new
+// mapping, and releasing it frees nothing (no unmapping, which interrupts
+// every core running the process to flush its TLB).
+func (m *mappedMemory) keepForImage() bool {
+	f := m.file
+	if f == nil || m.size > f.size || uint64(len(m.region)) < f.size || !f.hasRoom() {
+		return false
+	}
+	return m.restoreDirty(f) && f.keep(m.region)
 }
 
 // imageFile is a snapshot's memory image on disk, for mapping.
@@ -160,6 +181,45 @@ type imageFile struct {
 	// copies from; pagemap is /proc/self/pagemap. Either may be nil.
 	view    []byte
 	pagemap *os.File
+
+	// stock holds released regions restored to the image, for new
+	// instances (see keepForImage); at most imageStock.
+	stockMu sync.Mutex
+	stock   [][]byte
+}
+
+// imageStock bounds the regions an image keeps for reuse.
+const imageStock = 4
+
+// take returns a kept region of limit bytes, or nil.
+func (img *imageFile) take(limit uint64) []byte {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	for i := len(img.stock) - 1; i >= 0; i-- {
+		if r := img.stock[i]; uint64(len(r)) == limit {
+			img.stock = append(img.stock[:i], img.stock[i+1:]...)
+			return r
+		}
+	}
+	return nil
+}
+
+func (img *imageFile) hasRoom() bool {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	return img.view != nil && len(img.stock) < imageStock
+}
+
+// keep adds a region restored to the image to the stock, if it has room
+// and the image is open.
+func (img *imageFile) keep(region []byte) bool {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	if img.view == nil || len(img.stock) >= imageStock {
+		return false
+	}
+	img.stock = append(img.stock, region)
+	return true
 }
 
 // openImage opens an image file for mapping, with its read-only view.
@@ -182,8 +242,14 @@ func openImage(path string, size uint64) (*imageFile, error) {
 
 // close releases the image file and its view.
 func (img *imageFile) close() {
+	img.stockMu.Lock()
+	for _, r := range img.stock {
+		unmap(r)
+	}
+	img.stock = nil
 	unmap(img.view)
 	img.view = nil
+	img.stockMu.Unlock()
 	if img.pagemap != nil {
 		_ = img.pagemap.Close()
 	}

@@ -103,3 +103,67 @@ func TestPrefaultKeepsContent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, image, got)
 }
+
+// TestImageStockRestores: a released memory that maps an image is
+// restored to the image and kept for the next instance of that image,
+// which gets the same region back with the image's bytes and none of the
+// secret; a memory that grew past the image is not kept; the stock is
+// bounded; a closed image keeps nothing.
+func TestImageStockRestores(t *testing.T) {
+	const page, pages = 4096, 16
+	image := make([]byte, pages*page)
+	for i := range image {
+		image[i] = byte(i/page + 1)
+	}
+	path := filepath.Join(t.TempDir(), "img")
+	require.NoError(t, os.WriteFile(path, image, 0o600))
+	file, err := openImage(path, uint64(len(image)))
+	require.NoError(t, err)
+	if file.pagemap == nil || file.view == nil {
+		file.close()
+		t.Skip("no /proc/self/pagemap")
+	}
+	newMem := func() *mappedMemory {
+		m := newMappedMemory(1<<20, nil, file)
+		require.NotNil(t, m)
+		return m.(*mappedMemory)
+	}
+
+	a := newMem()
+	a.Reallocate(uint64(len(image)))
+	copy(a.region[3*page:], "SECRET-A")
+	copy(a.region[len(image)-8:], "SECRET-Z")
+	first := &a.region[0]
+	a.release()
+
+	b := newMem()
+	assert.Same(t, first, &b.region[0], "the next memory of the image reuses the released region")
+	assert.Equal(t, image, b.region[:len(image)], "restored to the image: no byte of the secret")
+	assert.Zero(t, b.region[len(image)], "past the image it is zero")
+
+	// A memory that grew past the image is not kept.
+	b.Reallocate(uint64(len(image)) + page)
+	b.region[len(image)+1] = 'G'
+	b.release()
+	file.stockMu.Lock()
+	assert.Empty(t, file.stock, "a grown memory is unmapped, not kept")
+	file.stockMu.Unlock()
+	c := newMem()
+	assert.Zero(t, c.region[len(image)+1])
+
+	// The stock is bounded.
+	var ms []*mappedMemory
+	for range imageStock + 2 {
+		ms = append(ms, newMem())
+	}
+	ms = append(ms, c)
+	for _, m := range ms {
+		m.release()
+	}
+	file.stockMu.Lock()
+	assert.Len(t, file.stock, imageStock)
+	file.stockMu.Unlock()
+
+	file.close()
+	assert.Empty(t, file.stock, "closing the image unmaps its stock")
+}
