@@ -166,7 +166,7 @@ cluster: build guests ## start three local nodes as one Flint cluster (data in .
 # here (the raw JSON, for flint bench --compare, in bench/results/). Its
 # HTTP scenarios need wrk; the WAT modules are rebuilt when wat2wasm is
 # there (make wat installs it), else the committed ones are used.
-BENCH_FLAGS ?= --example go-hello --example wat-echo --http --concurrency 1,2,16,64,128 --duration 3s
+BENCH_FLAGS ?= --example go-hello --example wat-echo --example markdown --http --concurrency 1,2,16,64,128 --duration 3s
 BENCH_BEGIN := <!-- flint bench: begin -->
 BENCH_END   := <!-- flint bench: end -->
 

@@ -25,6 +25,7 @@ const (
 	DefaultMaxStreamBytes     = 20 << 20 // Lambda's limit for streamed responses
 	DefaultMaxLogBytes        = 256 << 10
 	DefaultMemoryCacheBytes   = 256 << 20
+	DefaultPrefaultBytes      = 64 << 20
 	DefaultAcquireTimeout     = time.Second
 	DefaultIdleTTL            = 10 * time.Minute
 	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
@@ -82,6 +83,16 @@ type Config struct {
 	// faults, most of a cold start (DefaultMemoryCacheBytes). Negative:
 	// keep none.
 	MemoryCacheBytes int
+
+	// PrefaultBytes caps the memory that pre-initialized instances hold
+	// faulted in ahead of their first call, all functions together
+	// (DefaultPrefaultBytes). The engine learns which pages a function's
+	// first calls write; the pool filler makes those pages of a new
+	// instance resident (copied from the snapshot's image) before any
+	// request takes it, so that the first call does not pay a page fault
+	// for each. Each such instance costs those pages until its first call;
+	// past the cap, instances are made without. Negative: never prefault.
+	PrefaultBytes int
 
 	// AcquireTimeout is how long an invocation waits for a free slot when
 	// its function's reserved concurrency (or MaxConcurrency) is in use,
@@ -240,6 +251,12 @@ func (c Config) withDefaults() Config {
 		c.MemoryCacheBytes = DefaultMemoryCacheBytes
 	case c.MemoryCacheBytes < 0:
 		c.MemoryCacheBytes = 0
+	}
+	switch {
+	case c.PrefaultBytes == 0:
+		c.PrefaultBytes = DefaultPrefaultBytes
+	case c.PrefaultBytes < 0:
+		c.PrefaultBytes = 0
 	}
 	dur := func(v *time.Duration, d time.Duration) {
 		switch {

@@ -57,6 +57,7 @@ type Engine struct {
 	retiring     sync.WaitGroup
 	start        time.Time    // monotonic origin for instance watchdogs
 	regions      *regionCache // released linear memories, for reuse
+	prefaulted   atomic.Int64 // bytes idle instances hold prefaulted (Config.PrefaultBytes)
 	arnPrefix    string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
 	// Instances' /tmp directories are made under tmpBase, a temporary
 	// directory of the engine's own when tmpBaseTemp.

@@ -918,6 +918,8 @@ func TestSingleUse(t *testing.T) {
 		assert.True(t, res.Cold, "invocation %d runs on a fresh instance", i)
 		assert.Len(t, parseLogs(t, res.Logs), 3, "each instance runs its init")
 	}
+	// The pool's filler retires single-use instances after the response.
+	settled(t, eng, "once")
 	s := stats(t, eng, "once")
 	assert.Equal(t, uint64(3), s.ColdStarts)
 	assert.Equal(t, uint64(3), s.Retired)

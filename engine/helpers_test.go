@@ -211,3 +211,11 @@ func eventConfig(eng *engine.Engine, name string) (engine.EventInvokeConfig, err
 
 // ptr returns a pointer to n.
 func ptr(n int) *int { return &n }
+
+// settled waits until no instance of name is busy: the pool's filler
+// retires single-use instances after the response.
+func settled(t testing.TB, eng *engine.Engine, name string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return stats(t, eng, name).Busy == 0 }, 10*time.Second, time.Millisecond,
+		"%s: an instance is still out", name)
+}

@@ -49,6 +49,11 @@ type instance struct {
 	tmp          *tmpFS
 
 	initDuration time.Duration
+	// fresh says the instance was made (not reset) and has not been
+	// called yet; prefaulted is what it holds of Config.PrefaultBytes
+	// until then (prefault.go).
+	fresh      bool
+	prefaulted int64
 }
 
 // callContext is the context every call into one instance runs under. It is
@@ -149,7 +154,7 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 // snapshotting, the instance a snapshot is taken of.
 func (v *version) makeInstance(ctx context.Context, snap *snapshot, snapshotting bool) (*instance, error) {
 	e := v.engine
-	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes), snap: snap, snapshotting: snapshotting}
+	in := &instance{v: v, logs: newLogBuffer(e.cfg.MaxLogBytes), snap: snap, snapshotting: snapshotting, fresh: !snapshotting}
 	in.caps = caps{in: in}
 	in.state = abihost.State{
 		FunctionName:    v.name,
@@ -526,6 +531,7 @@ func (in *instance) failure(err error) *FunctionError {
 // destroy retires the instance; a healthy one first runs its guest's
 // shutdown hook, bounded by the engine's ShutdownTimeout.
 func (in *instance) destroy(broken bool) {
+	in.releasePrefault()
 	in.watch.stop()
 	defer func() {
 		for _, c := range in.closers {

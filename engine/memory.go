@@ -23,6 +23,13 @@ type guestMemory interface {
 	// inside the call), so unmapping waits for release, which the engine
 	// calls once the instance is closed and no call is running.
 	release()
+	// touched reports which of the first size bytes' pages the guest
+	// wrote and read since the image was mapped; ok is false where that
+	// cannot be known (no mapped image, no pagemap).
+	touched(file *imageFile, size uint64) (written, read pageRuns, ok bool)
+	// prefault makes the written pages resident and private and maps the
+	// read ones, without changing the memory's content.
+	prefault(written, read pageRuns)
 }
 
 // allocator hands out one instance's memory: reserved address space where
@@ -84,6 +91,21 @@ func (a *allocator) remap(file *imageFile) bool {
 	return a.mem != nil && a.mem.remap(file)
 }
 
+// touched reports the pages the guest wrote and read: see guestMemory.
+func (a *allocator) touched(size uint64) (written, read pageRuns, ok bool) {
+	if a.mem == nil {
+		return nil, nil, false
+	}
+	return a.mem.touched(a.file, size)
+}
+
+// prefault faults pages in ahead of the first call: see guestMemory.
+func (a *allocator) prefault(written, read pageRuns) {
+	if a.mem != nil {
+		a.mem.prefault(written, read)
+	}
+}
+
 func (a *allocator) refusedGrowth() bool { return a.mem != nil && a.mem.refusedGrowth() }
 
 func (a *allocator) clearRefused() {
@@ -133,3 +155,76 @@ func (m *heapMemory) refusedGrowth() bool   { return m.refused }
 func (m *heapMemory) clearRefused()         { m.refused = false }
 func (m *heapMemory) remap(*imageFile) bool { return false }
 func (m *heapMemory) release()              { m.buf = nil }
+
+func (m *heapMemory) touched(*imageFile, uint64) (pageRuns, pageRuns, bool) { return nil, nil, false }
+func (m *heapMemory) prefault(pageRuns, pageRuns)                           {}
+
+// pageRun is n pages from page start.
+type pageRun struct{ start, n uint32 }
+
+// pageRuns is a set of 4 KiB pages as ascending, disjoint, non-adjacent
+// runs.
+type pageRuns []pageRun
+
+// add appends page i, which must be above every page in rs.
+func (rs pageRuns) add(i uint32) pageRuns {
+	if n := len(rs); n > 0 && rs[n-1].start+rs[n-1].n == i {
+		rs[n-1].n++
+		return rs
+	}
+	return append(rs, pageRun{start: i, n: 1})
+}
+
+// pages returns how many pages rs holds.
+func (rs pageRuns) pages() uint64 {
+	var n uint64
+	for _, r := range rs {
+		n += uint64(r.n)
+	}
+	return n
+}
+
+// union returns the pages in rs or in other.
+func (rs pageRuns) union(other pageRuns) pageRuns {
+	var out pageRuns
+	i, j := 0, 0
+	push := func(r pageRun) {
+		if n := len(out); n > 0 && out[n-1].start+out[n-1].n >= r.start {
+			out[n-1].n = max(out[n-1].start+out[n-1].n, r.start+r.n) - out[n-1].start
+			return
+		}
+		out = append(out, r)
+	}
+	for i < len(rs) || j < len(other) {
+		if j == len(other) || (i < len(rs) && rs[i].start <= other[j].start) {
+			push(rs[i])
+			i++
+		} else {
+			push(other[j])
+			j++
+		}
+	}
+	return out
+}
+
+// minus returns the pages of rs that are not in other.
+func (rs pageRuns) minus(other pageRuns) pageRuns {
+	var out pageRuns
+	j := 0
+	for _, r := range rs {
+		start, end := r.start, r.start+r.n
+		for j < len(other) && other[j].start+other[j].n <= start {
+			j++
+		}
+		for k := j; k < len(other) && other[k].start < end; k++ {
+			if other[k].start > start {
+				out = append(out, pageRun{start: start, n: other[k].start - start})
+			}
+			start = max(start, other[k].start+other[k].n)
+		}
+		if start < end {
+			out = append(out, pageRun{start: start, n: end - start})
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -23,8 +24,9 @@ type mappedMemory struct {
 	committed uint64
 	refused   bool
 	regions   *regionCache
-	image     bool   // the region maps an image: never cached
-	flags     []byte // pagemap entries, reused by restoreDirty
+	image     bool       // the region maps an image: never cached
+	file      *imageFile // the image it maps, if image
+	flags     []byte     // pagemap entries, reused by restoreDirty
 }
 
 // reserve maps limit bytes of anonymous memory.
@@ -54,6 +56,9 @@ func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guest
 		if image.size > limit {
 			return nil
 		}
+		if region := image.take(limit); region != nil {
+			return &mappedMemory{region: region, image: true, file: image}
+		}
 		region, err := reserve(limit)
 		if err != nil {
 			return nil
@@ -66,7 +71,7 @@ func newMappedMemory(limit uint64, regions *regionCache, image *imageFile) guest
 				return nil
 			}
 		}
-		return &mappedMemory{region: region, image: true}
+		return &mappedMemory{region: region, image: true, file: image}
 	}
 	if region, committed := regions.get(limit); region != nil {
 		return &mappedMemory{region: region, regions: regions, committed: committed}
@@ -144,10 +149,27 @@ func (m *mappedMemory) release() {
 	if m.region == nil {
 		return
 	}
-	if m.image || !m.regions.put(m.region, m.size, m.committed) {
+	switch {
+	case m.image && m.keepForImage():
+	case m.image || !m.regions.put(m.region, m.size, m.committed):
 		unmap(m.region)
 	}
 	m.region = nil
+}
+
+// keepForImage restores the region to its image and keeps it for the
+// image's next instance, if it can: only when the guest never grew the
+// memory past the image (restoreDirty covers the image's pages only), and
+// while the image's stock has room. Its pages stay resident and mapped, so
+// the next instance's first call neither faults nor pays for a new
+// mapping, and releasing it frees nothing (no unmapping, which interrupts
+// every core running the process to flush its TLB).
+func (m *mappedMemory) keepForImage() bool {
+	f := m.file
+	if f == nil || m.size > f.size || uint64(len(m.region)) < f.size || !f.hasRoom() {
+		return false
+	}
+	return m.restoreDirty(f) && f.keep(m.region)
 }
 
 // imageFile is a snapshot's memory image on disk, for mapping.
@@ -159,6 +181,45 @@ type imageFile struct {
 	// copies from; pagemap is /proc/self/pagemap. Either may be nil.
 	view    []byte
 	pagemap *os.File
+
+	// stock holds released regions restored to the image, for new
+	// instances (see keepForImage); at most imageStock.
+	stockMu sync.Mutex
+	stock   [][]byte
+}
+
+// imageStock bounds the regions an image keeps for reuse.
+const imageStock = 4
+
+// take returns a kept region of limit bytes, or nil.
+func (img *imageFile) take(limit uint64) []byte {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	for i := len(img.stock) - 1; i >= 0; i-- {
+		if r := img.stock[i]; uint64(len(r)) == limit {
+			img.stock = append(img.stock[:i], img.stock[i+1:]...)
+			return r
+		}
+	}
+	return nil
+}
+
+func (img *imageFile) hasRoom() bool {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	return img.view != nil && len(img.stock) < imageStock
+}
+
+// keep adds a region restored to the image to the stock, if it has room
+// and the image is open.
+func (img *imageFile) keep(region []byte) bool {
+	img.stockMu.Lock()
+	defer img.stockMu.Unlock()
+	if img.view == nil || len(img.stock) >= imageStock {
+		return false
+	}
+	img.stock = append(img.stock, region)
+	return true
 }
 
 // openImage opens an image file for mapping, with its read-only view.
@@ -181,8 +242,14 @@ func openImage(path string, size uint64) (*imageFile, error) {
 
 // close releases the image file and its view.
 func (img *imageFile) close() {
+	img.stockMu.Lock()
+	for _, r := range img.stock {
+		unmap(r)
+	}
+	img.stock = nil
 	unmap(img.view)
 	img.view = nil
+	img.stockMu.Unlock()
 	if img.pagemap != nil {
 		_ = img.pagemap.Close()
 	}
@@ -279,4 +346,78 @@ func (c *regionCache) close() {
 		}
 	}
 	c.bySize, c.used, c.held = map[uint64][][]byte{}, map[*byte]uint64{}, 0
+}
+
+// touched reads which pages of the memory's first size bytes the guest has
+// touched since the image was mapped (from /proc/self/pagemap): written
+// (present or swapped, and no longer the file's page, or past the image),
+// and read only (present, still the file's page). Only memories that map
+// an image can tell; ok is false otherwise.
+func (m *mappedMemory) touched(file *imageFile, size uint64) (written, read pageRuns, ok bool) {
+	const page = 4096
+	if !m.image || file == nil || file.pagemap == nil || unix.Getpagesize() != page {
+		return nil, nil, false
+	}
+	size = min(size, uint64(len(m.region)))
+	n := int((size + page - 1) / page)
+	if cap(m.flags) < n*8 {
+		m.flags = make([]byte, n*8)
+	}
+	flags := m.flags[:n*8]
+	off := int64(uintptr(unsafe.Pointer(&m.region[0])) / page * 8)
+	if got, err := file.pagemap.ReadAt(flags, off); err != nil || got != len(flags) {
+		return nil, nil, false
+	}
+	imagePages := int((file.size + page - 1) / page)
+	for i := range n {
+		e := binary.LittleEndian.Uint64(flags[i*8:])
+		// Bit 56: mapped by this mapping alone. Past the image, a page
+		// only read maps the shared zero page, which is not.
+		present, swapped, filePage, exclusive := e>>63&1 == 1, e>>62&1 == 1, e>>61&1 == 1, e>>56&1 == 1
+		switch {
+		case swapped || (present && i < imagePages && !filePage) || (present && i >= imagePages && exclusive):
+			written = written.add(uint32(i))
+		case present:
+			read = read.add(uint32(i))
+		}
+	}
+	return written, read, true
+}
+
+// prefault makes the pages of written resident and private (copied from
+// the image, or zero past it), as a write would, and maps those of read,
+// without changing a byte: the guest's first call then takes no fault on
+// them. It runs before the instance's first call, off the request path.
+func (m *mappedMemory) prefault(written, read pageRuns) {
+	const page = 4096
+	if !m.image || unix.Getpagesize() != page {
+		return
+	}
+	advise := func(runs pageRuns, advice int) {
+		for _, r := range runs {
+			start, end := uint64(r.start)*page, uint64(r.start+r.n)*page
+			if end > uint64(len(m.region)) {
+				return // cannot happen: sets come from memories of the same cap
+			}
+			if unix.Madvise(m.region[start:end], advice) != nil {
+				touch(m.region[start:end], advice == unix.MADV_POPULATE_WRITE)
+			}
+		}
+	}
+	advise(written, unix.MADV_POPULATE_WRITE)
+	advise(read, unix.MADV_POPULATE_READ)
+}
+
+// touch faults b's pages in by hand, where madvise cannot (kernels before
+// 5.14): an atomic add of zero writes without changing the word.
+func touch(b []byte, write bool) {
+	const page = 4096
+	for off := 0; off+4 <= len(b); off += page {
+		p := (*uint32)(unsafe.Pointer(&b[off]))
+		if write {
+			atomic.AddUint32(p, 0)
+		} else {
+			_ = atomic.LoadUint32(p)
+		}
+	}
 }

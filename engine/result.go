@@ -108,6 +108,12 @@ type Stats struct {
 	Discarded  uint64 // broken instances thrown away
 	Retired    uint64 // healthy instances retired (idle TTL, redeploy)
 	Recycled   uint64 // instances reset to their snapshot and reused as fresh
+	// Prefaulted counts the instances the filler made whose first-call
+	// pages it faulted in ahead (Config.PrefaultBytes); PrefaultPages is
+	// how many pages of each it faults in (written and read), learned
+	// from the first calls of earlier instances.
+	Prefaulted    uint64
+	PrefaultPages uint64
 	// Snapshot says how the version's instances start: "ready: ..." from a
 	// snapshot, or "off: <why not>". Empty until the version first runs.
 	Snapshot   string

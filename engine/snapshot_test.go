@@ -408,6 +408,7 @@ func TestSnapshotRecycle(t *testing.T) {
 				s.check(t, res, prev, true)
 				prev = append(prev, res)
 			}
+			settled(t, eng, "mc")
 			st := stats(t, eng, "mc")
 			assert.Regexp(t, "^ready: .* mapped", st.Snapshot)
 			assert.Equal(t, tt.recycled, st.Recycled, "recycled")
@@ -461,6 +462,7 @@ func TestSnapshotRecycleWAT(t *testing.T) {
 				} else {
 					assert.Equal(t, want, got, m.name)
 				}
+				settled(t, eng, "cell")
 				logs, err := eng.Logs("cell", 0)
 				require.NoError(t, err)
 				n := 0

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,12 @@ type version struct {
 
 	snap       *snapshot // instances start from it, when set
 	snapStatus string    // what the snapshot is, or why there is none
+
+	// touch is what the first calls of fresh instances touched, for the
+	// filler's prefault (prefault.go); learn serializes its updates.
+	touch      atomic.Pointer[firstTouch]
+	learn      sync.Mutex
+	prefaulted atomic.Uint64 // instances prefaulted
 
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
@@ -110,7 +117,11 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	switch broken := in.invoke(ctx, payload, inv, res, o); {
+	broken := in.invoke(ctx, payload, inv, res, o)
+	if in.fresh {
+		in.firstCallDone(broken || res.FunctionError != nil)
+	}
+	switch {
 	case !broken && !v.cfg.SingleUse:
 		v.pool.Put(in)
 	case !v.engine.cfg.NoRecycle && in.recycle(broken):
@@ -118,7 +129,10 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 	case broken:
 		v.pool.Discard(in)
 	default:
-		v.pool.Retire(in)
+		// Off the request path: a single-use instance's retirement
+		// (closing the module, unmapping its memory) costs as much as a
+		// warm call.
+		v.pool.RetireLater(in)
 	}
 	v.record(res)
 	return res, nil
@@ -156,10 +170,16 @@ func (v *version) close(ctx context.Context) error {
 
 func (v *version) stats() Stats {
 	p := v.pool.Stats()
+	var pages uint64
+	if t := v.touch.Load(); t != nil {
+		pages = t.written.pages() + t.read.pages()
+	}
 	return Stats{
-		Invocations: v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
+		PrefaultPages: pages,
+		Invocations:   v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
 		Throttles: v.throttles.Load(), InitErrors: v.initErrors.Load(), Denials: v.denials.Load(),
 		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired, Recycled: p.Recycled,
-		Idle: p.Idle, Busy: p.Busy, Snapshot: v.snapStatus,
+		Prefaulted: v.prefaulted.Load(),
+		Idle:       p.Idle, Busy: p.Busy, Snapshot: v.snapStatus,
 	}
 }

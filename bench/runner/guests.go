@@ -68,7 +68,20 @@ var examples = map[string]example{
 		payload: `{"name":"ana"}`},
 	"go-echo":  {pkg: "echo", native: nativeEcho, payload: `{"name":"ana"}`},
 	"wat-echo": {wasm: "guest-examples/wat-echo/echo.wasm", native: nativeEcho, extism: true, payload: `{"name":"ana"}`},
+	// A Go function of the size users write: goldmark renders a 1 KB
+	// Markdown document. No native row, so that goldmark stays out of the
+	// flint binary.
+	"markdown": {pkg: "markdown", payload: markdownEvent},
 }
+
+// markdownEvent is the markdown example's event: a short README with a
+// heading, emphasis, a list, a task list, a table, code and a link.
+const markdownEvent = `{"markdown":"# Flint\n\nA *self-hosted* AWS Lambda in **one Go binary**, with WebAssembly as the sandbox.\n\n` +
+	`## Why\n\n- cold starts in microseconds, not seconds\n- one binary: gateway, queue, logs, metrics\n- deny-by-default ` +
+	`policies on every host call\n\n## Status\n\n- [x] functions, versions, aliases\n- [x] function URLs\n- [ ] ` +
+	`ten thousand functions on one box\n\n| start | go-hello | wat-echo |\n|---|---:|---:|\n| warm | 9 µs | 0.6 µs |\n` +
+	`| cold | 959 µs | 6.8 µs |\n\n## Try it\n\n` + "```" + `sh\nflint serve\nflint deploy hello.wasm\n` + "```" +
+	`\n\nSee the \"design notes\" at https://example.com/flint/design -- and ~~the old docs~~ the new ones.\n"}`
 
 // Examples lists the names Example accepts.
 func Examples() []string {

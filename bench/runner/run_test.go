@@ -31,6 +31,7 @@ func TestScenariosDoWhatTheirNamesSay(t *testing.T) {
 		{ScenarioSnapshotCold, Counters{ColdStarts: n, ColdResults: n}},
 		{ScenarioRecycled, Counters{Recycled: n}},
 		{ScenarioPreInitialized, Counters{Prewarmed: n}},
+		{ScenarioPreInitializedLazy, Counters{Prewarmed: n}},
 		{ScenarioWarm, Counters{}},
 	}
 	for _, tt := range tests {
@@ -242,7 +243,7 @@ Transfer/sec:      5.00MB
 func TestExampleErrors(t *testing.T) {
 	_, err := Example(context.Background(), "nope")
 	require.ErrorIs(t, err, ErrUnknownExample)
-	assert.Contains(t, err.Error(), "go-echo, go-hello, wat-echo")
+	assert.Contains(t, err.Error(), "go-echo, go-hello, markdown, wat-echo")
 
 	t.Chdir(t.TempDir())
 	_, err = Example(context.Background(), "wat-echo")

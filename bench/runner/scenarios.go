@@ -19,18 +19,22 @@ const (
 	ScenarioSnapshotCold   = "snapshot-cold"
 	ScenarioRecycled       = "recycled"
 	ScenarioPreInitialized = "pre-initialized"
-	ScenarioWarm           = "warm"
-	ScenarioNative         = "native"
-	ScenarioWazeroNaive    = "wazero-naive"
-	ScenarioWazeroReuse    = "wazero-reuse"
-	ScenarioExtismCold     = "extism-cold"
-	ScenarioExtismWarm     = "extism-warm"
+	// ScenarioPreInitializedLazy is pre-initialized without the filler's
+	// prefault (engine.Config.PrefaultBytes < 0), for the same-run
+	// comparison.
+	ScenarioPreInitializedLazy = "pre-initialized-lazy"
+	ScenarioWarm               = "warm"
+	ScenarioNative             = "native"
+	ScenarioWazeroNaive        = "wazero-naive"
+	ScenarioWazeroReuse        = "wazero-reuse"
+	ScenarioExtismCold         = "extism-cold"
+	ScenarioExtismWarm         = "extism-warm"
 )
 
 // scenarioOrder is the order of a guest's scenarios.
 var scenarioOrder = []string{
 	ScenarioCompile, ScenarioRestart, ScenarioCold, ScenarioSnapshotCold, ScenarioRecycled,
-	ScenarioPreInitialized, ScenarioWarm, ScenarioNative,
+	ScenarioPreInitialized, ScenarioPreInitializedLazy, ScenarioWarm, ScenarioNative,
 	ScenarioWazeroNaive, ScenarioWazeroReuse, ScenarioExtismCold, ScenarioExtismWarm,
 }
 
@@ -46,8 +50,11 @@ var descriptions = map[string]string{
 		"(memory image mapped copy-on-write, no initializer runs), invoked, discarded (no recycling)",
 	ScenarioRecycled: "a fresh instance per request by recycling: after each call the instance is reset " +
 		"to the snapshot on the request path, and the next request takes it",
-	ScenarioPreInitialized: "an instance the pool filler prepared ahead (provisioned concurrency 1), taken and invoked " +
-		"for its first and only call; the refill happens outside the timing",
+	ScenarioPreInitialized: "an instance the pool filler prepared ahead (provisioned concurrency 1), the pages earlier first calls " +
+		"touched faulted in, taken and invoked for its first and only call; its retirement and the refill happen off the request path " +
+		"(the refill starts when the call takes the instance, and may share the CPU with it)",
+	ScenarioPreInitializedLazy: "pre-initialized without the filler's prefault (PrefaultBytes < 0): the first call faults in " +
+		"every page it touches",
 	ScenarioWarm:        "an instance that has served before, invoked again: Flint's steady state",
 	ScenarioNative:      "the same work as a plain Go function call: the floor",
 	ScenarioWazeroNaive: "a hand-rolled wazero host on the same module: compiled once, then per request instantiate, _initialize, flint_init, handler, close",
@@ -76,6 +83,8 @@ func (r *runner) scenarios(g *guestRun) []*scenario {
 			engine.Function{SingleUse: true}, 0),
 		r.invokeScenario(g, ScenarioRecycled, ClassFresh, engine.Config{}, engine.Function{SingleUse: true}, 0),
 		r.invokeScenario(g, ScenarioPreInitialized, ClassFresh, engine.Config{NoRecycle: true},
+			engine.Function{SingleUse: true}, 1),
+		r.invokeScenario(g, ScenarioPreInitializedLazy, ClassFresh, engine.Config{NoRecycle: true, PrefaultBytes: -1},
 			engine.Function{SingleUse: true}, 1),
 		r.invokeScenario(g, ScenarioWarm, ClassWarm, engine.Config{}, engine.Function{}, 0),
 	}
@@ -152,7 +161,8 @@ func (r *runner) invokeScenario(g *guestRun, name, class string, cfg engine.Conf
 	return s
 }
 
-// waitIdle waits until the function has n idle instances.
+// waitIdle waits until the function has n idle instances and none busy
+// (a single-use instance counts busy until the filler has retired it).
 func waitIdle(ctx context.Context, eng *engine.Engine, n int) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
@@ -160,7 +170,7 @@ func waitIdle(ctx context.Context, eng *engine.Engine, n int) error {
 		if err != nil {
 			return err
 		}
-		if st.Idle >= n {
+		if st.Idle >= n && st.Busy == 0 { // Busy: a retirement still under way
 			return nil
 		}
 		if st.InitErrors > 0 && st.Idle == 0 && st.Busy == 0 && time.Now().After(deadline) {

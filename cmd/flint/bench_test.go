@@ -55,7 +55,7 @@ func TestBenchBadInput(t *testing.T) {
 		{"not wasm", []string{notWasm}, "not a WebAssembly module"},
 		{"missing file", []string{filepath.Join(dir, "nope.wasm")}, "no such file"},
 		{"invalid module", append([]string{invalid}, benchQuick...), "invalid.wasm:"},
-		{"unknown example", []string{"--example", "nope"}, `unknown example "nope": use go-echo, go-hello, wat-echo`},
+		{"unknown example", []string{"--example", "nope"}, `unknown example "nope": use go-echo, go-hello, markdown, wat-echo`},
 		{"unwritable chart", []string{benchWATEcho(t), "--chart", filepath.Join(dir, "missing", "c.svg")}, "--chart: no such file or directory"},
 		{"chart is a directory", []string{benchWATEcho(t), "--chart", dir}, "--chart:"},
 		{"unwritable save", []string{benchWATEcho(t), "--save", "/proc/nope.json"}, "--save:"},

@@ -36,6 +36,14 @@ type Factory[T any] interface {
 	Destroy(item T, broken bool)
 }
 
+// Preparer is a Factory that readies the instances its pool's filler
+// creates, before they become idle: work worth doing ahead of a request
+// but not on the request path (a cold start skips it).
+type Preparer[T any] interface {
+	// Prepare readies item, which the filler has just created.
+	Prepare(item T)
+}
+
 // Config sets the pool's behaviour. The zero value is valid: no idle
 // instances kept ahead, never retire.
 type Config struct {
@@ -119,6 +127,7 @@ type Pool[T any] struct {
 	stats    Stats
 
 	wake     chan struct{} // nudges the filler
+	retiring chan T        // RetireLater's instances, for the filler to destroy
 	stop     chan struct{}
 	fillDone chan struct{}
 	ctx      context.Context // for the filler's creations; cancelled by Close
@@ -135,6 +144,7 @@ func New[T any](cfg Config, f Factory[T]) *Pool[T] {
 		drained:  make(chan struct{}),
 		ended:    make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		retiring: make(chan T, retireQueue),
 		stop:     make(chan struct{}),
 		fillDone: make(chan struct{}),
 		ctx:      ctx,
@@ -276,6 +286,43 @@ func (p *Pool[T]) Discard(item T) { p.drop(item, true) }
 // instances).
 func (p *Pool[T]) Retire(item T) { p.drop(item, false) }
 
+// retireQueue bounds the instances RetireLater leaves for the filler: past
+// it, the caller destroys them, so that a burst of single-use calls cannot
+// pile up memory waiting to be freed.
+const retireQueue = 8
+
+// RetireLater retires a healthy instance like Retire, but leaves the
+// destruction (the guest's shutdown hook, closing the module, freeing its
+// memory: tens of microseconds) to the pool's filler goroutine, off the
+// caller's path. The instance counts as busy until it is destroyed, so
+// Close still waits for it. When the filler is behind, or the pool is
+// closed, it is destroyed at once, as Retire would.
+func (p *Pool[T]) RetireLater(item T) {
+	p.mu.Lock()
+	if !p.closed {
+		select {
+		case p.retiring <- item:
+			p.mu.Unlock()
+			return
+		default:
+		}
+	}
+	p.mu.Unlock()
+	p.drop(item, false)
+}
+
+// retirePending destroys the instances RetireLater left.
+func (p *Pool[T]) retirePending() {
+	for {
+		select {
+		case item := <-p.retiring:
+			p.drop(item, false)
+		default:
+			return
+		}
+	}
+}
+
 func (p *Pool[T]) drop(item T, broken bool) {
 	// Destroyed before it is counted out, so that Close's drain waits for
 	// it.
@@ -354,10 +401,17 @@ func (p *Pool[T]) maintain() {
 	}
 	backoff := time.Duration(0)
 	var retry <-chan time.Time
+	// Close sets closed before it stops the filler, and RetireLater
+	// queues only while the pool is open: what is queued when the filler
+	// stops is all there will be.
+	defer p.retirePending()
 	for {
 		select {
 		case <-p.stop:
 			return
+		case item := <-p.retiring:
+			p.drop(item, false)
+			p.retirePending()
 		case <-p.wake:
 		case <-retry:
 			retry = nil
@@ -436,6 +490,9 @@ func (p *Pool[T]) fill(ctx context.Context, spares bool) error {
 		p.mu.Unlock()
 
 		item, err := p.factory.Create(ctx)
+		if pr, ok := p.factory.(Preparer[T]); ok && err == nil {
+			pr.Prepare(item)
+		}
 
 		p.mu.Lock()
 		p.creationEndedLocked()
