@@ -244,7 +244,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 			urlPath = raw[i+len("/fn/")+j:]
 		}
 	}
-	ev, err := urlevent.Event(urlevent.Request{
+	req := urlevent.Request{
 		Method:    string(ctx.Method()),
 		RawPath:   urlPath,
 		RawQuery:  string(ctx.URI().QueryString()),
@@ -259,26 +259,50 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		URLID:     f.name,
 		AccountID: account,
 		IAM:       caller,
-	})
-	if err != nil {
-		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
+	}
+	// A buffered URL offers the request as an HTTP/1.1 message too: a
+	// function that takes messages (flint_http_handle) gets it, and no
+	// JSON is made; the others get the event, made only for them.
+	var msg []byte
+	if u.InvokeMode != engine.InvokeModeResponseStream {
+		msg, _ = urlevent.AppendMessage(nil, req) // refused: the event alone, which says why
+	}
+	if msg == nil {
+		ev, err := urlevent.Event(req)
+		if err != nil {
+			urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
+			return nil
+		}
+		if u.InvokeMode == engine.InvokeModeResponseStream {
+			g.streamURL(c, f, ev)
+			return nil
+		}
+		res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
+		g.answerURL(ctx, f, res, err)
 		return nil
 	}
-	if u.InvokeMode == engine.InvokeModeResponseStream {
-		g.streamURL(c, f, ev)
-		return nil
+	event := func() []byte {
+		ev, _ := urlevent.Event(req) // AppendMessage accepted req: so does Event
+		return ev
 	}
-	res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
-	if err != nil {
-		g.urlInvokeError(ctx, err)
-		return nil
-	}
-	if res.FunctionError != nil {
-		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
-		return nil
-	}
-	g.writeURLResponse(ctx, f, res.Payload)
+	res, err := g.eng.Invoke(context.Background(), f.target(), nil, engine.WithRequestID(c.id), engine.WithHTTPRequest(msg, event))
+	g.answerURL(ctx, f, res, err)
 	return nil
+}
+
+// answerURL answers a buffered function URL request with the outcome of
+// its invocation.
+func (g *Gateway) answerURL(ctx *fasthttp.RequestCtx, f fnRef, res *engine.Result, err error) {
+	switch {
+	case err != nil:
+		g.urlInvokeError(ctx, err)
+	case res.FunctionError != nil:
+		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
+	case res.HTTPResponse:
+		g.writeURLMessage(ctx, f, res.Payload)
+	default:
+		g.writeURLResponse(ctx, f, res.Payload)
+	}
 }
 
 // headersOf lists a request's header fields in order.

@@ -93,10 +93,17 @@ import (
 // when h flushes and the invocation streams). Call it from an init
 // function, instead of guest.Handle.
 func Handle(h http.Handler) {
+	registered.handler = h
 	guest.HandleStream(func(ctx guest.Context, event []byte, w *guest.ResponseWriter) error {
 		return serveTo(ctx, h, event, w)
 	})
 }
+
+// registered holds the handler Handle registered, which the
+// flint_http_handle export serves: the guest program's registration, as
+// package guest keeps its handler (a module is one program, and the host
+// calls its exports with no other way to find it).
+var registered struct{ handler http.Handler }
 
 // Serve runs h on the request that event, a function URL event, describes,
 // and returns the function URL response for what h wrote: a structured
