@@ -23,24 +23,24 @@ import (
 // instance with its ABI state, log buffer and memory. It serves one call at
 // a time; the pool hands it to one goroutine at a time.
 type instance struct {
-	v         *version
-	mod       api.Module
-	handler   api.Function
+	v       *version
+	mod     api.Module
+	handler api.Function
 	// httpHandler is abi.HTTPHandlerExport, when the module has it.
 	httpHandler api.Function
-	shutdown  api.Function
-	stack     [1]uint64 // reused for every call: no per-call allocation
-	state     abihost.State
-	logs      *logBuffer
-	alloc     allocator
-	call      *callContext
-	caps      caps
-	watch     *watchdog   // invocation timeouts
-	phase     *time.Timer // init and shutdown timeouts
-	stopCtx   func() bool
-	watched   context.Context // the caller's context stopCtx watches
-	snap      *snapshot       // the snapshot it started from, if any
-	interrupt api.MutableGlobal
+	shutdown    api.Function
+	stack       [1]uint64 // reused for every call: no per-call allocation
+	state       abihost.State
+	logs        *logBuffer
+	alloc       allocator
+	call        *callContext
+	caps        caps
+	watch       *watchdog   // invocation timeouts
+	phase       *time.Timer // init and shutdown timeouts
+	stopCtx     func() bool
+	watched     context.Context // the caller's context stopCtx watches
+	snap        *snapshot       // the snapshot it started from, if any
+	interrupt   api.MutableGlobal
 	// snapshotting marks the instance a snapshot is being taken of.
 	snapshotting bool
 	// skipShutdown says the guest's shutdown hook must not run when the

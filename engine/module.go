@@ -25,7 +25,7 @@ type module struct {
 	hasStart, hasReactorInit, hasInit, hasShutdown bool
 	// hasHTTPHandler: the guest takes HTTP/1.1 messages (abi.HTTPHandlerExport)
 	hasHTTPHandler bool
-	minPages                                       uint32
+	minPages       uint32
 	// image is the initial memory the module's data segments write,
 	// applied by the instance's allocator (wasmbin.Prepare took the data
 	// segments out of the module).

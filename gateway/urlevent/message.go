@@ -35,7 +35,7 @@ func AppendMessage(dst []byte, r Request) ([]byte, error) {
 		return dst, &RequestError{Field: "Method", Reason: strconv.Quote(r.Method) + " is not an HTTP method (a token such as GET)"}
 	}
 	if r.RawPath == "" || r.RawPath[0] != '/' || !validTarget(r.RawPath) || !validTarget(r.RawQuery) {
-		return dst, &RequestError{Field: "RawPath", Reason: strconv.Quote(r.RawPath + "?" + r.RawQuery) + ` is not a request target that starts with "/"`}
+		return dst, &RequestError{Field: "RawPath", Reason: strconv.Quote(r.RawPath+"?"+r.RawQuery) + ` is not a request target that starts with "/"`}
 	}
 	proto := "HTTP/1.1"
 	if r.Protocol == "HTTP/1.0" {
