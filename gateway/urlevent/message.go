@@ -79,7 +79,7 @@ func AppendMessage(dst []byte, r Request) ([]byte, error) {
 		}
 		dst = appendField(dst, h.Name, h.Value)
 	}
-	if r.SourceIP != "" && validValue(r.SourceIP) {
+	if r.SourceIP != "" && validTarget(r.SourceIP) { // an address: no spaces or controls
 		dst = appendField(dst, abi.SourceIPHeader, r.SourceIP)
 	}
 	if len(r.Body) > 0 {
