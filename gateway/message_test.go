@@ -191,14 +191,14 @@ func TestFunctionURLMessageLimits(t *testing.T) {
 	}
 }
 
-// TestFunctionURLHostileMessages: gateway/testdata/http_raw answers with
+// TestFunctionURLHostileMessages: engine/testdata/http_raw answers with
 // the request's body as its HTTP response message. Whatever a function
 // sends, the client gets its response or a 502, and the server lives on.
 // A DELETE is declined by the function, which then gets the event.
 func TestFunctionURLHostileMessages(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, false)
-	s.deploy(t, "raw", testguest.File(t, "gateway/testdata/http_raw.wasm"))
+	s.deploy(t, "raw", wasm(t, "http_raw"))
 	s.createURL(t, "raw", types.FunctionUrlAuthTypeNone)
 	s.allowPublicURL(t, "raw")
 
