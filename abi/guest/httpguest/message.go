@@ -66,10 +66,23 @@ func invalidMessage(reason string) error {
 // small: the request line, header fields (CRLF or LF), a blank line, then
 // exactly Content-Length bytes of body (none without one).
 func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
-	line, rest, ok := cutLine(msg)
-	if !ok {
-		return nil, invalidMessage("no request line")
+	// The head as one string: the request line, names and values are
+	// substrings of it, with no allocation each.
+	end := bytes.Index(msg, []byte("\n\r\n"))
+	if alt := bytes.Index(msg, []byte("\n\n")); alt >= 0 && (end < 0 || alt < end) {
+		end = alt
+	} else if end >= 0 {
+		end++ // the CR of the blank line stays in the head
 	}
+	if end < 0 {
+		return nil, invalidMessage("no blank line ends the header")
+	}
+	head, body := string(msg[:end+1]), msg[end+2:]
+	if msg[end+1] == '\r' {
+		body = msg[end+3:]
+	}
+
+	line, rest := cutLine(head)
 	method, line, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(line, " ")
 	if !ok1 || !ok2 || !validToken(method) {
@@ -80,14 +93,13 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 		return nil, invalidMessage("protocol " + strconv.Quote(cutText(proto)))
 	}
 
-	header := make(http.Header, 8)
+	// One backing array for every value, as net/textproto does.
+	values := make([]string, strings.Count(rest, "\n"))
+	header := make(http.Header, len(values))
 	var host, remote string
 	length := -1
-	for {
-		line, rest, ok = cutLine(rest)
-		if !ok {
-			return nil, invalidMessage("no blank line ends the header")
-		}
+	for rest != "" {
+		line, rest = cutLine(rest)
 		if line == "" {
 			break
 		}
@@ -103,18 +115,22 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 			}
 		case abi.SourceIPHeader:
 			remote = remoteAddr(value)
-		case "Content-Length":
-			n, err := strconv.Atoi(value)
-			if err != nil || n < 0 {
-				return nil, invalidMessage("Content-Length " + strconv.Quote(cutText(value)))
-			}
-			length = n
-			header[key] = append(header[key], value)
 		default:
-			header[key] = append(header[key], value)
+			if key == "Content-Length" {
+				n, err := strconv.Atoi(value)
+				if err != nil || n < 0 {
+					return nil, invalidMessage("Content-Length " + strconv.Quote(cutText(value)))
+				}
+				length = n
+			}
+			if vs := header[key]; vs != nil {
+				header[key] = append(vs, value)
+			} else {
+				values[0] = value
+				header[key], values = values[:1:1], values[1:]
+			}
 		}
 	}
-	body := rest
 	switch {
 	case length < 0 && len(body) > 0:
 		return nil, invalidMessage("a body without Content-Length")
@@ -146,18 +162,11 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 	return req, nil
 }
 
-// cutLine returns the line at the start of b without its end (CRLF or
-// LF), and what follows it; ok is false when b has no line end.
-func cutLine(b []byte) (line string, rest []byte, ok bool) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		return "", b, false
-	}
-	l := b[:i]
-	if len(l) > 0 && l[len(l)-1] == '\r' {
-		l = l[:len(l)-1]
-	}
-	return string(l), b[i+1:], true
+// cutLine returns the line at the start of s without its end (CRLF or
+// LF), and what follows it (all of s, and no rest, when s has no line end).
+func cutLine(s string) (line, rest string) {
+	line, rest, _ = strings.Cut(s, "\n")
+	return strings.TrimSuffix(line, "\r"), rest
 }
 
 // cutText shortens s for a message.
