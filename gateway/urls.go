@@ -202,8 +202,9 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		return nil
 	}
 	f := fnRef{name: name, qualifier: qualifier}
-	u, ok := g.lookupURL(f)
-	if !ok {
+	settings, err := g.eng.Settings(f.name)
+	u, ok := settings.URLs[f.qualifier]
+	if err != nil || !ok {
 		urlError(ctx, http.StatusNotFound, "Not Found")
 		return nil
 	}
@@ -219,7 +220,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 	account := "" // "anonymous" for NONE, as Lambda sends it
 	switch u.AuthType {
 	case engine.AuthNone:
-		if !g.permits(f, "", engine.ActionInvokeFunctionURL, engine.AuthNone) {
+		if !g.allows(settings, f, "", engine.ActionInvokeFunctionURL, engine.AuthNone) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}
@@ -228,7 +229,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}
-		if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, engine.ActionInvokeFunctionURL, engine.AuthIAM) {
+		if !c.key.Admin && !g.allows(settings, f, c.key.AccessKeyID, engine.ActionInvokeFunctionURL, engine.AuthIAM) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}

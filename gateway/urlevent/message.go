@@ -1,7 +1,9 @@
 package urlevent
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/internal/ascii"
@@ -136,49 +138,51 @@ func validValue(s string) bool {
 // *ResponseError matching ErrInvalidResponse, which says where msg is
 // wrong. Body shares msg's memory.
 func ParseMessage(msg []byte) (Response, error) {
-	line, rest, ok := cutLine(msg)
-	if !ok {
-		return Response{}, messageError("status line", "there is none: a response message starts with a status line such as \"HTTP/1.1 200 OK\" and a blank line ends its header")
-	}
-	var r Response
-	var err error
-	if r.Status, err = parseStatusLine(line); err != nil {
-		return Response{}, err
-	}
-	var length = -1
-	fields := 0
+	// Find the head's end first, within the limits, then read it as one
+	// string: names and values are its substrings.
+	n, fields := 0, -1
 	for {
-		if len(msg)-len(rest) > MaxMessageHeadBytes {
-			return Response{}, messageError("header", "the head is over "+strconv.Itoa(MaxMessageHeadBytes)+" bytes")
-		}
-		line, rest, ok = cutLine(rest)
-		if !ok {
+		i := bytes.IndexByte(msg[n:min(len(msg), MaxMessageHeadBytes+1)], '\n')
+		if i < 0 {
+			switch {
+			case fields < 0:
+				return Response{}, messageError("status line", "there is none: a response message starts with a status line such as \"HTTP/1.1 200 OK\" and a blank line ends its header")
+			case len(msg) > MaxMessageHeadBytes:
+				return Response{}, messageError("header", "the head is over "+strconv.Itoa(MaxMessageHeadBytes)+" bytes")
+			}
 			return Response{}, messageError("header", "no blank line ends it")
 		}
-		if len(msg)-len(rest) > MaxMessageHeadBytes {
-			return Response{}, messageError("header", "the head is over "+strconv.Itoa(MaxMessageHeadBytes)+" bytes")
-		}
-		if len(line) == 0 {
+		blank := fields >= 0 && (i == 0 || (i == 1 && msg[n] == '\r'))
+		n += i + 1
+		if blank {
 			break
 		}
 		if fields++; fields > MaxMessageHeaders {
 			return Response{}, messageError("header", "more than "+strconv.Itoa(MaxMessageHeaders)+" fields")
 		}
+	}
+	head, body := string(msg[:n]), msg[n:]
+
+	line, rest := cutLineString(head)
+	var r Response
+	var err error
+	if r.Status, err = parseStatusLine(line); err != nil {
+		return Response{}, err
+	}
+	length := -1
+	for {
+		line, rest = cutLineString(rest)
+		if line == "" {
+			break
+		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return Response{}, messageError("header", "a line starts with white space (obsolete line folding): "+strconv.Quote(cut(string(line))))
+			return Response{}, messageError("header", "a line starts with white space (obsolete line folding): "+strconv.Quote(cut(line)))
 		}
-		colon := -1
-		for i, c := range line {
-			if c == ':' {
-				colon = i
-				break
-			}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !validToken(name) {
+			return Response{}, messageError("header", "not a field such as \"Content-Type: text/plain\": "+strconv.Quote(cut(line)))
 		}
-		if colon <= 0 || !validToken(string(line[:colon])) {
-			return Response{}, messageError("header", "not a field such as \"Content-Type: text/plain\": "+strconv.Quote(cut(string(line))))
-		}
-		name := string(line[:colon])
-		value := string(trimOWS(line[colon+1:]))
+		value = strings.Trim(value, " \t")
 		if !validValue(value) {
 			return Response{}, messageError(strconv.Quote(name), "the value holds control characters")
 		}
@@ -194,14 +198,24 @@ func ParseMessage(msg []byte) (Response, error) {
 		case ascii.EqualFold(name, "set-cookie"):
 			r.Cookies = append(r.Cookies, value)
 		default:
+			if r.Headers == nil {
+				r.Headers = make([]Header, 0, strings.Count(rest, "\n")+1)
+			}
 			r.Headers = append(r.Headers, Header{Name: name, Value: value})
 		}
 	}
-	if length >= 0 && length != len(rest) {
-		return Response{}, messageError("body", "Content-Length is "+strconv.Itoa(length)+" but the body is "+strconv.Itoa(len(rest))+" bytes")
+	if length >= 0 && length != len(body) {
+		return Response{}, messageError("body", "Content-Length is "+strconv.Itoa(length)+" but the body is "+strconv.Itoa(len(body))+" bytes")
 	}
-	r.Body = rest
+	r.Body = body
 	return r, nil
+}
+
+// cutLineString returns the line at the start of s without its end (CRLF
+// or LF) and what follows it.
+func cutLineString(s string) (line, rest string) {
+	line, rest, _ = strings.Cut(s, "\n")
+	return strings.TrimSuffix(line, "\r"), rest
 }
 
 func messageError(where, reason string) error {
@@ -209,11 +223,11 @@ func messageError(where, reason string) error {
 }
 
 // parseStatusLine reads "HTTP/1.x NNN[ reason]".
-func parseStatusLine(line []byte) (int, error) {
+func parseStatusLine(line string) (int, error) {
 	bad := func() (int, error) {
-		return 0, messageError("status line", strconv.Quote(cut(string(line)))+" is not such as \"HTTP/1.1 200 OK\"")
+		return 0, messageError("status line", strconv.Quote(cut(line))+" is not such as \"HTTP/1.1 200 OK\"")
 	}
-	if len(line) < len("HTTP/1.1 200") || string(line[:7]) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
+	if len(line) < len("HTTP/1.1 200") || line[:7] != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
 		return bad()
 	}
 	code := line[9:12]
@@ -238,28 +252,3 @@ func parseStatusLine(line []byte) (int, error) {
 	return n, nil
 }
 
-// cutLine returns the line at the start of b without its end (CRLF or LF)
-// and what follows it; ok is false when b has no line end.
-func cutLine(b []byte) (line, rest []byte, ok bool) {
-	for i, c := range b {
-		if c == '\n' {
-			line = b[:i]
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			return line, b[i+1:], true
-		}
-	}
-	return nil, b, false
-}
-
-// trimOWS trims optional white space (spaces and tabs) from both ends.
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
