@@ -251,4 +251,3 @@ func parseStatusLine(line string) (int, error) {
 	}
 	return n, nil
 }
-
