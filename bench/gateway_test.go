@@ -69,6 +69,7 @@ func BenchmarkGateway(b *testing.B) {
 				var ctx fasthttp.RequestCtx
 				remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 				b.ReportAllocs()
+				cpu := cpuTime()
 				for b.Loop() {
 					ctx.Init(&req, remote, nil)
 					t.handler(&ctx)
@@ -76,6 +77,7 @@ func BenchmarkGateway(b *testing.B) {
 						b.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 					}
 				}
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
@@ -130,6 +132,8 @@ func httpCases() []httpCase {
 // with that export renamed away (url-event), side by side with bare, a
 // fasthttp handler answering the same bytes. Ratios to bare are what the
 // issue's targets compare (over loopback: BenchmarkGatewayHTTPLoopback).
+// cpu-ns/op is the process's CPU time per request (all threads, the
+// garbage collector's too), steadier than ns/op on a busy machine.
 func BenchmarkGatewayHTTP(b *testing.B) {
 	for _, c := range httpCases() {
 		for _, t := range c.targets(b) {
@@ -147,6 +151,7 @@ func BenchmarkGatewayHTTP(b *testing.B) {
 				var ctx fasthttp.RequestCtx
 				remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 				b.ReportAllocs()
+				cpu := cpuTime()
 				for b.Loop() {
 					ctx.Init(&req, remote, nil)
 					t.handler(&ctx)
@@ -154,6 +159,7 @@ func BenchmarkGatewayHTTP(b *testing.B) {
 						b.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 					}
 				}
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
@@ -163,7 +169,10 @@ func BenchmarkGatewayHTTP(b *testing.B) {
 // connections from an in-process fasthttp client (as wrk's 16) to the
 // gateway's server and to a bare fasthttp server answering the same bytes,
 // the client sharing the machine's cores with the server as wrk does. It
-// reports requests/s (req/s); compare the targets of one run.
+// reports requests/s (req/s) and the CPU time per request of client and
+// server together (cpu-ns/op), which bounds req/s once the cores are
+// saturated and is steadier on a busy machine; compare the targets of
+// one run.
 func BenchmarkGatewayHTTPLoopback(b *testing.B) {
 	const conns = 16
 	for _, c := range httpCases() {
@@ -178,7 +187,7 @@ func BenchmarkGatewayHTTPLoopback(b *testing.B) {
 			client := &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: conns}
 			b.Run(c.name+"/"+t.name, func(b *testing.B) {
 				b.SetParallelism((conns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-				start := time.Now()
+				start, cpu := time.Now(), cpuTime()
 				b.RunParallel(func(pb *testing.PB) {
 					var req fasthttp.Request
 					var resp fasthttp.Response
@@ -194,6 +203,7 @@ func BenchmarkGatewayHTTPLoopback(b *testing.B) {
 					}
 				})
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
