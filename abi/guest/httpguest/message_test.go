@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// serveMessage runs h on msg through ServeMessage and reads the response
+// serveMsg runs h on msg through ServeMessage and reads the response
 // message with net/http's own parser.
-func serveMessage(t *testing.T, h http.Handler, msg string) (*http.Response, []byte) {
+func serveMsg(t *testing.T, h http.Handler, msg string) (*http.Response, []byte) {
 	t.Helper()
 	out, err := ServeMessage(context.Background(), h, []byte(msg))
 	require.NoError(t, err)
@@ -37,7 +37,7 @@ func TestServeMessageRequest(t *testing.T) {
 	})
 	msg := "POST /items/a%2Fb?x=1&x=2 HTTP/1.1\r\nHost: example.com:8080\r\nx-tag: 1\r\nX-Tag: 2\r\nCookie: a=1; b=2\r\n" +
 		"Flint-Source-Ip: 203.0.113.7\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n\x00\xff\n"
-	resp, _ := serveMessage(t, h, msg)
+	resp, _ := serveMsg(t, h, msg)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "POST", got.Method)
 	assert.Equal(t, "/items/a/b", got.URL.Path)
@@ -59,7 +59,7 @@ func TestServeMessageRequest(t *testing.T) {
 	_, ok := got.Context().Deadline()
 	assert.False(t, ok, "ServeMessage's context is the one given")
 
-	resp, _ = serveMessage(t, h, "GET / HTTP/1.0\nHost: h\n\n")
+	resp, _ = serveMsg(t, h, "GET / HTTP/1.0\nHost: h\n\n")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "HTTP/1.0", got.Proto)
 	assert.Equal(t, http.NoBody, got.Body)
@@ -91,7 +91,7 @@ func TestServeMessageRefused(t *testing.T) {
 	}
 	for _, target := range []string{"*", "http://h/x", "/a%zz", "/a#b"} {
 		t.Run("400 for "+target, func(t *testing.T) {
-			resp, body := serveMessage(t, h, "GET "+target+" HTTP/1.1\r\nHost: h\r\n\r\n")
+			resp, body := serveMsg(t, h, "GET "+target+" HTTP/1.1\r\nHost: h\r\n\r\n")
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 			assert.Contains(t, string(body), "400 Bad Request: malformed path")
 		})
@@ -158,7 +158,7 @@ func TestServeMessageMatchesServe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := serve(t, tt.h, tt.method, "/", "", "")
-			resp, body := serveMessage(t, tt.h, tt.method+" / HTTP/1.1\r\nHost: h\r\n\r\n")
+			resp, body := serveMsg(t, tt.h, tt.method+" / HTTP/1.1\r\nHost: h\r\n\r\n")
 			assert.Equal(t, ev.StatusCode, resp.StatusCode)
 			assert.Equal(t, ev.body(t), string(body))
 			assert.Equal(t, ev.Cookies, resp.Header.Values("Set-Cookie"))
@@ -193,7 +193,7 @@ func TestServeMessageFlush(t *testing.T) {
 		w.Header().Set("X-Late", "1")
 		io.WriteString(w, "b")
 	})
-	resp, body := serveMessage(t, h, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, body := serveMsg(t, h, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "ab", string(body))
 	assert.Empty(t, resp.Header.Get("X-Late"), "headers changed after the status are not sent")
