@@ -68,6 +68,13 @@ func TestWithHTTPRequest(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, `{"given":1}`, string(res.Payload))
 	})
+	t.Run("declined, with a payload given and no event function", func(t *testing.T) {
+		res, err := eng.Invoke(context.Background(), "raw", []byte(`{"given":1}`),
+			engine.WithHTTPRequest([]byte("DELETE / HTTP/1.1\r\n\r\n"), nil))
+		require.NoError(t, err)
+		assert.Equal(t, `{"given":1}`, string(res.Payload))
+		assert.False(t, res.HTTPResponse)
+	})
 	t.Run("a message over the request limit", func(t *testing.T) {
 		big := []byte("POST / HTTP/1.1\r\n\r\n" + strings.Repeat("x", 1024))
 		_, err := eng.Invoke(context.Background(), "raw", nil, engine.WithHTTPRequest(big, nil))

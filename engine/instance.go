@@ -433,7 +433,9 @@ func (in *instance) invoke(ctx context.Context, payload []byte, asHTTP bool, inv
 		if err == nil && int32(in.stack[0]) == abi.StatusDecline && !s.OutputTooLarge {
 			asHTTP = false
 			s.Output, s.ErrorSet, s.ErrorType, s.ErrorMessage = s.Output[:0], false, "", ""
-			payload = o.httpEvent()
+			if payload == nil && o.httpEvent != nil {
+				payload = o.httpEvent()
+			}
 			if limit := in.v.engine.cfg.MaxRequestBytes; len(payload) > limit {
 				res.FunctionError = unhandled(ErrPayloadTooLarge, ErrorTypeRequestTooLarge,
 					"the function declined the HTTP request message, and its event is %d bytes, over the %d-byte limit", len(payload), limit)
