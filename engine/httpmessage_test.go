@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/engine"
@@ -94,6 +95,16 @@ func TestWithHTTPRequest(t *testing.T) {
 		res, err = eng.Invoke(context.Background(), "raw", nil, engine.WithHTTPRequest(post, nil))
 		require.NoError(t, err)
 		assert.Equal(t, answer, string(res.Payload))
+	})
+	t.Run("the function's timeout applies", func(t *testing.T) {
+		deploy(t, eng, engine.Function{Name: "slow", Code: code, Timeout: 100 * time.Millisecond})
+		res, err := eng.Invoke(context.Background(), "slow", nil, engine.WithHTTPRequest([]byte("SPIN / HTTP/1.1\r\n\r\n"), nil))
+		require.NoError(t, err)
+		require.NotNil(t, res.FunctionError)
+		assert.ErrorIs(t, res.FunctionError, engine.ErrTimeout)
+		res, err = eng.Invoke(context.Background(), "slow", nil, engine.WithHTTPRequest(post, nil))
+		require.NoError(t, err)
+		assert.Equal(t, answer, string(res.Payload), "a new instance serves the next request")
 	})
 	t.Run("asynchronous invocations refuse it", func(t *testing.T) {
 		_, err := eng.InvokeAsync(context.Background(), "raw", []byte(`{}`), engine.WithHTTPRequest(post, nil))

@@ -3,7 +3,8 @@
 ;; with the request's body as its response message, byte for byte: the
 ;; tests send any response message, valid or hostile, through the gateway.
 ;; A DELETE request is declined (status 2): the host then calls handle with
-;; the payload format 2.0 event, which handle echoes. Regenerate
+;; the payload format 2.0 event, which handle echoes. A SPIN request never
+;; ends (for the timeout). Regenerate
 ;; http_raw.wasm with `make wat`.
 (module
   (import "flint" "input_read" (func $input_read (param i32 i32) (result i32)))
@@ -38,6 +39,10 @@
     (if (i32.and (i32.ge_u (local.get $len) (i32.const 4))
                  (i32.eq (i32.load (i32.const 0)) (i32.const 0x454c4544)))
       (then (return (i32.const 2))))
+    ;; "SPIN": loop until the host stops it.
+    (if (i32.and (i32.ge_u (local.get $len) (i32.const 4))
+                 (i32.eq (i32.load (i32.const 0)) (i32.const 0x4e495053)))
+      (then (loop $forever (br $forever))))
     ;; Find CR LF CR LF; the body follows it.
     (block $found
       (loop $scan
