@@ -180,9 +180,10 @@ func WithResponseStream(w io.Writer) InvokeOption {
 // HTTP/1.1 response message (Result.HTTPResponse is then true). When the
 // version does not, or declines the message, or the response is streamed
 // (WithResponseStream), the function gets the payload as usual; if
-// Invoke's payload is nil, event is called to make it (at most once: a
-// function URL's payload format 2.0 event), so that a caller need not
-// build what the function will not read. msg is at most
+// Invoke's payload is nil, event (when not nil) is called to make it: a
+// function URL's payload format 2.0 event, made only when the function
+// will read it (once, unless a redeploy makes the engine start the
+// invocation again). msg is at most
 // Config.MaxRequestBytes, as a payload is. InvokeAsync refuses it.
 func WithHTTPRequest(msg []byte, event func() []byte) InvokeOption {
 	return func(o *invokeOptions) { o.httpMsg, o.httpEvent = msg, event }
