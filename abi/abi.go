@@ -34,7 +34,21 @@ const (
 	CommandStart = "_start"
 	// WASIModuleName is the import module of WASI preview 1.
 	WASIModuleName = "wasi_snapshot_preview1"
+	// HTTPHandlerExport is the optional handler of HTTP requests, (i32
+	// input_len) -> (i32 status): a function that exports it receives a
+	// function URL's request as an HTTP/1.1 request message and answers with
+	// an HTTP/1.1 response message, instead of the payload format 2.0 event
+	// and its JSON response (abi/SPEC.md, "HTTP requests as messages").
+	HTTPHandlerExport = "flint_http_handle"
+	// SourceIPHeader is the header by which the host tells an HTTP
+	// handler the client's address; the host drops the client's own.
+	SourceIPHeader = "Flint-Source-Ip"
 )
+
+// StatusDecline is what the HTTP handler export returns to decline a
+// request message: the host then calls the function's handler with the
+// payload format 2.0 event instead, on the same instance.
+const StatusDecline = 2
 
 // Handler status codes: what a handler export returns.
 const (

@@ -237,6 +237,9 @@ func (e *Engine) InvokeAsync(ctx context.Context, target string, payload []byte,
 		// would widen what the function may do.
 		return "", invalid("WithTenant, WithMetadata and WithPolicy are for synchronous invocations (Invoke)")
 	}
+	if o.httpMsg != nil {
+		return "", invalid("WithHTTPRequest is for synchronous invocations (Invoke)")
+	}
 	qo := queue.EnqueueOptions{RequestID: o.requestID}
 	if o.retries != nil || o.maxAge != 0 || o.onFailure != "" {
 		qo.Override = &queue.Override{MaximumRetryAttempts: o.retries, MaximumEventAge: o.maxAge}

@@ -875,6 +875,9 @@ func (e *Engine) invoke(ctx context.Context, target string, payload []byte, inv 
 	if len(payload) > e.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), e.cfg.MaxRequestBytes)
 	}
+	if len(o.httpMsg) > e.cfg.MaxRequestBytes {
+		return nil, fmt.Errorf("%w: the HTTP request message is %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(o.httpMsg), e.cfg.MaxRequestBytes)
+	}
 	name, q, err := splitTarget(target)
 	if err != nil {
 		return nil, err

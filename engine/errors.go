@@ -81,6 +81,10 @@ const (
 	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"
 	ErrorTypeCanceled         = "Runtime.Canceled"
 	ErrorTypeUnknown          = "Runtime.Unknown"
+	// ErrorTypeRequestTooLarge: a function declined an HTTP request
+	// message (WithHTTPRequest) and the event made for it instead is over
+	// Config.MaxRequestBytes.
+	ErrorTypeRequestTooLarge = "Function.RequestSizeTooLarge"
 )
 
 // FunctionError is a function's failure, reported in Result.FunctionError.

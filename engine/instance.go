@@ -23,22 +23,24 @@ import (
 // instance with its ABI state, log buffer and memory. It serves one call at
 // a time; the pool hands it to one goroutine at a time.
 type instance struct {
-	v         *version
-	mod       api.Module
-	handler   api.Function
-	shutdown  api.Function
-	stack     [1]uint64 // reused for every call: no per-call allocation
-	state     abihost.State
-	logs      *logBuffer
-	alloc     allocator
-	call      *callContext
-	caps      caps
-	watch     *watchdog   // invocation timeouts
-	phase     *time.Timer // init and shutdown timeouts
-	stopCtx   func() bool
-	watched   context.Context // the caller's context stopCtx watches
-	snap      *snapshot       // the snapshot it started from, if any
-	interrupt api.MutableGlobal
+	v       *version
+	mod     api.Module
+	handler api.Function
+	// httpHandler is abi.HTTPHandlerExport, when the module has it.
+	httpHandler api.Function
+	shutdown    api.Function
+	stack       [1]uint64 // reused for every call: no per-call allocation
+	state       abihost.State
+	logs        *logBuffer
+	alloc       allocator
+	call        *callContext
+	caps        caps
+	watch       *watchdog   // invocation timeouts
+	phase       *time.Timer // init and shutdown timeouts
+	stopCtx     func() bool
+	watched     context.Context // the caller's context stopCtx watches
+	snap        *snapshot       // the snapshot it started from, if any
+	interrupt   api.MutableGlobal
 	// snapshotting marks the instance a snapshot is being taken of.
 	snapshotting bool
 	// skipShutdown says the guest's shutdown hook must not run when the
@@ -252,6 +254,9 @@ func (in *instance) init(v *version) *FunctionError {
 	if v.mod.hasShutdown {
 		in.shutdown = mod.ExportedFunction(abi.ShutdownExport)
 	}
+	if v.mod.hasHTTPHandler {
+		in.httpHandler = mod.ExportedFunction(abi.HTTPHandlerExport)
+	}
 	if runStart {
 		if err := mod.ExportedFunction(wasmbin.StartExport).CallWithStack(in.call, in.stack[:]); err != nil {
 			return in.failure(err)
@@ -401,7 +406,7 @@ func (in *instance) endCall() (killed bool) {
 // invoke runs the handler on payload for inv, with its caller's options o,
 // and fills res. It reports whether the instance is broken and must be
 // discarded.
-func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, res *Result, o *invokeOptions) (broken bool) {
+func (in *instance) invoke(ctx context.Context, payload []byte, asHTTP bool, inv invocation, res *Result, o *invokeOptions) (broken bool) {
 	s := &in.state
 	s.Phase = abihost.PhaseInvoke
 	in.caps.inv = inv
@@ -422,8 +427,31 @@ func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, 
 	s.Deadline = deadline
 	in.watch.arm(now, deadline)
 	in.watchContext(ctx)
-	in.stack[0] = uint64(len(payload))
-	err := in.handler.CallWithStack(in.call, in.stack[:])
+	var err error
+	if asHTTP {
+		// The request as an HTTP/1.1 message; a guest may decline it
+		// (StatusDecline), and then gets the event the way any function
+		// does.
+		s.Input = o.httpMsg
+		in.stack[0] = uint64(len(o.httpMsg))
+		err = in.httpHandler.CallWithStack(in.call, in.stack[:])
+		if err == nil && int32(in.stack[0]) == abi.StatusDecline && !s.OutputTooLarge {
+			asHTTP = false
+			s.Output, s.ErrorSet, s.ErrorType, s.ErrorMessage = s.Output[:0], false, "", ""
+			if payload == nil && o.httpEvent != nil {
+				payload = o.httpEvent()
+			}
+			if limit := in.v.engine.cfg.MaxRequestBytes; len(payload) > limit {
+				res.FunctionError = unhandled(ErrPayloadTooLarge, ErrorTypeRequestTooLarge,
+					"the function declined the HTTP request message, and its event is %d bytes, over the %d-byte limit", len(payload), limit)
+			}
+		}
+	}
+	if !asHTTP && res.FunctionError == nil {
+		s.Input = payload
+		in.stack[0] = uint64(len(payload))
+		err = in.handler.CallWithStack(in.call, in.stack[:])
+	}
 	res.Duration = time.Since(now)
 	if in.watch.disarm() {
 		// The watchdog decided the call timed out; its kill may still be
@@ -449,8 +477,11 @@ func (in *instance) invoke(ctx context.Context, payload []byte, inv invocation, 
 			"response payload size exceeded the maximum allowed payload size (%d bytes)", limit)
 	case status == abi.StatusOK && s.Stream != nil:
 		s.Flush() // the rest; a failed write leaves the caller to notice
+	case res.FunctionError != nil:
+		// set above: the event of a declined HTTP request
 	case status == abi.StatusOK:
 		res.Payload = bytes.Clone(s.Output)
+		res.HTTPResponse = asHTTP
 	case status == abi.StatusError:
 		res.FunctionError = &FunctionError{
 			Type:    in.errorType("Error"),

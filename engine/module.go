@@ -23,7 +23,9 @@ type module struct {
 	size     int
 	// which optional lifecycle exports the guest has
 	hasStart, hasReactorInit, hasInit, hasShutdown bool
-	minPages                                       uint32
+	// hasHTTPHandler: the guest takes HTTP/1.1 messages (abi.HTTPHandlerExport)
+	hasHTTPHandler bool
+	minPages       uint32
 	// image is the initial memory the module's data segments write,
 	// applied by the instance's allocator (wasmbin.Prepare took the data
 	// segments out of the module).
@@ -153,6 +155,9 @@ func (m *module) checkExports(f Function, e *Engine) error {
 		return err
 	}
 	if m.hasShutdown, err = want(abi.ShutdownExport, "() -> ()", false); err != nil {
+		return err
+	}
+	if m.hasHTTPHandler, err = want(abi.HTTPHandlerExport, "(i32) -> (i32)", false); err != nil {
 		return err
 	}
 

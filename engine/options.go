@@ -27,6 +27,9 @@ type invokeOptions struct {
 	tenant   string
 	metadata []metaPair // in the order given
 	policies []*policy.Policy
+	// httpMsg and httpEvent: WithHTTPRequest.
+	httpMsg   []byte
+	httpEvent func() []byte
 }
 
 // hasContext reports whether o sets any of the invocation's context,
@@ -167,6 +170,23 @@ func WithPolicy(p *policy.Policy) InvokeOption {
 // starts. InvokeAsync ignores this option.
 func WithResponseStream(w io.Writer) InvokeOption {
 	return func(o *invokeOptions) { o.stream = w }
+}
+
+// WithHTTPRequest offers the invocation's request as an HTTP/1.1 request
+// message, msg, to a function that takes one (abi/SPEC.md, "HTTP requests
+// as messages"): when the version that runs exports flint_http_handle
+// (a Go guest built with httpguest does), the engine calls it with msg
+// instead of calling the handler with the payload, and the response is an
+// HTTP/1.1 response message (Result.HTTPResponse is then true). When the
+// version does not, or declines the message, or the response is streamed
+// (WithResponseStream), the function gets the payload as usual; if
+// Invoke's payload is nil, event (when not nil) is called to make it: a
+// function URL's payload format 2.0 event, made only when the function
+// will read it (once, unless a redeploy makes the engine start the
+// invocation again). msg is at most
+// Config.MaxRequestBytes, as a payload is. InvokeAsync refuses it.
+func WithHTTPRequest(msg []byte, event func() []byte) InvokeOption {
+	return func(o *invokeOptions) { o.httpMsg, o.httpEvent = msg, event }
 }
 
 // StreamStarter is implemented by a response stream (WithResponseStream)

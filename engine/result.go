@@ -17,6 +17,10 @@ type Result struct {
 	Version string
 	// Payload is the function's response; nil when FunctionError is set.
 	Payload []byte
+	// HTTPResponse is true when the function took the invocation's HTTP
+	// request message (WithHTTPRequest): Payload is then an HTTP/1.1
+	// response message, not a payload format 2.0 response.
+	HTTPResponse bool
 	// FunctionError is set when the function failed.
 	FunctionError *FunctionError
 	// Duration is the handler's run time, init excluded.

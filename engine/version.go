@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -96,6 +97,15 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 	if requestID == "" {
 		requestID = uuid.New()
 	}
+	// An HTTP request message goes to a version that takes one, for a
+	// buffered response; anything else gets the event.
+	asHTTP := o.httpMsg != nil && v.mod.hasHTTPHandler && o.stream == nil
+	if o.httpMsg != nil && !asHTTP && payload == nil && o.httpEvent != nil {
+		payload = o.httpEvent()
+		if len(payload) > v.engine.cfg.MaxRequestBytes {
+			return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrPayloadTooLarge, len(payload), v.engine.cfg.MaxRequestBytes)
+		}
+	}
 	in, start, err := v.pool.Get(ctx)
 	if err != nil {
 		var ie *initError
@@ -117,7 +127,7 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 	if res.Cold {
 		res.InitDuration = in.initDuration
 	}
-	broken := in.invoke(ctx, payload, inv, res, o)
+	broken := in.invoke(ctx, payload, asHTTP, inv, res, o)
 	if in.fresh {
 		in.firstCallDone(broken || res.FunctionError != nil)
 	}

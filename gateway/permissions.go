@@ -18,6 +18,12 @@ func (g *Gateway) permits(f fnRef, principal, action, authType string) bool {
 	if err != nil {
 		return false
 	}
+	return g.allows(s, f, principal, action, authType)
+}
+
+// allows is permits on settings s already read (a function URL request
+// reads them once for its URL and its permission).
+func (g *Gateway) allows(s engine.Settings, f fnRef, principal, action, authType string) bool {
 	if principal == "" {
 		return s.InvokePolicy.Allows(action, f.qualifier, authType)
 	}

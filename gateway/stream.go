@@ -391,3 +391,30 @@ func (g *Gateway) writeURLResponse(ctx *fasthttp.RequestCtx, f fnRef, payload []
 	writeURLHead(ctx, resp)
 	ctx.SetBody(resp.Body)
 }
+
+// writeURLMessage answers with a function's HTTP/1.1 response message
+// (urlevent.ParseMessage): every header field as the function sent it, a
+// repeated name repeated; a message that is not valid is a 502.
+func (g *Gateway) writeURLMessage(ctx *fasthttp.RequestCtx, f fnRef, msg []byte) {
+	resp, err := urlevent.ParseMessage(msg)
+	if err != nil {
+		g.cfg.Logger.Warn("function URL response", "function", f.target(), "err", err)
+		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
+		return
+	}
+	ctx.SetStatusCode(resp.Status)
+	for _, h := range resp.Headers {
+		switch name := h.Name; {
+		case equalFold(name, "connection"):
+			continue // the server's
+		case equalFold(name, "content-type"), equalFold(name, "server"), equalFold(name, "date"):
+			ctx.Response.Header.Set(h.Name, h.Value) // one value: fasthttp keeps these apart
+		default:
+			ctx.Response.Header.Add(h.Name, h.Value)
+		}
+	}
+	for _, ck := range resp.Cookies {
+		ctx.Response.Header.Add("Set-Cookie", ck)
+	}
+	ctx.SetBody(resp.Body)
+}

@@ -202,8 +202,9 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		return nil
 	}
 	f := fnRef{name: name, qualifier: qualifier}
-	u, ok := g.lookupURL(f)
-	if !ok {
+	settings, err := g.eng.Settings(f.name)
+	u, ok := settings.URLs[f.qualifier]
+	if err != nil || !ok {
 		urlError(ctx, http.StatusNotFound, "Not Found")
 		return nil
 	}
@@ -219,7 +220,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 	account := "" // "anonymous" for NONE, as Lambda sends it
 	switch u.AuthType {
 	case engine.AuthNone:
-		if !g.permits(f, "", engine.ActionInvokeFunctionURL, engine.AuthNone) {
+		if !g.allows(settings, f, "", engine.ActionInvokeFunctionURL, engine.AuthNone) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}
@@ -228,7 +229,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}
-		if !c.key.Admin && !g.permits(f, c.key.AccessKeyID, engine.ActionInvokeFunctionURL, engine.AuthIAM) {
+		if !c.key.Admin && !g.allows(settings, f, c.key.AccessKeyID, engine.ActionInvokeFunctionURL, engine.AuthIAM) {
 			urlError(ctx, http.StatusForbidden, "Forbidden")
 			return nil
 		}
@@ -244,7 +245,7 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 			urlPath = raw[i+len("/fn/")+j:]
 		}
 	}
-	ev, err := urlevent.Event(urlevent.Request{
+	req := urlevent.Request{
 		Method:    string(ctx.Method()),
 		RawPath:   urlPath,
 		RawQuery:  string(ctx.URI().QueryString()),
@@ -259,26 +260,50 @@ func (g *Gateway) serveFunctionURL(c *call) error {
 		URLID:     f.name,
 		AccountID: account,
 		IAM:       caller,
-	})
-	if err != nil {
-		urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
+	}
+	// A buffered URL offers the request as an HTTP/1.1 message too: a
+	// function that takes messages (flint_http_handle) gets it, and no
+	// JSON is made; the others get the event, made only for them.
+	var msg []byte
+	if u.InvokeMode != engine.InvokeModeResponseStream {
+		msg, _ = urlevent.AppendMessage(nil, req) // refused: the event alone, which says why
+	}
+	if msg == nil {
+		ev, err := urlevent.Event(req)
+		if err != nil {
+			urlError(ctx, http.StatusBadRequest, "Bad Request: "+err.Error())
+			return nil
+		}
+		if u.InvokeMode == engine.InvokeModeResponseStream {
+			g.streamURL(c, f, ev)
+			return nil
+		}
+		res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
+		g.answerURL(ctx, f, res, err)
 		return nil
 	}
-	if u.InvokeMode == engine.InvokeModeResponseStream {
-		g.streamURL(c, f, ev)
-		return nil
+	event := func() []byte {
+		ev, _ := urlevent.Event(req) // AppendMessage accepted req: so does Event
+		return ev
 	}
-	res, err := g.eng.Invoke(context.Background(), f.target(), ev, engine.WithRequestID(c.id))
-	if err != nil {
-		g.urlInvokeError(ctx, err)
-		return nil
-	}
-	if res.FunctionError != nil {
-		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
-		return nil
-	}
-	g.writeURLResponse(ctx, f, res.Payload)
+	res, err := g.eng.Invoke(context.Background(), f.target(), nil, engine.WithRequestID(c.id), engine.WithHTTPRequest(msg, event))
+	g.answerURL(ctx, f, res, err)
 	return nil
+}
+
+// answerURL answers a buffered function URL request with the outcome of
+// its invocation.
+func (g *Gateway) answerURL(ctx *fasthttp.RequestCtx, f fnRef, res *engine.Result, err error) {
+	switch {
+	case err != nil:
+		g.urlInvokeError(ctx, err)
+	case res.FunctionError != nil:
+		urlError(ctx, http.StatusBadGateway, "Internal Server Error")
+	case res.HTTPResponse:
+		g.writeURLMessage(ctx, f, res.Payload)
+	default:
+		g.writeURLResponse(ctx, f, res.Payload)
+	}
 }
 
 // headersOf lists a request's header fields in order.

@@ -5,6 +5,9 @@
 //	GET  /hello/{name}  {"message":"Hello, NAME!"}
 //	POST /echo          the request body, with its Content-Type
 //	GET  /headers       the request's headers, as JSON
+//	ANY  /request       what the handler sees of the request (method, URL,
+//	                    host, remote address, headers, cookies, body), as
+//	                    JSON, with two cookies and a header of two values
 //	anything else       404 (405 for a known path with another method)
 //
 // Build it, serve it, and give it a function URL (the AWS CLI talks to
@@ -74,6 +77,7 @@ func newMux() *http.ServeMux {
 	mux.HandleFunc("GET /hello/{name}", hello)
 	mux.HandleFunc("POST /echo", echo)
 	mux.HandleFunc("GET /headers", headers)
+	mux.HandleFunc("/request", request)
 	return mux
 }
 
@@ -113,6 +117,29 @@ func echo(w http.ResponseWriter, r *http.Request) {
 // headers lists the request's headers.
 func headers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, r.Header)
+}
+
+// request describes the request as the handler sees it, and answers with
+// two cookies and a header of two values.
+func request(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEcho))
+	if err != nil {
+		http.Error(w, "the body is over 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	cookies := map[string]string{}
+	for _, c := range r.Cookies() {
+		cookies[c.Name] = c.Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: "a", Value: "1"})
+	http.SetCookie(w, &http.Cookie{Name: "b", Value: "2", Path: "/"})
+	w.Header().Add("X-Multi", "one")
+	w.Header().Add("X-Multi", "two")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"method": r.Method, "path": r.URL.Path, "rawPath": r.URL.RawPath, "rawQuery": r.URL.RawQuery,
+		"requestURI": r.RequestURI, "host": r.Host, "remoteAddr": r.RemoteAddr, "proto": r.Proto,
+		"contentLength": r.ContentLength, "header": r.Header, "cookies": cookies, "body": body,
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

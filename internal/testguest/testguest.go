@@ -6,6 +6,7 @@
 package testguest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -173,4 +174,17 @@ func Tool(tb testing.TB, pkg, version string) string {
 		tb.Fatal(err)
 	}
 	return bin
+}
+
+// WithoutExport returns a copy of code whose export name is renamed to a
+// name no host looks for (its first byte replaced by 'x', so that no
+// section changes size): the same module as a guest built without that
+// export, such as a Go guest from before an SDK added it. It fails the
+// test if code does not hold name.
+func WithoutExport(tb testing.TB, code []byte, name string) []byte {
+	tb.Helper()
+	if !bytes.Contains(code, []byte(name)) {
+		tb.Fatalf("testguest: the module has no %q to rename", name)
+	}
+	return bytes.ReplaceAll(code, []byte(name), []byte("x"+name[1:]))
 }

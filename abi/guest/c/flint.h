@@ -62,9 +62,17 @@ extern "C" {
 #define FLINT_INIT FLINT_EXPORT("flint_init")
 #define FLINT_SHUTDOWN FLINT_EXPORT("flint_shutdown")
 
+/* FLINT_HTTP_HANDLER exports the optional HTTP handler,
+ * "flint_http_handle": int32_t flint_http_handle(int32_t input_len). A
+ * buffered function URL's request then arrives as an HTTP/1.1 request
+ * message and the output is an HTTP/1.1 response message (abi/SPEC.md,
+ * "HTTP requests as messages"); it may return FLINT_STATUS_DECLINE. */
+#define FLINT_HTTP_HANDLER FLINT_EXPORT("flint_http_handle")
+
 /* What a handler returns. Anything else is an unhandled error. */
 #define FLINT_STATUS_OK 0    /* success: what output_write wrote is the response */
 #define FLINT_STATUS_ERROR 1 /* a handled error: error_set gave its type and message */
+#define FLINT_STATUS_DECLINE 2 /* flint_http_handle only: send the payload 2.0 event to the handler instead */
 
 /* ---- Calling convention and error codes -------------------------------- */
 

@@ -35,3 +35,22 @@ func ExampleServe() {
 	// Output:
 	// {"statusCode":200,"headers":{"Content-Type":"application/json"},"cookies":["seen=1"],"body":"{\"message\":\"Hello, ana!\"}","isBase64Encoded":false}
 }
+
+// Testing a handler on the host with an HTTP/1.1 request message, as a
+// buffered function URL sends it to a module built with httpguest.
+func ExampleServeMessage() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "seen", Value: "1"})
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"message":"Hello, %s!"}`, r.PathValue("name"))
+	})
+	msg := "GET /hello/ana HTTP/1.1\r\nHost: example.com\r\nFlint-Source-Ip: 203.0.113.7\r\n\r\n"
+	out, err := httpguest.ServeMessage(context.Background(), mux, []byte(msg))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%q\n", out)
+	// Output:
+	// "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: seen=1\r\nContent-Length: 25\r\n\r\n{\"message\":\"Hello, ana!\"}"
+}

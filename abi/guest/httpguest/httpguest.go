@@ -1,7 +1,9 @@
 // Package httpguest runs an ordinary net/http handler as a Flint function
-// behind a function URL: each invocation's event, an API Gateway HTTP API
-// payload format 2.0 event, becomes an *http.Request, and what the handler
-// writes becomes the structured response the function returns.
+// behind a function URL: each request becomes an *http.Request, and what
+// the handler writes becomes the function's response. A request arrives in
+// one of two forms (see "Two ways in" below): as an HTTP/1.1 message, on a
+// buffered function URL, or as an API Gateway HTTP API payload format 2.0
+// event, from everywhere else.
 //
 //	package main
 //
@@ -37,6 +39,30 @@
 // initializing it. Here only functions that serve HTTP pay, as only
 // functions that fetch pay for package fetch.
 //
+// # Two ways in
+//
+// Linking this package adds the export flint_http_handle to the module
+// (abi/SPEC.md, "HTTP requests as messages"). Through it a buffered
+// function URL hands the request over as an HTTP/1.1 message and takes the
+// response back as one, so that no JSON is built by the host or parsed
+// here, which inside WebAssembly is most of what a small handler costs
+// (ServeMessage is that path, testable off WebAssembly). Everything else
+// still sends a payload format 2.0 event to the function's handler, which
+// Handle registers too, and gets the structured response back (Serve):
+// a URL whose InvokeMode is RESPONSE_STREAM, the Lambda API's Invoke and
+// InvokeWithResponseStream, another function's fn_invoke, a host older
+// than the export. A module that links this package but registers its
+// handler with guest.Handle declines messages, and gets events.
+//
+// The handler sees the same request both ways, with two differences that
+// make the message path the more faithful: a header the client repeated
+// arrives as several values (the event joins them into one with ","), and
+// several Cookie headers stay several. Its response reaches the client the
+// same: status, headers (a header of several values as several fields
+// rather than one joined with ", "), every Set-Cookie, and the body,
+// binary or not (never base64 on the message path). A Flush does nothing
+// on the message path: a buffered URL sends the response whole anyway.
+//
 // # The request
 //
 // The handler gets what net/http's server would give it: Method; URL with
@@ -51,6 +77,14 @@
 // deadline is the invocation's. An event that is not a format 2.0 event is
 // a handled error of type "InvalidEvent"; a path with a malformed escape is
 // answered 400 without calling the handler, as net/http's server does.
+//
+// From a message, the same: the request line's method, target (path and
+// query as sent) and protocol; Header from the header fields (canonical
+// names, a repeated one with all its values, Content-Length included),
+// Host from the Host field, RemoteAddr from the Flint-Source-Ip field
+// (neither among the headers); Body and ContentLength from the body. A
+// message that is not one (the host never sends such) is a handled error
+// of type "InvalidRequest".
 //
 // # The response
 //
@@ -93,10 +127,17 @@ import (
 // when h flushes and the invocation streams). Call it from an init
 // function, instead of guest.Handle.
 func Handle(h http.Handler) {
+	registered.handler = h
 	guest.HandleStream(func(ctx guest.Context, event []byte, w *guest.ResponseWriter) error {
 		return serveTo(ctx, h, event, w)
 	})
 }
+
+// registered holds the handler Handle registered, which the
+// flint_http_handle export serves: the guest program's registration, as
+// package guest keeps its handler (a module is one program, and the host
+// calls its exports with no other way to find it).
+var registered struct{ handler http.Handler }
 
 // Serve runs h on the request that event, a function URL event, describes,
 // and returns the function URL response for what h wrote: a structured

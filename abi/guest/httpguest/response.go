@@ -32,6 +32,7 @@ type recorder struct {
 	head      bool // a HEAD request: the body is discarded
 	out       output
 	streaming bool  // the prelude has gone to out
+	message   bool  // the response is an HTTP/1.1 message, sent whole at the end
 	err       error // out's first failure
 }
 
@@ -96,7 +97,7 @@ func (w *recorder) Write(p []byte) (int, error) {
 // whole when the handler returns. Once the caller has gone away, writes
 // fail (with an error matching guest.ErrUnavailable).
 func (w *recorder) Flush() {
-	if w.err != nil {
+	if w.err != nil || w.message {
 		return
 	}
 	if !w.streaming {
@@ -172,6 +173,9 @@ func (w *recorder) finish() error {
 	}
 	body := w.body.Bytes()
 	w.detectType(body)
+	if w.message {
+		return w.writeMessage(body)
+	}
 	r := w.meta()
 	if len(body) == 0 || mediatype.IsText(w.sent.Get("Content-Type"), body) {
 		r.Body = string(body)
