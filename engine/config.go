@@ -25,6 +25,7 @@ const (
 	DefaultMaxStreamBytes     = 20 << 20 // Lambda's limit for streamed responses
 	DefaultMaxLogBytes        = 256 << 10
 	DefaultMemoryCacheBytes   = 256 << 20
+	DefaultModuleMemoryBytes  = 1 << 30
 	DefaultAcquireTimeout     = time.Second
 	DefaultIdleTTL            = 10 * time.Minute
 	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
@@ -82,6 +83,17 @@ type Config struct {
 	// faults, most of a cold start (DefaultMemoryCacheBytes). Negative:
 	// keep none.
 	MemoryCacheBytes int
+
+	// ModuleMemoryBytes is how much memory the compiled code of the
+	// function versions loaded at once may take, reckoned as
+	// ModuleCostFactor × the module's size (a module that several
+	// functions deploy counts once). Past it, the versions invoked least
+	// recently — none running and none with provisioned concurrency — are
+	// unloaded: their compiled module and idle instances are dropped, their
+	// counters kept, and their next invocation loads them again from the
+	// compilation cache (Stats.Reloads; a cold start of its own). 0 means
+	// DefaultModuleMemoryBytes; negative, no limit.
+	ModuleMemoryBytes int64
 
 	// AcquireTimeout is how long an invocation waits for a free slot when
 	// its function's reserved concurrency (or MaxConcurrency) is in use,
@@ -225,6 +237,9 @@ func (c Config) withDefaults() Config {
 	c.MaxAsyncPayloadBytes = min(c.MaxAsyncPayloadBytes, queue.MaxPayloadBytes)
 	def(&c.LogRingSize, DefaultLogRingSize)
 	def(&c.MaxFetchBytes, DefaultMaxFetchBytes)
+	if c.ModuleMemoryBytes == 0 {
+		c.ModuleMemoryBytes = DefaultModuleMemoryBytes
+	}
 	switch {
 	case c.MemoryCacheBytes == 0:
 		c.MemoryCacheBytes = DefaultMemoryCacheBytes

@@ -108,8 +108,11 @@ type Stats struct {
 	Discarded  uint64 // broken instances thrown away
 	Retired    uint64 // healthy instances retired (idle TTL, redeploy)
 	Recycled   uint64 // instances reset to their snapshot and reused as fresh
+	Reloads    uint64 // loads of the version's code again after an unload (Config.ModuleMemoryBytes)
 	// Snapshot says how the version's instances start: "ready: ..." from a
-	// snapshot, or "off: <why not>". Empty until the version first runs.
+	// snapshot, or "off: <why not>"; "unloaded: ..." while the version is
+	// unloaded (Config.ModuleMemoryBytes). Empty until the version first
+	// runs.
 	Snapshot   string
 	Idle, Busy int // instances now idle and busy
 }
