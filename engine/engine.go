@@ -61,7 +61,7 @@ type Engine struct {
 	// Unloading versions over Config.ModuleMemoryBytes (unload.go).
 	sweeping, sweepAgain atomic.Bool
 	unloads              atomic.Uint64
-	arnPrefix    string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
+	arnPrefix            string // "arn:aws:lambda:REGION:ACCOUNT:function:"
 	// Instances' /tmp directories are made under tmpBase, a temporary
 	// directory of the engine's own when tmpBaseTemp.
 	tmpBase     string
