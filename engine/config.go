@@ -26,6 +26,7 @@ const (
 	DefaultMaxLogBytes        = 256 << 10
 	DefaultMemoryCacheBytes   = 256 << 20
 	DefaultPrefaultBytes      = 64 << 20
+	DefaultModuleMemoryBytes  = 1 << 30
 	DefaultAcquireTimeout     = time.Second
 	DefaultIdleTTL            = 10 * time.Minute
 	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
@@ -93,6 +94,17 @@ type Config struct {
 	// for each. Each such instance costs those pages until its first call;
 	// past the cap, instances are made without. Negative: never prefault.
 	PrefaultBytes int
+
+	// ModuleMemoryBytes is how much memory the compiled code of the
+	// function versions loaded at once may take, reckoned as
+	// ModuleCostFactor × the module's size (a module that several
+	// functions deploy counts once). Past it, the versions invoked least
+	// recently — none running and none with provisioned concurrency — are
+	// unloaded: their compiled module and idle instances are dropped, their
+	// counters kept, and their next invocation loads them again from the
+	// compilation cache (Stats.Reloads; a cold start of its own). 0 means
+	// DefaultModuleMemoryBytes; negative, no limit.
+	ModuleMemoryBytes int64
 
 	// AcquireTimeout is how long an invocation waits for a free slot when
 	// its function's reserved concurrency (or MaxConcurrency) is in use,
@@ -246,6 +258,9 @@ func (c Config) withDefaults() Config {
 	c.MaxAsyncPayloadBytes = min(c.MaxAsyncPayloadBytes, queue.MaxPayloadBytes)
 	def(&c.LogRingSize, DefaultLogRingSize)
 	def(&c.MaxFetchBytes, DefaultMaxFetchBytes)
+	if c.ModuleMemoryBytes == 0 {
+		c.ModuleMemoryBytes = DefaultModuleMemoryBytes
+	}
 	switch {
 	case c.MemoryCacheBytes == 0:
 		c.MemoryCacheBytes = DefaultMemoryCacheBytes

@@ -58,7 +58,11 @@ type Engine struct {
 	start        time.Time    // monotonic origin for instance watchdogs
 	regions      *regionCache // released linear memories, for reuse
 	prefaulted   atomic.Int64 // bytes idle instances hold prefaulted (Config.PrefaultBytes)
-	arnPrefix    string       // "arn:aws:lambda:REGION:ACCOUNT:function:"
+	modules      moduleCache  // compiled modules, shared by code
+	// Unloading versions over Config.ModuleMemoryBytes (unload.go).
+	sweeping, sweepAgain atomic.Bool
+	unloads              atomic.Uint64
+	arnPrefix            string // "arn:aws:lambda:REGION:ACCOUNT:function:"
 	// Instances' /tmp directories are made under tmpBase, a temporary
 	// directory of the engine's own when tmpBaseTemp.
 	tmpBase     string
@@ -90,6 +94,9 @@ type function struct {
 	rec      *functionRecord
 	raw      []byte              // rec as the store has it; nil when unknown
 	runtimes map[string]*version // published versions, by number
+	// stashed keeps the counters of versions unloaded to save memory, by
+	// version, for the runtime that loads them again.
+	stashed map[string]versionStash
 }
 
 // New returns an engine configured by cfg; the zero Config is an in-memory
@@ -326,6 +333,7 @@ func (e *Engine) Deploy(ctx context.Context, f Function) (*FunctionInfo, error) 
 		return nil, err
 	}
 	fn, created := e.functionForDeploy(p.f.Name, p.rev)
+	defer e.unloadOverBudget() // once fn.deploy is released
 	fn.deploy.Lock()
 	defer fn.deploy.Unlock()
 	info, err := e.install(ctx, fn, p)
@@ -345,6 +353,7 @@ func (e *Engine) Update(ctx context.Context, name string, change func(*Function)
 	if err != nil {
 		return nil, err
 	}
+	defer e.unloadOverBudget() // once fn.deploy is released
 	fn.deploy.Lock()
 	defer fn.deploy.Unlock()
 	fn.mu.RLock()
@@ -436,7 +445,7 @@ func (e *Engine) prepare(ctx context.Context, f Function, code []byte) (prepared
 	}
 	digest, err := e.store.Blobs().Put(ctx, code)
 	if err != nil {
-		_ = mod.compiled.Close(ctx)
+		_ = e.releaseModule(ctx, mod)
 		return prepared{}, fmt.Errorf("engine: store code of %s: %w", f.Name, err)
 	}
 	rev := revision{
@@ -636,16 +645,19 @@ func (e *Engine) Stats(target string) (Stats, error) {
 	if a, ok := f.rec.Aliases[q]; ok {
 		q = a.FunctionVersion
 	}
-	_, exists := f.rec.version(cmpOr(q, LatestVersion))
+	rev, exists := f.rec.version(cmpOr(q, LatestVersion))
+	st, unloaded := f.stashed[rev.Version]
 	f.mu.RUnlock()
 	if !exists {
 		return Stats{}, fmt.Errorf("%w: %s has no version or alias %q", ErrFunctionNotFound, name, q)
 	}
-	v := f.runtimeIfAny(q)
-	if v == nil {
-		return Stats{}, nil
+	if v := f.runtimeIfAny(q); v != nil {
+		return v.stats(), nil
 	}
-	return v.stats(), nil
+	if unloaded && st.revisionID == rev.RevisionID {
+		return st.counters.stats(pool.Stats{}, "unloaded: loaded again on its next invocation"), nil
+	}
+	return Stats{}, nil
 }
 
 func cmpOr(s, def string) string {
@@ -695,6 +707,8 @@ func (e *Engine) resolve(ctx context.Context, f *function, q string) (*version, 
 // makeRuntime compiles a version's code (a compilation-cache hit after the
 // first time) and makes its pool.
 func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (*version, error) {
+	// Once f.deploy is released: the sweep may unload f's other versions.
+	defer e.unloadOverBudget()
 	f.deploy.Lock()
 	defer f.deploy.Unlock()
 	// The record may change while the code compiles (another engine
@@ -721,6 +735,7 @@ func (e *Engine) makeRuntime(ctx context.Context, f *function, version string) (
 			return nil, err
 		}
 		v := e.newVersion(ctx, f, rev, mod, e.provisionedFor(rec, version))
+		v.awaited.Store(true)
 		f.mu.Lock()
 		cur, ok := f.rec.version(version)
 		current := ok && v.serves(cur)
@@ -817,6 +832,7 @@ func (e *Engine) refreshProvisioned(ctx context.Context, name string, wait bool)
 				errs = append(errs, fmt.Errorf("provisioning %s:%s: %w", name, ver, err))
 				continue
 			}
+			v.awaited.Store(false) // loaded for its provisioned instances
 		}
 		if v == nil {
 			continue

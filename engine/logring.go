@@ -33,23 +33,30 @@ type logEntry struct {
 }
 
 // logRing keeps a function's most recent log entries and passes new ones
-// to subscribers.
+// to subscribers. It grows as entries come, up to size of them: a
+// function deployed and never invoked costs none (a full ring of the
+// default size is ~140 KB).
 type logRing struct {
 	mu      sync.Mutex
-	entries []logEntry
-	next    uint64 // sequence number of the next entry
+	size    uint64     // how many entries it keeps, at most
+	entries []logEntry // entry seq is at seq%size; shorter until full
+	next    uint64     // sequence number of the next entry
 	subs    map[chan logEntry]struct{}
 	dropped uint64 // entries a slow subscriber missed
 }
 
 func newLogRing(size int) *logRing {
-	return &logRing{entries: make([]logEntry, size), subs: map[chan logEntry]struct{}{}}
+	return &logRing{size: uint64(size)}
 }
 
 func (r *logRing) add(e logEntry) {
 	r.mu.Lock()
 	e.Seq = r.next
-	r.entries[r.next%uint64(len(r.entries))] = e
+	if uint64(len(r.entries)) < r.size {
+		r.entries = append(r.entries, e) // not full: next == len(entries)
+	} else {
+		r.entries[r.next%r.size] = e
+	}
 	r.next++
 	for ch := range r.subs {
 		select {
@@ -67,15 +74,15 @@ func (r *logRing) since(seq uint64) []logEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	oldest := uint64(0)
-	if n := uint64(len(r.entries)); r.next > n {
-		oldest = r.next - n
+	if r.next > r.size {
+		oldest = r.next - r.size
 	}
 	// A seq past the newest (a follower ahead of a restarted engine) has
 	// nothing yet; unchecked, r.next-seq would wrap around.
 	seq = min(max(seq, oldest), r.next)
 	out := make([]logEntry, 0, r.next-seq)
 	for s := seq; s < r.next; s++ {
-		out = append(out, r.entries[s%uint64(len(r.entries))])
+		out = append(out, r.entries[s%r.size])
 	}
 	return out
 }
@@ -83,6 +90,9 @@ func (r *logRing) since(seq uint64) []logEntry {
 func (r *logRing) subscribe(buffer int) chan logEntry {
 	ch := make(chan logEntry, buffer)
 	r.mu.Lock()
+	if r.subs == nil {
+		r.subs = map[chan logEntry]struct{}{}
+	}
 	r.subs[ch] = struct{}{}
 	r.mu.Unlock()
 	return ch

@@ -92,7 +92,9 @@ func (e *Engine) Usage() []Usage {
 type VersionMetrics struct {
 	Function, Version string
 	// Since is when these counters started: a redeployed $LATEST (or a
-	// version loaded again) counts from zero, with a later Since.
+	// version loaded again after a restart) counts from zero, with a later
+	// Since. A version unloaded to save memory keeps counting when it is
+	// loaded again (Stats.Reloads).
 	Since time.Time
 	Stats
 	// Duration counts the invocations' run times (init excluded).
@@ -117,14 +119,22 @@ type Metrics struct {
 	// MemoryCacheBytes is the committed memory of released instances'
 	// regions kept for reuse (at most Config.MemoryCacheBytes).
 	MemoryCacheBytes uint64
-	Functions        []FunctionMetrics
-	Async            AsyncStats
+	// ModuleBytes is what the loaded modules count against
+	// Config.ModuleMemoryBytes, Modules how many distinct modules that is
+	// (functions deploying the same code share one), and Unloads how many
+	// times a version was unloaded to keep under it.
+	ModuleBytes int64
+	Modules     int
+	Unloads     uint64
+	Functions   []FunctionMetrics
+	Async       AsyncStats
 }
 
 // Metrics returns a snapshot of every function's counters and the async
 // queue's.
 func (e *Engine) Metrics(ctx context.Context) Metrics {
-	m := Metrics{Concurrent: e.limit.inUse(), MemoryCacheBytes: e.regions.heldBytes()}
+	m := Metrics{Concurrent: e.limit.inUse(), MemoryCacheBytes: e.regions.heldBytes(), Unloads: e.unloads.Load()}
+	m.ModuleBytes, m.Modules = e.modules.held()
 	e.mu.RLock()
 	fs := make([]*function, 0, len(e.functions))
 	for _, f := range e.functions {

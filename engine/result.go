@@ -118,8 +118,11 @@ type Stats struct {
 	// from the first calls of earlier instances.
 	Prefaulted    uint64
 	PrefaultPages uint64
+	Reloads       uint64 // loads of the version's code again after an unload (Config.ModuleMemoryBytes)
 	// Snapshot says how the version's instances start: "ready: ..." from a
-	// snapshot, or "off: <why not>". Empty until the version first runs.
+	// snapshot, or "off: <why not>"; "unloaded: ..." while the version is
+	// unloaded (Config.ModuleMemoryBytes). Empty until the version first
+	// runs.
 	Snapshot   string
 	Idle, Busy int // instances now idle and busy
 }

@@ -40,15 +40,56 @@ type version struct {
 	learn      sync.Mutex
 	prefaulted atomic.Uint64 // instances prefaulted
 
+	// lastUsed is when an invocation last took the version (UnixNano):
+	// the least recently used are unloaded first (unload.go).
+	lastUsed atomic.Int64
+	// awaited marks a version loaded for an invocation that has not
+	// reached its pool yet: unloading it then would make that invocation
+	// load it again, and again.
+	awaited atomic.Bool
+
+	*counters // kept across an unload and the reload that follows
+}
+
+// counters are a version's figures since it was deployed: they outlive a
+// runtime unloaded to save memory, and the runtime loaded again takes
+// them over.
+type counters struct {
 	invocations, errs, timeouts, throttles, initErrors, denials atomic.Uint64
 	duration                                                    histogram
 	initDuration                                                histogram // of request-path cold starts
 	created                                                     time.Time // when the counters started
+	// unloaded sums the pool counters of the runtimes unloaded before this
+	// one; reloads counts those runtimes.
+	mu       sync.Mutex
+	unloaded pool.Stats
+	reloads  uint64
+}
+
+// add folds the final pool counters of an unloaded runtime in.
+func (c *counters) add(p pool.Stats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := &c.unloaded
+	u.ColdStarts += p.ColdStarts
+	u.Prewarmed += p.Prewarmed
+	u.Discarded += p.Discarded
+	u.Retired += p.Retired
+	u.Recycled += p.Recycled
+}
+
+// before returns what the unloaded runtimes counted.
+func (c *counters) before() (pool.Stats, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unloaded, c.reloads
 }
 
 func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod *module, minIdle int) *version {
 	f := rev.function(fn.name)
-	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod, created: time.Now()}
+	v := &version{engine: e, fn: fn, name: fn.name, version: rev.Version, cfg: f, rev: rev, mod: mod,
+		counters: fn.takeCounters(rev)}
+	v.lastUsed.Store(time.Now().UnixNano())
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().
@@ -107,6 +148,7 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 		}
 	}
 	in, start, err := v.pool.Get(ctx)
+	v.awaited.Store(false)
 	if err != nil {
 		var ie *initError
 		switch {
@@ -163,8 +205,10 @@ func (v *version) record(res *Result) {
 		v.initDuration.observe(res.InitDuration)
 	}
 	v.fn.usage.add(res.BilledDuration(), v.cfg.MemoryMB)
+	now := time.Now()
+	v.lastUsed.Store(now.UnixNano())
 	v.fn.logs.add(logEntry{
-		Time: time.Now(), Kind: logInvocation, RequestID: res.RequestID, Version: v.version,
+		Time: now, Kind: logInvocation, RequestID: res.RequestID, Version: v.version,
 		Duration: res.Duration, InitDuration: res.InitDuration, Cold: res.Cold,
 		MemoryMB: v.cfg.MemoryMB, MemoryUsed: res.MemoryUsed, Lines: bytes.Clone(res.Logs), Failed: res.FunctionError != nil,
 	})
@@ -173,23 +217,28 @@ func (v *version) record(res *Result) {
 func (v *version) close(ctx context.Context) error {
 	err := v.pool.Close(ctx)
 	if err == nil {
-		err = v.mod.compiled.Close(ctx)
+		err = v.engine.releaseModule(ctx, v.mod)
 	}
 	return err
 }
 
 func (v *version) stats() Stats {
-	p := v.pool.Stats()
-	var pages uint64
+	st := v.counters.stats(v.pool.Stats(), v.snapStatus)
 	if t := v.touch.Load(); t != nil {
-		pages = t.written.pages() + t.read.pages()
+		st.PrefaultPages = t.written.pages() + t.read.pages()
 	}
+	st.Prefaulted = v.prefaulted.Load()
+	return st
+}
+
+// stats returns the counters with those of the pool now running.
+func (c *counters) stats(p pool.Stats, snapshot string) Stats {
+	u, reloads := c.before()
 	return Stats{
-		PrefaultPages: pages,
-		Invocations:   v.invocations.Load(), Errors: v.errs.Load(), Timeouts: v.timeouts.Load(),
-		Throttles: v.throttles.Load(), InitErrors: v.initErrors.Load(), Denials: v.denials.Load(),
-		ColdStarts: p.ColdStarts, Prewarmed: p.Prewarmed, Discarded: p.Discarded, Retired: p.Retired, Recycled: p.Recycled,
-		Prefaulted: v.prefaulted.Load(),
-		Idle:       p.Idle, Busy: p.Busy, Snapshot: v.snapStatus,
+		Invocations: c.invocations.Load(), Errors: c.errs.Load(), Timeouts: c.timeouts.Load(),
+		Throttles: c.throttles.Load(), InitErrors: c.initErrors.Load(), Denials: c.denials.Load(),
+		ColdStarts: u.ColdStarts + p.ColdStarts, Prewarmed: u.Prewarmed + p.Prewarmed, Discarded: u.Discarded + p.Discarded,
+		Retired: u.Retired + p.Retired, Recycled: u.Recycled + p.Recycled, Reloads: reloads,
+		Idle: p.Idle, Busy: p.Busy, Snapshot: snapshot,
 	}
 }

@@ -52,6 +52,9 @@ var (
 	descDeadLetters = prometheus.NewDesc("flint_dead_letters", "Events in the dead-letter store.", nil, nil)
 	descAsyncFailed = prometheus.NewDesc("flint_async_failed_total", "Asynchronous events given up on.", nil, nil)
 	descMemCache    = prometheus.NewDesc("flint_memory_cache_bytes", "Committed memory of released instances kept for reuse.", nil, nil)
+	descModuleBytes = prometheus.NewDesc("flint_module_bytes", "Estimated memory of the loaded compiled modules (the budget is --module-memory).", nil, nil)
+	descModules     = prometheus.NewDesc("flint_modules", "Distinct compiled modules loaded.", nil, nil)
+	descUnloads     = prometheus.NewDesc("flint_unloads_total", "Function versions unloaded to keep the modules under their memory budget.", nil, nil)
 )
 
 // engineCollector turns Engine.Metrics into Prometheus metrics at scrape
@@ -61,7 +64,7 @@ type engineCollector struct{ g *Gateway }
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInvocations, descErrors, descTimeouts, descThrottles, descInitErrors,
 		descColdStarts, descPrewarmed, descDenials, descIdle, descDuration, descConcurrent, descAllConc,
-		descQueueDepth, descQueueAge, descDeadLetters, descAsyncFailed, descMemCache} {
+		descQueueDepth, descQueueAge, descDeadLetters, descAsyncFailed, descMemCache, descModuleBytes, descModules, descUnloads} {
 		ch <- d
 	}
 }
@@ -78,6 +81,9 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descAllConc, float64(m.Concurrent))
 	gauge(descMemCache, float64(m.MemoryCacheBytes))
+	gauge(descModuleBytes, float64(m.ModuleBytes))
+	gauge(descModules, float64(m.Modules))
+	counter(descUnloads, m.Unloads)
 	for _, f := range m.Functions {
 		gauge(descConcurrent, float64(f.Concurrent), f.Function)
 		for _, v := range f.Versions {

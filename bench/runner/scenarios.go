@@ -15,6 +15,7 @@ import (
 const (
 	ScenarioCompile        = "compile"
 	ScenarioRestart        = "restart"
+	ScenarioReload         = "reload"
 	ScenarioCold           = "cold"
 	ScenarioSnapshotCold   = "snapshot-cold"
 	ScenarioRecycled       = "recycled"
@@ -33,7 +34,7 @@ const (
 
 // scenarioOrder is the order of a guest's scenarios.
 var scenarioOrder = []string{
-	ScenarioCompile, ScenarioRestart, ScenarioCold, ScenarioSnapshotCold, ScenarioRecycled,
+	ScenarioCompile, ScenarioRestart, ScenarioReload, ScenarioCold, ScenarioSnapshotCold, ScenarioRecycled,
 	ScenarioPreInitialized, ScenarioPreInitializedLazy, ScenarioWarm, ScenarioNative,
 	ScenarioWazeroNaive, ScenarioWazeroReuse, ScenarioExtismCold, ScenarioExtismWarm,
 }
@@ -44,6 +45,8 @@ var descriptions = map[string]string{
 		"validation, Flint's rewrite, wazero's compiler (snapshots off, so no instance is made)",
 	ScenarioRestart: "a new engine over a data directory that already holds the function, its compiled code " +
 		"and its snapshot (a process restart): engine start, then the first invocation",
+	ScenarioReload: "the first invocation of a version unloaded to keep the engine's compiled modules under their " +
+		"memory budget (--module-memory): its code loaded again from the compilation cache, its snapshot mapped, a new instance",
 	ScenarioCold: "a new instance per request, created and initialized on the request path " +
 		"(instantiate, start function, _initialize, flint_init), invoked, discarded (no snapshot, no recycling)",
 	ScenarioSnapshotCold: "a new instance per request, started from the version's snapshot " +
@@ -77,6 +80,7 @@ func (r *runner) scenarios(g *guestRun) []*scenario {
 	list := []*scenario{
 		r.compileScenario(g),
 		r.restartScenario(g),
+		r.reloadScenario(g),
 		r.invokeScenario(g, ScenarioCold, ClassFresh, engine.Config{NoRecycle: true},
 			engine.Function{SingleUse: true, NoSnapshot: true}, 0),
 		r.invokeScenario(g, ScenarioSnapshotCold, ClassFresh, engine.Config{NoRecycle: true},
@@ -211,6 +215,59 @@ func (r *runner) compileScenario(g *guestRun) *scenario {
 	}
 	s.close = func() { _ = s.post(context.Background()) }
 	s.noCheck = true // nothing is invoked
+	return s
+}
+
+// reloadScenario times the invocation of a version that was unloaded: on
+// an engine whose module budget no module fits, a version goes once its
+// invocation ends, and the next one loads it again.
+func (r *runner) reloadScenario(g *guestRun) *scenario {
+	s := newScenario(g, ScenarioReload, KindFlint, ClassFresh)
+	var eng *engine.Engine
+	s.setup = func(ctx context.Context) error {
+		var err error
+		if eng, err = r.newEngine(ctx, engine.Config{ModuleMemoryBytes: 1}); err != nil {
+			return err
+		}
+		_, err = eng.Deploy(ctx, g.function(r, engine.Function{}))
+		return err
+	}
+	s.close = func() {
+		if eng != nil {
+			_ = eng.Close(context.Background())
+		}
+	}
+	s.stats = func() engine.Stats {
+		st, _ := eng.Stats(fnName)
+		return st
+	}
+	// Untimed: wait for the version to be unloaded after its last call.
+	s.pre = func(ctx context.Context) error {
+		for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
+			st, err := eng.Stats(fnName)
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(st.Snapshot, "unloaded") {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+	}
+	s.op = func(ctx context.Context) ([]byte, error) {
+		res, err := eng.Invoke(ctx, fnName, g.payload)
+		if err := invokeErr(res, err); err != nil {
+			return nil, err
+		}
+		if res.Cold {
+			s.coldResults++
+		}
+		return res.Payload, nil
+	}
 	return s
 }
 

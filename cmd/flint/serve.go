@@ -41,6 +41,7 @@ type serveConfig struct {
 	PublicURL       string            `json:"publicURL"`
 	Region          string            `json:"region"`
 	MaxConcurrency  int               `json:"maxConcurrency"`
+	ModuleMemoryMB  int               `json:"moduleMemoryMB"`
 	AllowPrivate    bool              `json:"allowPrivateNetworks"`
 	Mounts          []string          `json:"mounts"`        // HOSTDIR:GUESTPATH
 	Parameters      map[string]string `json:"parameters"`    // config_get values
@@ -138,6 +139,7 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "public-url", Usage: "base `URL` of function URLs (default: from each request's Host)", EnvVars: []string{"FLINT_PUBLIC_URL"}},
 			&cli.StringFlag{Name: "region", Value: def.Region, Usage: "`REGION` in ARNs", EnvVars: []string{"FLINT_REGION"}},
 			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "engine-wide concurrent `N` invocations", EnvVars: []string{"FLINT_MAX_CONCURRENCY"}},
+			&cli.IntFlag{Name: "module-memory", Value: engine.DefaultModuleMemoryBytes >> 20, Usage: "loaded functions' compiled code may take `MB` (estimated); past it the least recently used are unloaded until invoked again (-1: no limit)", EnvVars: []string{"FLINT_MODULE_MEMORY"}},
 			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let functions fetch private addresses their policy names literally", EnvVars: []string{"FLINT_ALLOW_PRIVATE_NETWORKS"}},
 			&cli.StringSliceFlag{Name: "mount", Usage: "expose `HOSTDIR:GUESTPATH` to functions (policy-checked; repeatable)"},
 			&cli.StringSliceFlag{Name: "parameter", Usage: "a `NAME=VALUE` functions read with config_get (repeatable)"},
@@ -235,6 +237,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	if c.IsSet("max-concurrency") {
 		cfg.MaxConcurrency = c.Int("max-concurrency")
 	}
+	if c.IsSet("module-memory") {
+		cfg.ModuleMemoryMB = c.Int("module-memory")
+	}
 	if c.IsSet("allow-private-networks") {
 		cfg.AllowPrivate = c.Bool("allow-private-networks")
 	}
@@ -266,6 +271,8 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--access-key and --secret-key go together")
 	case cfg.MaxConcurrency < 0:
 		return cfg, errors.New("--max-concurrency must not be negative")
+	case cfg.ModuleMemoryMB < -1:
+		return cfg, errors.New("--module-memory must be a number of MB, or -1 for no limit")
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
 	case cfg.AsyncLease < duration(time.Second):
@@ -523,6 +530,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		DataDir:              cfg.Data,
 		Store:                st,
 		MaxConcurrency:       cfg.MaxConcurrency,
+		ModuleMemoryBytes:    int64(cfg.ModuleMemoryMB) << 20,
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,
