@@ -47,29 +47,39 @@ func (e *Engine) unloadOverBudget() {
 	if e.cfg.ModuleMemoryBytes < 0 || e.modules.bytes() <= e.cfg.ModuleMemoryBytes || e.closed.Load() {
 		return
 	}
+	e.sweepAgain.Store(true)
 	if !e.sweeping.CompareAndSwap(false, true) {
-		e.sweepAgain.Store(true)
-		return
+		return // the sweep running sees sweepAgain
 	}
 	e.retiring.Go(func() {
-		defer e.sweeping.Store(false)
-		for tries := 0; ; tries++ {
-			done := e.sweep()
-			again := e.sweepAgain.Swap(false)
-			if !again && (done || tries >= sweepTries) {
-				return
-			}
-			if !done {
+		for {
+			for tries := 0; ; {
+				e.sweepAgain.Store(false)
+				done := e.sweep()
+				if e.sweepAgain.Load() {
+					tries = 0 // more was loaded meanwhile
+					continue
+				}
+				if tries++; done || tries > sweepTries {
+					break
+				}
 				// Versions busy a moment ago (running, being deployed) may
 				// be free now.
 				time.Sleep(sweepPause)
+			}
+			e.sweeping.Store(false)
+			// A trigger between the last look and the store above left its
+			// sweepAgain to no one: take it up, unless another sweep did.
+			if !e.sweepAgain.Load() || !e.sweeping.CompareAndSwap(false, true) {
+				return
 			}
 		}
 	})
 }
 
 // A sweep that left the modules over budget because the versions it
-// could unload were busy tries again sweepTries times, sweepPause apart.
+// could unload were busy tries again, up to sweepTries times in a row,
+// sweepPause apart.
 const (
 	sweepTries = 20
 	sweepPause = 50 * time.Millisecond

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -461,4 +462,39 @@ func TestCreateSeenFirstByTheWatchFiresOnce(t *testing.T) {
 	h.set(t, t0.Add(time.Hour))
 	h.settled(t, schedule.Stats{Fired: 1})
 	assert.Len(t, h.Rec.got(), 1)
+}
+
+// flakyStore is a memory store whose buckets' Updates fail as unavailable
+// the first failures times, as a cluster's store does while its streams
+// elect leaders.
+type flakyStore struct {
+	store.Store
+	failures *atomic.Int32
+}
+
+func (s flakyStore) Bucket(name string) (store.Bucket, error) {
+	b, err := s.Store.Bucket(name)
+	return flakyBucket{Bucket: b, failures: s.failures}, err
+}
+
+type flakyBucket struct {
+	store.Bucket
+	failures *atomic.Int32
+}
+
+func (b flakyBucket) Update(ctx context.Context, key string, fn func([]byte, bool) ([]byte, error)) error {
+	if b.failures.Add(-1) >= 0 {
+		return fmt.Errorf("%w: no response from stream", store.ErrUnavailable)
+	}
+	return b.Bucket.Update(ctx, key, fn)
+}
+
+func TestNewWaitsForAnUnavailableStore(t *testing.T) {
+	st := store.NewMemory()
+	t.Cleanup(func() { _ = st.Close() })
+	failures := &atomic.Int32{}
+	failures.Store(3)
+	h := newHarness(t, flakyStore{Store: st, failures: failures}, nil)
+	_, err := h.S.Create(context.Background(), sched("s", "rate(1 hour)"))
+	require.NoError(t, err, "the default group was made once the store answered")
 }

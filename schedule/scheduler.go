@@ -138,13 +138,13 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if s.groups, err = cfg.Store.Bucket(GroupsBucket); err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	if err := s.ensureDefaultGroup(ctx); err != nil {
+	if err := whileUnavailable(ctx, s.ensureDefaultGroup); err != nil {
 		return nil, err
 	}
 	if err := s.follow(); err != nil {
 		return nil, err
 	}
-	if err := s.load(ctx); err != nil {
+	if err := whileUnavailable(ctx, s.load); err != nil {
 		s.stopFollowing()
 		return nil, err
 	}
@@ -155,6 +155,27 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	}
 	go s.loop()
 	return s, nil
+}
+
+// startupPatience bounds how long New waits for a store that is
+// unavailable (a cluster whose streams are still electing leaders).
+const startupPatience = 30 * time.Second
+
+// whileUnavailable calls fn until it succeeds or fails otherwise than
+// with store.ErrUnavailable, for startupPatience at most.
+func whileUnavailable(ctx context.Context, fn func(context.Context) error) error {
+	deadline := time.Now().Add(startupPatience)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err := fn(ctx)
+		if err == nil || !errors.Is(err, store.ErrUnavailable) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // Close stops firing: no new fire starts, and the fires in progress finish

@@ -243,6 +243,7 @@ func (r *runner) reloadScenario(g *guestRun) *scenario {
 	}
 	// Untimed: wait for the version to be unloaded after its last call.
 	s.pre = func(ctx context.Context) error {
+		deadline := time.Now().Add(30 * time.Second)
 		for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
 			st, err := eng.Stats(fnName)
 			if err != nil {
@@ -250,6 +251,11 @@ func (r *runner) reloadScenario(g *guestRun) *scenario {
 			}
 			if strings.HasPrefix(st.Snapshot, "unloaded") {
 				return nil
+			}
+			if time.Now().After(deadline) {
+				m := eng.Metrics(ctx)
+				return fmt.Errorf("the version was not unloaded after its call (%+v; modules %d, %d bytes, %d unloads)",
+					st, m.Modules, m.ModuleBytes, m.Unloads)
 			}
 			select {
 			case <-ctx.Done():

@@ -31,7 +31,8 @@ func benchCommand() *cli.Command {
 			"   flint bench --compare OLD.json[,OLD2.json...] NEW.json[,NEW2.json...]",
 		Description: "Measures, in one process and interleaved (round-robin in short batches, so that\n" +
 			"machine noise falls on every scenario alike), how Flint serves each module:\n" +
-			"compile, restart, cold, snapshot-cold, recycled, pre-initialized and warm, beside\n" +
+			"compile, restart, reload (after an unload), cold, snapshot-cold, recycled,\n" +
+			"pre-initialized (and -lazy, without prefault) and warm, beside\n" +
 			"the same work as native Go (examples) and on other hosts: a hand-rolled wazero\n" +
 			"host and Extism's Go SDK. The output says what each row means.\n\n" +
 			"Examples (need a Flint source checkout): " + strings.Join(runner.Examples(), ", ") + ".\n\n" +

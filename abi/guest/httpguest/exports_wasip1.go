@@ -3,7 +3,6 @@
 package httpguest
 
 import (
-	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/guest"
 	"github.com/flintfaas/flint/abi/guest/internal/host"
 )
@@ -21,12 +20,12 @@ func httpHandle(inputLen uint32) uint32 { return serveMessage(inputLen) }
 func serveMessage(inputLen uint32) uint32 {
 	h := registered.handler
 	if h == nil {
-		return abi.StatusDecline
+		return host.StatusDecline
 	}
 	msg := make([]byte, inputLen)
 	if n := host.InputRead(host.Bytes(msg), inputLen); n < 0 {
 		setError("Runtime.HostError", (&guest.HostError{Call: "input_read", Errno: -n}).Error())
-		return abi.StatusError
+		return host.StatusError
 	}
 	// A panic crashes the instance, as under guest.Handle; its message
 	// is recorded first.
@@ -42,9 +41,9 @@ func serveMessage(inputLen uint32) uint32 {
 			typ = t.ErrorType()
 		}
 		setError(typ, err.Error())
-		return abi.StatusError
+		return host.StatusError
 	}
-	return abi.StatusOK
+	return host.StatusOK
 }
 
 func setError(typ, msg string) {

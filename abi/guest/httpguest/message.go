@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flintfaas/flint/abi"
 	"github.com/flintfaas/flint/abi/guest"
+	"github.com/flintfaas/flint/abi/guest/internal/host"
 )
 
 // ServeMessage runs h on the request that msg, an HTTP/1.1 request message
@@ -96,7 +96,7 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 	// One backing array for every value, as net/textproto does.
 	values := make([]string, strings.Count(rest, "\n"))
 	header := make(http.Header, len(values))
-	var host, remote string
+	var hostName, remote string
 	length := -1
 	for rest != "" {
 		line, rest = cutLine(rest)
@@ -110,10 +110,10 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 		value = strings.Trim(value, " \t")
 		switch key := textproto.CanonicalMIMEHeaderKey(name); key {
 		case "Host":
-			if host == "" {
-				host = value
+			if hostName == "" {
+				hostName = value
 			}
-		case abi.SourceIPHeader:
+		case host.SourceIPHeader:
 			remote = remoteAddr(value)
 		default:
 			if key == "Content-Length" {
@@ -152,7 +152,7 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 		Header:        header,
 		Body:          http.NoBody,
 		ContentLength: int64(len(body)),
-		Host:          host,
+		Host:          hostName,
 		RemoteAddr:    remote,
 		RequestURI:    target,
 	}).WithContext(ctx)

@@ -25,6 +25,17 @@ const (
 	Unavailable = 10
 )
 
+// Handler statuses (abi.StatusOK, abi.StatusError, abi.StatusDecline) and
+// the header carrying an HTTP message's client address
+// (abi.SourceIPHeader): the guest SDK's copies, which its tests check
+// against the abi package's.
+const (
+	StatusOK       = 0
+	StatusError    = 1
+	StatusDecline  = 2
+	SourceIPHeader = "Flint-Source-Ip"
+)
+
 // Bytes returns the address of b's first byte, for a (ptr, len) argument.
 func Bytes(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
 
