@@ -24,8 +24,7 @@ func jsonCodecs() []jsonCodec {
 		{"std", testguest.Build{Tags: []string{"flintjson_std"}}},
 		{"std-jsonv2exp", testguest.Build{Tags: []string{"flintjson_std"}, Env: []string{"GOEXPERIMENT=jsonv2"}}},
 		{"gjx", testguest.Build{Tags: []string{"flintjson_gjx"}}},
-		{"goccy", testguest.Build{Tags: []string{"flintjson_goccy"}}},
-		{"default", testguest.Build{}},
+		{"default-goccy", testguest.Build{}},
 	}
 }
 
@@ -89,6 +88,8 @@ func sqsBatchEvent(n int) []byte {
 //   - warm/EVENT: CODEC-ns/op, a warm invocation (idle instance);
 //   - cold/14B: CODEC-ns/op, go-hello instantiated from its snapshot for
 //     every invocation and retired after it (single-use functions);
+//   - compile/14B: CODEC-ns/op, go-hello deployed from its bytes on an
+//     engine with an empty compilation cache (the first-ever cold start);
 //   - CODEC-wasm-bytes, the guest's size, and CODEC-mem-bytes, its linear
 //     memory after the invocations.
 //
@@ -102,6 +103,32 @@ func BenchmarkGuestJSON(b *testing.B) {
 	}
 	b.Run("cold/14B", func(b *testing.B) {
 		benchCodecs(b, jsonEvents()[0], engine.Config{NoRecycle: true}, engine.Function{SingleUse: true})
+	})
+	b.Run("compile/14B", func(b *testing.B) {
+		ctx := context.Background()
+		codecs := jsonCodecs()
+		codes := make([][]byte, len(codecs))
+		for i, c := range codecs {
+			codes[i] = testguest.GoBuild(b, "hello", c.build)
+		}
+		elapsed := make([]time.Duration, len(codecs))
+		for b.Loop() {
+			for i, c := range codecs {
+				start := time.Now()
+				eng, err := engine.New(ctx, engine.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Deploy(ctx, engine.Function{Name: c.name, Code: codes[i]}); err != nil {
+					b.Fatal(err)
+				}
+				elapsed[i] += time.Since(start)
+				_ = eng.Close(ctx)
+			}
+		}
+		for i, c := range codecs {
+			b.ReportMetric(float64(elapsed[i].Nanoseconds())/float64(b.N), c.name+"-ns/op")
+		}
 	})
 }
 
