@@ -16,11 +16,12 @@ import (
 // Everything is a type with every feature of encoding/json a Go function's
 // event or response may use.
 type Everything struct {
-	Name     string            `json:"name"`
-	Omitted  string            `json:"omitted,omitempty"`
-	Count    int               `json:"count,string"`
-	Ratio    float64           `json:"ratio,omitempty"`
-	Secret   string            `json:"-"`
+	Name    string  `json:"name"`
+	Omitted string  `json:"omitted,omitempty"`
+	Count   int     `json:"count,string"`
+	Ratio   float64 `json:"ratio,omitempty"`
+	Secret  string  `json:"-"`
+	//lint:ignore SA5008 a field named "-" is what this case is for
 	Dash     string            `json:"-,"`
 	NoTag    string            // without a tag: its Go name
 	Ptr      *int              `json:"ptr"`

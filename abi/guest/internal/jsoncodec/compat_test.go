@@ -90,7 +90,7 @@ func TestMarshalLikeEncodingJSON(t *testing.T) {
 		{"bytes are base64", []byte("hello, world")},
 		{"omitempty", omitting{}},
 		{"omitempty set", omitting{S: "s", I: 1, P: &seven, M: map[string]int{"a": 1}, L: []int{1}, Any: 0}},
-		{"floats", []float64{0, -0.0, 1, 1.5, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64}},
+		{"floats", []float64{0, math.Copysign(0, -1), 1, 1.5, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64}},
 		{"float32", []float32{0.1, 1e21, 3.4e38}},
 		{"integers", []any{int8(-128), uint64(math.MaxUint64), int64(math.MinInt64)}},
 		{"NaN", math.NaN()},
