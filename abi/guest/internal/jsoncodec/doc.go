@@ -8,7 +8,7 @@
 //
 //   - by default, github.com/goccy/go-json: encoding/json's behaviour
 //     without its reflection on every call (it compiles a codec per type
-//     once), 1.3× to 3× faster than encoding/json inside WebAssembly on
+//     once), 1.5× to 3× faster than encoding/json inside WebAssembly on
 //     events of 14 bytes to 10 KB, for 4.5 MB more of wasm
 //     (bench/RESULTS.md, "Go guests' JSON");
 //   - with the build tag flintjson_std, encoding/json itself: the smallest
