@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -68,18 +69,32 @@ func CacheDir(tb testing.TB) string {
 // of the sources that go into them.
 func Go(tb testing.TB, name string) []byte {
 	tb.Helper()
+	return GoBuild(tb, name, Build{})
+}
+
+// Build is how GoBuild builds a guest beyond Go's defaults: the zero value
+// is Go's plain build.
+type Build struct {
+	Tags []string // -tags
+	Env  []string // extra environment, such as "GOEXPERIMENT=jsonv2"
+}
+
+// GoBuild returns the Go guest name, as Go does, built with the build tags
+// and environment of b; builds are cached by source hash and by b.
+func GoBuild(tb testing.TB, name string, b Build) []byte {
+	tb.Helper()
 	root := Root(tb)
 	pkg := name
 	if filepath.Base(name) == name {
 		pkg = filepath.Join("guest-examples", name)
 	}
-	key, err := sourceHash(root, pkg)
+	key, err := sourceHash(root, pkg, b)
 	if err != nil {
 		tb.Fatalf("testguest: hash %s: %v", pkg, err)
 	}
 	out := filepath.Join(cacheDir(tb, "guests"), filepath.Base(pkg)+"-"+key+".wasm")
-	if b, err := os.ReadFile(out); err == nil {
-		return b
+	if code, err := os.ReadFile(out); err == nil {
+		return code
 	}
 	// Concurrent builders write distinct temporary files and rename them
 	// into place atomically; the last one wins with identical bytes.
@@ -90,27 +105,34 @@ func Go(tb testing.TB, name string) []byte {
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp)
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp, "./"+filepath.ToSlash(pkg))
+	args := []string{"build", "-buildmode=c-shared", "-o", tmp}
+	if len(b.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(b.Tags, ","))
+	}
+	cmd := exec.Command("go", append(args, "./"+filepath.ToSlash(pkg))...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("testguest: build %s: %v\n%s", pkg, err, b)
+	cmd.Env = append(append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"), b.Env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("testguest: build %s: %v\n%s", pkg, err, out)
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		tb.Fatal(err)
 	}
-	b, err := os.ReadFile(out)
+	code, err := os.ReadFile(out)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b
+	return code
 }
 
 // sourceHash hashes what a guest build depends on in this repository: the
 // package's files, the guest SDK, go.mod and go.sum, and the Go version.
-func sourceHash(root, pkg string) (string, error) {
+func sourceHash(root, pkg string, b Build) (string, error) {
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version())
+	if len(b.Tags) > 0 || len(b.Env) > 0 {
+		fmt.Fprintf(h, "tags %q env %q\n", b.Tags, b.Env)
+	}
 	var files []string
 	for _, dir := range []string{pkg, filepath.Join("abi", "guest")} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {

@@ -1,0 +1,12 @@
+//go:build flintjson_gjx && !flintjson_std
+
+package jsoncodec
+
+import json "github.com/go-json-experiment/json/v1"
+
+// Name names the implementation this build uses.
+const Name = "go-json-experiment/json/v1"
+
+func marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

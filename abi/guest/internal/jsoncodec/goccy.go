@@ -1,0 +1,12 @@
+//go:build !flintjson_std && !flintjson_gjx
+
+package jsoncodec
+
+import json "github.com/goccy/go-json"
+
+// Name names the implementation this build uses.
+const Name = "goccy/go-json"
+
+func marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
