@@ -96,6 +96,7 @@ wasm-tools: ## install clang, lld, wasi-libc, compiler-rt for wasm32 and wabt if
 test: lint cc browser wasm-tools ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
+	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags flintjson_goccy ./abi/guest/internal/jsoncodec/
 
 # The Markdown's relative links and anchors, and the flags the README
 # shows, against the files and the CLI (make test runs these tests too).

@@ -21,10 +21,10 @@ type jsonCodec struct {
 
 func jsonCodecs() []jsonCodec {
 	return []jsonCodec{
-		{"std", testguest.Build{Tags: []string{"flintjson_std"}}},
-		{"std-jsonv2exp", testguest.Build{Tags: []string{"flintjson_std"}, Env: []string{"GOEXPERIMENT=jsonv2"}}},
+		{"default-std", testguest.Build{}},
+		{"std-jsonv2exp", testguest.Build{Env: []string{"GOEXPERIMENT=jsonv2"}}},
 		{"gjx", testguest.Build{Tags: []string{"flintjson_gjx"}}},
-		{"default-goccy", testguest.Build{}},
+		{"goccy", testguest.Build{Tags: []string{"flintjson_goccy"}}},
 	}
 }
 

@@ -22,29 +22,38 @@ import (
 // what is wrong with the event.
 func TestGuestJSONCompat(t *testing.T) {
 	eng := newEngine(t, engine.Config{})
-	deploy(t, eng, engine.Function{Name: "fn", Code: testguest.Go(t, "engine/testdata/jsoncompat")})
-	for _, tc := range jsoncompat.Cases() {
-		t.Run(tc.Name, func(t *testing.T) {
-			var want jsoncompat.Everything
-			wantErr := json.Unmarshal([]byte(tc.Event), &want)
-			res := invoke(t, eng, "fn", tc.Event)
-			if tc.Event == "" { // HandleJSON gives an empty event the zero value
-				wantErr = nil
-			}
-			if wantErr != nil {
-				require.NotNil(t, res.FunctionError, "encoding/json: %v; the guest answered %s", wantErr, res.Payload)
-				assert.Equal(t, "InvalidEvent", res.FunctionError.Type)
-				assert.False(t, res.FunctionError.Unhandled, "the instance crashed: %s", res.FunctionError.Message)
-				assert.NotEmpty(t, res.FunctionError.Message)
-				t.Logf("encoding/json: %v\nguest: %s", wantErr, res.FunctionError.Message)
-				return
-			}
-			require.Nil(t, res.FunctionError, "the guest failed where encoding/json did not")
-			wantJSON, err := json.Marshal(want)
-			require.NoError(t, err)
-			assert.Equal(t, string(wantJSON), string(res.Payload))
-		})
+	builds := map[string]testguest.Build{"encoding-json": {}, "goccy": {Tags: []string{"flintjson_goccy"}}}
+	for name, b := range builds {
+		deploy(t, eng, engine.Function{Name: name, Code: testguest.GoBuild(t, "engine/testdata/jsoncompat", b)})
 	}
+	for fn := range builds {
+		for _, tc := range jsoncompat.Cases() {
+			t.Run(fn+"/"+tc.Name, func(t *testing.T) { checkJSONCase(t, eng, fn, tc) })
+		}
+	}
+}
+
+// checkJSONCase invokes fn with the case's event and checks its answer
+// against encoding/json's.
+func checkJSONCase(t *testing.T, eng *engine.Engine, fn string, tc jsoncompat.Case) {
+	var want jsoncompat.Everything
+	wantErr := json.Unmarshal([]byte(tc.Event), &want)
+	res := invoke(t, eng, fn, tc.Event)
+	if tc.Event == "" { // HandleJSON gives an empty event the zero value
+		wantErr = nil
+	}
+	if wantErr != nil {
+		require.NotNil(t, res.FunctionError, "encoding/json: %v; the guest answered %s", wantErr, res.Payload)
+		assert.Equal(t, "InvalidEvent", res.FunctionError.Type)
+		assert.False(t, res.FunctionError.Unhandled, "the instance crashed: %s", res.FunctionError.Message)
+		assert.NotEmpty(t, res.FunctionError.Message)
+		t.Logf("encoding/json: %v\nguest: %s", wantErr, res.FunctionError.Message)
+		return
+	}
+	require.Nil(t, res.FunctionError, "the guest failed where encoding/json did not")
+	wantJSON, err := json.Marshal(want)
+	require.NoError(t, err)
+	assert.Equal(t, string(wantJSON), string(res.Payload))
 }
 
 // TestGuestJSONHostileEvents sends events of 6 MB, Lambda's limit, built

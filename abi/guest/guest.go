@@ -102,13 +102,13 @@ func (w *ResponseWriter) Flush() error {
 // does not decode is a handled error of type "InvalidEvent" whose message
 // is encoding/json's.
 //
-// The codec is github.com/goccy/go-json, which behaves as encoding/json
-// does but builds a codec per type once instead of reflecting on every
-// call: inside WebAssembly it is 1.5× to 3× faster than encoding/json on
-// events of 14 bytes to 10 KB, and adds about 4.5 MB to the guest. Build
-// with -tags flintjson_std for encoding/json itself (the smaller guest).
-// The one difference known: a number quoted for the ",string" option may
-// start with "+".
+// The codec is encoding/json. Build with -tags flintjson_goccy for
+// github.com/goccy/go-json, which behaves as encoding/json does but builds
+// a codec per type once instead of reflecting on every call: inside
+// WebAssembly it is 1.5× to 3× faster per call on events of 14 bytes to
+// 10 KB, for about 4.5 MB more of guest, three times the first compile
+// and a 1.2× slower cold start. The one difference known: with it, a
+// number quoted for the ",string" option may start with "+".
 //
 // HandleJSON also encodes and decodes zero values once, when it is called
 // (in init): the codec builds its per-type codecs on first use, and doing

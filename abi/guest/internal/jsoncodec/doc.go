@@ -6,13 +6,14 @@
 // HTML-safe escaping, the same error messages); the implementation behind
 // it is chosen at build time:
 //
-//   - by default, github.com/goccy/go-json: encoding/json's behaviour
-//     without its reflection on every call (it compiles a codec per type
-//     once), 1.5× to 3× faster than encoding/json inside WebAssembly on
-//     events of 14 bytes to 10 KB, for 4.5 MB more of wasm
-//     (bench/RESULTS.md, "Go guests' JSON");
-//   - with the build tag flintjson_std, encoding/json itself: the smallest
-//     guest (go build -tags flintjson_std);
+//   - by default (or with the build tag flintjson_std), encoding/json
+//     itself: the smallest guest, the fastest to compile and to start;
+//   - with the build tag flintjson_goccy, github.com/goccy/go-json:
+//     encoding/json's behaviour without its reflection on every call (it
+//     compiles a codec per type once), 1.5× to 3× faster per call than
+//     encoding/json inside WebAssembly on events of 14 bytes to 10 KB, for
+//     4.5 MB more of wasm, 3× the first compile and a 1.2× slower cold
+//     start (bench/RESULTS.md, "Go guests' JSON");
 //   - with flintjson_gjx, github.com/go-json-experiment/json/v1, the
 //     encoding/json API on the json/v2 implementation, kept to be measured
 //     against the others.

@@ -1,4 +1,4 @@
-//go:build flintjson_gjx && !flintjson_std
+//go:build flintjson_gjx && !flintjson_std && !flintjson_goccy
 
 package jsoncodec
 

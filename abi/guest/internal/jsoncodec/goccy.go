@@ -1,4 +1,4 @@
-//go:build !flintjson_std && !flintjson_gjx
+//go:build flintjson_goccy && !flintjson_std
 
 package jsoncodec
 

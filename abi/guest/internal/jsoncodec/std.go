@@ -1,4 +1,4 @@
-//go:build flintjson_std
+//go:build flintjson_std || (!flintjson_goccy && !flintjson_gjx)
 
 package jsoncodec
 
