@@ -153,6 +153,13 @@ func (e *Engine) unload(v *version) bool {
 	}
 	f.mu.Lock()
 	switch {
+	case provisionedTotal(f.rec, v.version) > 0:
+		// Provisioned since the sweep listed it: it stays. Settings are
+		// written under f.mu, so a change after this look finds v gone
+		// and loads the version again for its instances.
+		f.mu.Unlock()
+		f.deploy.Unlock()
+		return true
 	case v.version == LatestVersion && f.latest.CompareAndSwap(v, nil):
 	case v.version != LatestVersion && f.runtimes[v.version] == v:
 		delete(f.runtimes, v.version)
