@@ -222,40 +222,17 @@ func (r *runner) compileScenario(g *guestRun) *scenario {
 // an engine whose module budget no module fits, a version goes once its
 // invocation ends, and the next one loads it again.
 func (r *runner) reloadScenario(g *guestRun) *scenario {
-	s := newScenario(g, ScenarioReload, KindFlint, ClassFresh)
-	var eng *engine.Engine
-	s.setup = func(ctx context.Context) error {
-		var err error
-		if eng, err = r.newEngine(ctx, engine.Config{ModuleMemoryBytes: 1}); err != nil {
-			return err
-		}
-		_, err = eng.Deploy(ctx, g.function(r, engine.Function{}))
-		return err
-	}
-	s.close = func() {
-		if eng != nil {
-			_ = eng.Close(context.Background())
-		}
-	}
-	s.stats = func() engine.Stats {
-		st, _ := eng.Stats(fnName)
-		return st
-	}
+	s := r.invokeScenario(g, ScenarioReload, ClassFresh, engine.Config{ModuleMemoryBytes: 1}, engine.Function{}, 0)
 	// Untimed: wait for the version to be unloaded after its last call.
 	s.pre = func(ctx context.Context) error {
 		deadline := time.Now().Add(30 * time.Second)
 		for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
-			st, err := eng.Stats(fnName)
-			if err != nil {
-				return err
-			}
+			st := s.stats()
 			if strings.HasPrefix(st.Snapshot, "unloaded") {
 				return nil
 			}
 			if time.Now().After(deadline) {
-				m := eng.Metrics(ctx)
-				return fmt.Errorf("the version was not unloaded after its call (%+v; modules %d, %d bytes, %d unloads)",
-					st, m.Modules, m.ModuleBytes, m.Unloads)
+				return fmt.Errorf("the version was not unloaded after its call (%+v)", st)
 			}
 			select {
 			case <-ctx.Done():
@@ -263,16 +240,6 @@ func (r *runner) reloadScenario(g *guestRun) *scenario {
 			case <-time.After(wait):
 			}
 		}
-	}
-	s.op = func(ctx context.Context) ([]byte, error) {
-		res, err := eng.Invoke(ctx, fnName, g.payload)
-		if err := invokeErr(res, err); err != nil {
-			return nil, err
-		}
-		if res.Cold {
-			s.coldResults++
-		}
-		return res.Payload, nil
 	}
 	return s
 }
