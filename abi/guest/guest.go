@@ -162,19 +162,6 @@ func errorType(err error) string {
 	return "Error"
 }
 
-// panicMessage describes a recovered panic value without fmt.
-func panicMessage(r any) string {
-	switch v := r.(type) {
-	case string:
-		return v
-	case error:
-		return v.Error()
-	case interface{ String() string }:
-		return v.String()
-	}
-	return "panic with a non-string value"
-}
-
 func setError(typ, msg string) {
 	// The host refuses longer ones (TOO_LARGE) and the error would be lost.
 	const maxType, maxMsg = 256, 64 << 10
@@ -203,7 +190,7 @@ func serve(inputLen uint32) uint32 {
 	// its message first so the invocation's error says what happened.
 	defer func() {
 		if r := recover(); r != nil {
-			setError("Runtime.Panic", panicMessage(r))
+			setError("Runtime.Panic", host.PanicMessage(r))
 			panic(r)
 		}
 	}()

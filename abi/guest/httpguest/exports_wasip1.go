@@ -31,7 +31,7 @@ func serveMessage(inputLen uint32) uint32 {
 	// is recorded first.
 	defer func() {
 		if r := recover(); r != nil {
-			setError("Runtime.Panic", panicMessage(r))
+			setError("Runtime.Panic", host.PanicMessage(r))
 			panic(r)
 		}
 	}()
@@ -52,17 +52,4 @@ func setError(typ, msg string) {
 		msg = msg[:maxMsg]
 	}
 	host.ErrorSet(host.String(typ), uint32(len(typ)), host.String(msg), uint32(len(msg)))
-}
-
-// panicMessage describes a recovered panic value.
-func panicMessage(r any) string {
-	switch v := r.(type) {
-	case string:
-		return v
-	case error:
-		return v.Error()
-	case interface{ String() string }:
-		return v.String()
-	}
-	return "panic with a non-string value"
 }

@@ -77,3 +77,16 @@ func read(n int32) ([]byte, int32) {
 	}
 	return b, 0
 }
+
+// PanicMessage describes a recovered panic value without fmt.
+func PanicMessage(r any) string {
+	switch v := r.(type) {
+	case string:
+		return v
+	case error:
+		return v.Error()
+	case interface{ String() string }:
+		return v.String()
+	}
+	return "panic with a non-string value"
+}
