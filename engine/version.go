@@ -148,7 +148,9 @@ func (v *version) invoke(ctx context.Context, payload []byte, inv invocation, o 
 		}
 	}
 	in, start, err := v.pool.Get(ctx)
-	v.awaited.Store(false)
+	if v.awaited.Load() { // a store only once, not on every warm call
+		v.awaited.Store(false)
+	}
 	if err != nil {
 		var ie *initError
 		switch {
