@@ -27,22 +27,7 @@ func BenchmarkGateway(b *testing.B) {
 		if g.name == "go-echo" {
 			continue
 		}
-		st := store.NewMemory()
-		b.Cleanup(func() { _ = st.Close() })
-		eng := newEngine(b, engine.Config{Store: st})
-		deploy(b, eng, g, engine.Function{})
-		gw, err := gateway.New(gateway.Config{Engine: eng, Store: st})
-		if err != nil {
-			b.Fatal(err)
-		}
-		handle := gw.Handler()
-		if status, body := serveOnce(handle, "POST", "/2021-10-31/functions/fn/url", []byte(`{"AuthType":"NONE"}`)); status != 201 {
-			b.Fatalf("creating the function URL: %d %s", status, body)
-		}
-		if status, body := serveOnce(handle, "POST", "/2015-03-31/functions/fn/policy",
-			[]byte(`{"StatementId":"public","Action":"lambda:InvokeFunctionUrl","Principal":"*","FunctionUrlAuthType":"NONE"}`)); status != 201 {
-			b.Fatalf("granting the function URL: %d %s", status, body)
-		}
+		handle := urlGateway(b, g.code(b), g.env)
 		want := g.want
 		bare := func(ctx *fasthttp.RequestCtx) {
 			ctx.SetContentType("application/json")
@@ -206,19 +191,19 @@ func (c httpCase) targets(b *testing.B) []httpTarget {
 	}
 	return []httpTarget{
 		{"bare", bare, c.path},
-		{"url-message", urlGateway(b, code), "/fn/fn" + c.path},
-		{"url-event", urlGateway(b, testguest.WithoutExport(b, code, abi.HTTPHandlerExport)), "/fn/fn" + c.path},
+		{"url-message", urlGateway(b, code, nil), "/fn/fn" + c.path},
+		{"url-event", urlGateway(b, testguest.WithoutExport(b, code, abi.HTTPHandlerExport), nil), "/fn/fn" + c.path},
 	}
 }
 
-// urlGateway deploys code as function fn with a public function URL and
-// returns the gateway's handler.
-func urlGateway(b *testing.B, code []byte) fasthttp.RequestHandler {
+// urlGateway deploys code as function fn (with environment env) with a
+// public function URL and returns the gateway's handler.
+func urlGateway(b *testing.B, code []byte, env map[string]string) fasthttp.RequestHandler {
 	b.Helper()
 	st := store.NewMemory()
 	b.Cleanup(func() { _ = st.Close() })
 	eng := newEngine(b, engine.Config{Store: st})
-	if _, err := eng.Deploy(context.Background(), engine.Function{Name: "fn", Code: code}); err != nil {
+	if _, err := eng.Deploy(context.Background(), engine.Function{Name: "fn", Code: code, Env: env}); err != nil {
 		b.Fatal(err)
 	}
 	gw, err := gateway.New(gateway.Config{Engine: eng, Store: st})
