@@ -41,7 +41,7 @@ func BenchmarkManyFunctions(b *testing.B) {
 				name := fmt.Sprintf("%s-%d", prefix, i)
 				c := code
 				if own {
-					c = withCustomSection(code, name)
+					c = testguest.WithCustomSection(code, name)
 				}
 				if _, err := eng.Deploy(ctx, engine.Function{Name: name, Code: c, Env: map[string]string{"GREETING": "Hello"}}); err != nil {
 					b.Fatal(err)
@@ -98,14 +98,6 @@ func BenchmarkManyFunctions(b *testing.B) {
 			b.Fatalf("%s was loaded again %d times, want 2 or more", goNames[0], st.Reloads)
 		}
 	}
-}
-
-// withCustomSection returns code with a custom section named name
-// appended: the same program in other bytes, so a module of its own.
-func withCustomSection(code []byte, name string) []byte {
-	payload := append(append([]byte{byte(len(name))}, name...), "flint"...)
-	out := append([]byte{}, code...)
-	return append(append(out, 0, byte(len(payload))), payload...)
 }
 
 // waitUnloaded waits until name's $LATEST is unloaded.

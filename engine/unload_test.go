@@ -13,14 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// distinct returns code with a custom section named name appended: the
-// same program, but other bytes, so another module for the engine.
-func distinct(code []byte, name string) []byte {
-	payload := append(append([]byte{byte(len(name))}, name...), "flint"...)
-	out := append([]byte{}, code...)
-	return append(append(out, 0, byte(len(payload))), payload...)
-}
-
 // moduleMetrics returns the engine's module figures.
 func moduleMetrics(eng *engine.Engine) (bytes int64, modules int, unloads uint64) {
 	m := eng.Metrics(context.Background())
@@ -33,10 +25,10 @@ func TestFunctionsWithTheSameCodeShareOneModule(t *testing.T) {
 	for i := range 50 {
 		deploy(t, eng, engine.Function{Name: fmt.Sprintf("echo-%d", i), Code: code})
 	}
-	deploy(t, eng, engine.Function{Name: "other", Code: distinct(code, "other")})
+	deploy(t, eng, engine.Function{Name: "other", Code: testguest.WithCustomSection(code, "other")})
 	b, n, _ := moduleMetrics(eng)
 	assert.Equal(t, 2, n, "51 functions, two codes")
-	assert.Equal(t, int64(engine.ModuleCostFactor*(len(code)+len(distinct(code, "other")))), b)
+	assert.Equal(t, int64(engine.ModuleCostFactor*(len(code)+len(testguest.WithCustomSection(code, "other")))), b)
 	for i := range 50 {
 		mustSucceed(t, eng, fmt.Sprintf("echo-%d", i), `{"n":1}`)
 	}
@@ -50,11 +42,11 @@ func TestFunctionsWithTheSameCodeShareOneModule(t *testing.T) {
 
 func TestLeastRecentlyUsedVersionsAreUnloadedOverTheBudget(t *testing.T) {
 	code := testguest.WATEcho(t)
-	cost := int64(engine.ModuleCostFactor * len(distinct(code, "a")))
+	cost := int64(engine.ModuleCostFactor * len(testguest.WithCustomSection(code, "a")))
 	// Room for two of the three modules.
 	eng := newEngine(t, engine.Config{ModuleMemoryBytes: 2*cost + cost/2})
 	for _, name := range []string{"a", "b", "c"} {
-		deploy(t, eng, engine.Function{Name: name, Code: distinct(code, name)})
+		deploy(t, eng, engine.Function{Name: name, Code: testguest.WithCustomSection(code, name)})
 		mustSucceed(t, eng, name, `{"x":1}`)
 	}
 	// c's load put three modules over the budget: a, used least recently,
@@ -84,7 +76,7 @@ func TestLeastRecentlyUsedVersionsAreUnloadedOverTheBudget(t *testing.T) {
 func TestProvisionedVersionsStayLoaded(t *testing.T) {
 	code := testguest.WATEcho(t)
 	eng := newEngine(t, engine.Config{ModuleMemoryBytes: 1}) // every module is over it
-	deploy(t, eng, engine.Function{Name: "kept", Code: distinct(code, "kept")})
+	deploy(t, eng, engine.Function{Name: "kept", Code: testguest.WithCustomSection(code, "kept")})
 	_, err := eng.UpdateSettings(context.Background(), "kept", func(s *engine.Settings) error {
 		s.ProvisionedConcurrency = map[string]int{engine.LatestVersion: 1}
 		return nil
@@ -94,7 +86,7 @@ func TestProvisionedVersionsStayLoaded(t *testing.T) {
 	// came: it was loaded again for it.
 	reloads := stats(t, eng, "kept").Reloads
 	for _, name := range []string{"x", "y"} {
-		deploy(t, eng, engine.Function{Name: name, Code: distinct(code, name)})
+		deploy(t, eng, engine.Function{Name: name, Code: testguest.WithCustomSection(code, name)})
 		mustSucceed(t, eng, name, `{}`)
 	}
 	require.Eventually(t, func() bool { _, _, u := moduleMetrics(eng); return u >= 2 }, 10*time.Second, 5*time.Millisecond)
@@ -113,7 +105,7 @@ func TestInvocationsSurviveUnloadsUnderLoad(t *testing.T) {
 	eng := newEngine(t, engine.Config{ModuleMemoryBytes: 1})
 	names := []string{"p", "q", "r", "s"}
 	for _, name := range names {
-		deploy(t, eng, engine.Function{Name: name, Code: distinct(code, name)})
+		deploy(t, eng, engine.Function{Name: name, Code: testguest.WithCustomSection(code, name)})
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {

@@ -210,3 +210,13 @@ func WithoutExport(tb testing.TB, code []byte, name string) []byte {
 	}
 	return bytes.ReplaceAll(code, []byte(name), []byte("x"+name[1:]))
 }
+
+// WithCustomSection returns code with a custom section named name
+// appended: the same program in other bytes, so a module of its own to the
+// engine (which shares compiled modules by their code's digest). name is
+// at most 100 bytes.
+func WithCustomSection(code []byte, name string) []byte {
+	payload := append(append([]byte{byte(len(name))}, name...), "flint"...)
+	out := append([]byte{}, code...)
+	return append(append(out, 0, byte(len(payload))), payload...)
+}
