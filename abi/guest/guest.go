@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -123,11 +122,7 @@ func HandleJSON[In, Out any](h func(ctx Context, in In) (Out, error)) {
 	if b, err := jsoncodec.Marshal(zeroOut); err == nil {
 		_ = jsoncodec.Unmarshal(b, &zeroOut)
 	}
-	// What priming left behind is garbage: collect it now, so that the
-	// first invocations reuse that space rather than grow the linear
-	// memory past the snapshot's size (an instance whose memory grew
-	// cannot be recycled from the snapshot).
-	runtime.GC()
+	jsoncodec.Primed()
 	Handle(func(ctx Context, event []byte) ([]byte, error) {
 		var in In
 		if len(event) > 0 {

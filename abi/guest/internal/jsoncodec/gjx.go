@@ -4,6 +4,9 @@ package jsoncodec
 
 import json "github.com/go-json-experiment/json/v1"
 
+// collectAfterPriming says whether Primed collects the garbage priming left.
+const collectAfterPriming = false
+
 // Name names the implementation this build uses.
 const Name = "go-json-experiment/json/v1"
 

@@ -4,6 +4,9 @@ package jsoncodec
 
 import json "github.com/goccy/go-json"
 
+// collectAfterPriming says whether Primed collects the garbage priming left.
+const collectAfterPriming = true
+
 // Name names the implementation this build uses.
 const Name = "goccy/go-json"
 

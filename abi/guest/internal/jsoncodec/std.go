@@ -4,6 +4,9 @@ package jsoncodec
 
 import "encoding/json"
 
+// collectAfterPriming says whether Primed collects the garbage priming left.
+const collectAfterPriming = false
+
 // Name names the implementation this build uses.
 const Name = "encoding/json"
 
