@@ -520,3 +520,47 @@ func TestSpare(t *testing.T) {
 		})
 	}
 }
+
+func TestRefillDelay(t *testing.T) {
+	t.Run("waits for the call to end", func(t *testing.T) {
+		p := newPool(t, pool.Config{MinIdle: 1, RefillDelay: time.Hour}, &factory{})
+		fillFromStart(t, p, 1)
+		it := get(t, p, pool.Prewarmed)
+		time.Sleep(50 * time.Millisecond) // a window in which nothing may happen
+		assert.Equal(t, uint64(1), p.Stats().Prewarmed, "no refill while the call runs")
+		p.Retire(it)
+		require.Eventually(t, func() bool { return p.Stats().Idle == 1 }, 5*time.Second, time.Millisecond,
+			"the refill starts when the instance comes back")
+		assert.Equal(t, uint64(2), p.Stats().Prewarmed)
+	})
+
+	t.Run("an instance put back is the stock", func(t *testing.T) {
+		p := newPool(t, pool.Config{MinIdle: 1, RefillDelay: time.Hour}, &factory{})
+		fillFromStart(t, p, 1)
+		p.Put(get(t, p, pool.Prewarmed))
+		time.Sleep(50 * time.Millisecond)
+		s := p.Stats()
+		assert.Equal(t, 1, s.Idle)
+		assert.Equal(t, uint64(1), s.Prewarmed, "nothing to refill")
+	})
+
+	t.Run("starts after the delay during a long call", func(t *testing.T) {
+		p := newPool(t, pool.Config{MinIdle: 2, RefillDelay: 20 * time.Millisecond}, &factory{})
+		fillFromStart(t, p, 2)
+		a := get(t, p, pool.Prewarmed)
+		b := get(t, p, pool.Prewarmed)
+		require.Eventually(t, func() bool { return p.Stats().Idle == 2 }, 5*time.Second, time.Millisecond,
+			"the stock is made again while both calls still run")
+		assert.Equal(t, uint64(4), p.Stats().Prewarmed)
+		p.Put(a)
+		p.Put(b)
+	})
+}
+
+// fillFromStart waits for the filler to make the pool's first n instances
+// (rather than Prefill, which would leave the filler's first nudge pending
+// for a later moment).
+func fillFromStart(t *testing.T, p *pool.Pool[*item], n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { s := p.Stats(); return s.Idle == n && s.Creating == 0 }, 5*time.Second, time.Millisecond)
+}
