@@ -193,6 +193,13 @@ bench: ## run flint bench (refreshing bench/RESULTS.md and bench/chart.svg), the
 	@echo "bench/RESULTS.md: flint bench section updated"
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./bench/ | tee bench/latest.txt
 
+.PHONY: bench-guest
+bench-guest: ## run the guest SDK's benchmarks natively, then compiled to wasip1 inside wazero (bench/wasmexec)
+	$(GO) build -o bin/wasmexec ./bench/wasmexec
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./abi/guest/httpguest/ | tee bench/results/guest-native.txt
+	GOOS=wasip1 GOARCH=wasm $(GO) test -exec $(CURDIR)/bin/wasmexec -run '^$$' -bench . -benchmem -count 6 \
+		./abi/guest/httpguest/ | tee bench/results/guest-wasm.txt
+
 # Not in CI: flint serve under mixed load from a second process for
 # SOAK_DURATION, reporting errors, latency, RSS and goroutines over time
 # and lost async events (bench/soak); exits non-zero if an event was lost

@@ -116,7 +116,6 @@ package httpguest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/flintfaas/flint/abi/guest"
@@ -167,9 +166,9 @@ func serveTo(ctx context.Context, h http.Handler, event []byte, out output) erro
 		ctx = context.Background()
 	}
 	req, err := newRequest(ctx, event)
-	var bad *badPathError
+	bad, isBad := badPath(err)
 	switch {
-	case errors.As(err, &bad):
+	case isBad:
 		w := newRecorder(bad.method, out)
 		http.Error(w, "400 Bad Request: "+bad.Error(), http.StatusBadRequest)
 		return w.finish()

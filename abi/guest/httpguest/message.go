@@ -3,8 +3,6 @@ package httpguest
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -39,18 +37,15 @@ func serveMessageTo(ctx context.Context, h http.Handler, msg []byte, out output)
 		ctx = context.Background()
 	}
 	req, err := readMessage(ctx, msg)
-	var bad *badPathError
-	switch {
-	case errors.As(err, &bad):
-		w := newRecorder(bad.method, out)
-		w.message = true
-		http.Error(w, "400 Bad Request: "+bad.Error(), http.StatusBadRequest)
-		return w.finish()
-	case err != nil:
+	if err != nil {
+		if bad, ok := badPath(err); ok {
+			w := newMessageRecorder(bad.method, out)
+			http.Error(w, "400 Bad Request: "+bad.Error(), http.StatusBadRequest)
+			return w.finish()
+		}
 		return err
 	}
-	w := newRecorder(req.Method, out)
-	w.message = true
+	w := newMessageRecorder(req.Method, out)
 	h.ServeHTTP(w, req)
 	return w.finish()
 }
@@ -157,10 +152,23 @@ func readMessage(ctx context.Context, msg []byte) (*http.Request, error) {
 		RequestURI:    target,
 	}).WithContext(ctx)
 	if len(body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.Body = newMessageBody(body)
 	}
 	return req, nil
 }
+
+// messageBody is a request's body: one allocation where io.NopCloser over
+// a bytes.Reader takes two.
+type messageBody struct{ bytes.Reader }
+
+func newMessageBody(b []byte) *messageBody {
+	r := new(messageBody)
+	r.Reset(b)
+	return r
+}
+
+// Close does nothing: the body is in memory.
+func (*messageBody) Close() error { return nil }
 
 // cutLine returns the line at the start of s without its end (CRLF or
 // LF), and what follows it (all of s, and no rest, when s has no line end).
@@ -177,14 +185,14 @@ func cutText(s string) string {
 	return s
 }
 
-// writeMessage writes the response as an HTTP/1.1 response message: the
-// status line, every header value as a field of its own (names that are
-// not tokens dropped, control characters in values made spaces, framing
-// fields replaced by the body's Content-Length), the blank line, the body.
-func (w *recorder) writeMessage(body []byte) error {
-	names := make([]string, 0, len(w.sent))
-	size := 64 + len(body)
-	for name, values := range w.sent {
+// appendHead appends the response's status line and header fields to b:
+// every value as a field of its own, names that are not tokens dropped,
+// control characters in values made spaces, framing fields left for
+// writeMessage.
+func (w *recorder) appendHead(b []byte) []byte {
+	var stack [16]string
+	names := stack[:0]
+	for name, values := range w.header {
 		if len(values) == 0 || !validToken(name) {
 			continue
 		}
@@ -193,29 +201,42 @@ func (w *recorder) writeMessage(body []byte) error {
 			continue // framing is the message's
 		}
 		names = append(names, name)
-		for _, v := range values {
-			size += len(name) + len(v) + 4
-		}
 	}
 	slices.Sort(names)
-	b := make([]byte, 0, size)
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(w.status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(w.status)...)
 	b = append(b, "\r\n"...)
 	for _, name := range names {
-		for _, v := range w.sent[name] {
-			b = append(b, name...)
-			b = append(b, ": "...)
-			b = append(b, cleanValue(v)...)
-			b = append(b, "\r\n"...)
+		for _, v := range w.header[name] {
+			b = appendField(b, name, cleanValue(v))
 		}
+	}
+	return b
+}
+
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
+
+// writeMessage ends the head WriteHeader wrote (a Content-Type sniffed
+// from the body when the handler set none, the body's Content-Length, the
+// blank line) and writes the message: the head, then the body.
+func (w *recorder) writeMessage(body []byte) error {
+	b := w.msgHead
+	if !w.typed && len(body) > 0 {
+		b = appendField(b, "Content-Type", http.DetectContentType(body))
 	}
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
-	b = append(b, body...)
-	_, err := w.out.Write(b)
+	if _, err := w.out.Write(b); err != nil || len(body) == 0 {
+		return err
+	}
+	_, err := w.out.Write(body)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -43,6 +44,18 @@ type badPathError struct {
 }
 
 func (e *badPathError) Error() string { return "malformed path " + strconv.Quote(e.path) }
+
+// badPath reports whether err is a *badPathError, and returns it. Its
+// error variable is declared only when there is an error to look at:
+// errors.As makes it escape, an allocation on every request otherwise.
+func badPath(err error) (*badPathError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	var bad *badPathError
+	ok := errors.As(err, &bad)
+	return bad, ok
+}
 
 // invalidEvent is the handled error for an event that is not a function
 // URL event.

@@ -34,6 +34,15 @@ type recorder struct {
 	streaming bool  // the prelude has gone to out
 	message   bool  // the response is an HTTP/1.1 message, sent whole at the end
 	err       error // out's first failure
+
+	// A message's head (status line and fields) is written at WriteHeader
+	// instead of keeping a copy of the header, and a small head and body
+	// live in the recorder: allocations cost ten times more inside
+	// WebAssembly than natively.
+	msgHead []byte
+	typed   bool // the header had a Content-Type at WriteHeader
+	headBuf [256]byte
+	bodyBuf [512]byte
 }
 
 var (
@@ -42,7 +51,17 @@ var (
 )
 
 func newRecorder(method string, out output) *recorder {
-	return &recorder{header: make(http.Header), head: method == http.MethodHead, out: out}
+	w := &recorder{header: make(http.Header), head: method == http.MethodHead, out: out}
+	w.body = *bytes.NewBuffer(w.bodyBuf[:0])
+	return w
+}
+
+// newMessageRecorder returns a recorder whose response is an HTTP/1.1
+// message.
+func newMessageRecorder(method string, out output) *recorder {
+	w := newRecorder(method, out)
+	w.message = true
+	return w
 }
 
 // Header returns the header map the handler sets before WriteHeader.
@@ -59,6 +78,11 @@ func (w *recorder) WriteHeader(code int) {
 		return
 	}
 	w.status = code
+	if w.message {
+		_, w.typed = w.header["Content-Type"]
+		w.msgHead = w.appendHead(w.headBuf[:0])
+		return
+	}
 	w.sent = w.header.Clone()
 	if w.sent == nil {
 		w.sent = http.Header{}
@@ -172,10 +196,10 @@ func (w *recorder) finish() error {
 		w.WriteHeader(http.StatusOK)
 	}
 	body := w.body.Bytes()
-	w.detectType(body)
 	if w.message {
 		return w.writeMessage(body)
 	}
+	w.detectType(body)
 	r := w.meta()
 	if len(body) == 0 || mediatype.IsText(w.sent.Get("Content-Type"), body) {
 		r.Body = string(body)
