@@ -106,7 +106,7 @@ func (e *Engine) newVersion(ctx context.Context, fn *function, rev revision, mod
 	v.modCfg = mc
 	// Before the pool, whose filler starts at once.
 	v.prepareSnapshot(ctx)
-	v.pool = pool.New(pool.Config{MinIdle: minIdle, IdleTTL: e.cfg.IdleTTL, Spare: e.cfg.SpareInstances, RefillDelay: refillDelay}, v)
+	v.pool = pool.New(pool.Config{MinIdle: minIdle, IdleTTL: e.cfg.IdleTTL, Spare: e.cfg.SpareInstances}, v)
 	return v
 }
 
@@ -244,7 +244,3 @@ func (c *counters) stats(p pool.Stats, snapshot string) Stats {
 		Idle: p.Idle, Busy: p.Busy, Snapshot: snapshot,
 	}
 }
-
-// refillDelay is how long the pool's refill waits for the call that took
-// a pre-initialized instance to end (pool.Config.RefillDelay).
-const refillDelay = time.Millisecond

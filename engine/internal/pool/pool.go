@@ -61,13 +61,6 @@ type Config struct {
 	// filler starts as soon as a Get leaves fewer than max(MinIdle, Spare)
 	// idle, including on a cold start. Zero keeps no spares.
 	Spare int
-	// RefillDelay holds back the refill a Get causes by taking an idle
-	// instance from the stock: the filler starts when that call's
-	// instance comes back (Put, Retire, Discard) or RefillDelay after the
-	// Get, whichever is first, so that making the next instance does not
-	// share the CPU with the call it is not needed for. Zero starts it at
-	// once.
-	RefillDelay time.Duration
 }
 
 // Start says how Get obtained an instance.
@@ -134,8 +127,6 @@ type Pool[T any] struct {
 	stats    Stats
 
 	wake     chan struct{} // nudges the filler
-	refill   *time.Timer   // nudges the filler RefillDelay after a Get
-	armed    bool          // refill is running
 	retiring chan T        // RetireLater's instances, for the filler to destroy
 	stop     chan struct{}
 	fillDone chan struct{}
@@ -159,13 +150,6 @@ func New[T any](cfg Config, f Factory[T]) *Pool[T] {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
-	p.refill = time.AfterFunc(time.Hour, func() {
-		p.mu.Lock()
-		p.armed = false
-		p.mu.Unlock()
-		p.nudge()
-	})
-	p.refill.Stop()
 	go p.maintain()
 	p.nudge()
 	return p
@@ -193,16 +177,8 @@ func (p *Pool[T]) Get(ctx context.Context) (T, Start, error) {
 		p.idle = p.idle[:n-1]
 		p.busy++
 		refill := n-1 < p.stockLocked()
-		later := refill && p.cfg.RefillDelay > 0
-		arm := later && !p.armed
-		if arm {
-			p.armed = true
-		}
 		p.mu.Unlock()
-		switch {
-		case arm:
-			p.refill.Reset(p.cfg.RefillDelay)
-		case refill && !later:
+		if refill {
 			p.nudge()
 		}
 		if e.fresh {
@@ -282,13 +258,9 @@ func (p *Pool[T]) put(item T, fresh bool) {
 	p.mu.Lock()
 	p.busy--
 	destroy := p.settleLocked(entry[T]{item: item, since: p.epoch, fresh: fresh})
-	refill := !destroy && len(p.idle) < p.stockLocked()
 	p.mu.Unlock()
 	if destroy {
 		p.factory.Destroy(item, false)
-	}
-	if refill {
-		p.nudge()
 	}
 }
 
@@ -395,7 +367,6 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	if first {
-		p.refill.Stop()
 		close(p.stop)
 		p.cancel()
 		for _, e := range idle {
