@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +96,17 @@ func BenchmarkFirstCall(b *testing.B) {
 // back, and recycling is off).
 func firstCall(b *testing.B, eng *engine.Engine, g guest) {
 	b.StopTimer()
+	waitIdle(b, eng)
+	b.StartTimer()
+	res, err := eng.Invoke(context.Background(), "fn", g.payload)
+	if err != nil || res.FunctionError != nil || res.Cold || !bytes.Equal(res.Payload, g.want) {
+		b.Fatalf("invoke: %v %v cold=%v %s", err, res.Err(), res.Cold, res.Payload)
+	}
+}
+
+// waitIdle waits, untimed, for fn to have an idle instance and none busy (no
+// retirement under way).
+func waitIdle(b *testing.B, eng *engine.Engine) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st, err := eng.Stats("fn")
@@ -109,9 +121,80 @@ func firstCall(b *testing.B, eng *engine.Engine, g guest) {
 		}
 		time.Sleep(20 * time.Microsecond) // polling the filler, untimed
 	}
-	b.StartTimer()
-	res, err := eng.Invoke(context.Background(), "fn", g.payload)
-	if err != nil || res.FunctionError != nil || res.Cold || !bytes.Equal(res.Payload, g.want) {
-		b.Fatalf("invoke: %v %v cold=%v %s", err, res.Err(), res.Cold, res.Payload)
+}
+
+// BenchmarkFirstCallColdCache splits a call's time between the guest (the
+// WebAssembly call, Result.Duration: guest-p50-ns/op) and the whole
+// invocation (p50-ns/op), for a warm call and a pre-initialized
+// instance's first call, each once with the CPU caches as the last call
+// left them and once after evicting them (-cold-cache: 64 MiB written,
+// twice the last-level cache, untimed, before every call), as after a
+// function's idle time while other work ran. It shows where a first call's
+// extra time goes: into the guest's run on memory no core has touched
+// lately, which a warm call after idle time pays as well.
+func BenchmarkFirstCallColdCache(b *testing.B) {
+	variants := []struct {
+		name  string
+		cfg   engine.Config
+		fn    engine.Function
+		pre   bool
+		evict bool
+	}{
+		{"warm", engine.Config{}, engine.Function{}, false, false},
+		{"pre-initialized", engine.Config{NoRecycle: true}, engine.Function{SingleUse: true}, true, false},
+		{"warm-cold-cache", engine.Config{}, engine.Function{}, false, true},
+		{"pre-initialized-cold-cache", engine.Config{NoRecycle: true}, engine.Function{SingleUse: true}, true, true},
+	}
+	for _, g := range firstCallGuests() {
+		for _, vr := range variants {
+			b.Run(g.name+"/"+vr.name, func(b *testing.B) {
+				eng := newEngine(b, vr.cfg)
+				deploy(b, eng, g, vr.fn)
+				ctx := context.Background()
+				if vr.pre {
+					if _, err := eng.UpdateSettings(ctx, "fn", func(s *engine.Settings) error {
+						s.ProvisionedConcurrency = map[string]int{engine.LatestVersion: 1}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for range 8 { // learn the first call's pages; warm up
+					if vr.pre {
+						firstCall(b, eng, g)
+					} else if _, err := eng.Invoke(ctx, "fn", g.payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var evict []byte
+				if vr.evict {
+					evict = make([]byte, 64<<20)
+				}
+				var guest, whole []time.Duration
+				b.ResetTimer()
+				for range b.N {
+					b.StopTimer()
+					if vr.pre {
+						waitIdle(b, eng)
+					}
+					for i := 0; i < len(evict); i += 64 {
+						evict[i]++
+					}
+					b.StartTimer()
+					start := time.Now()
+					res, err := eng.Invoke(ctx, "fn", g.payload)
+					took := time.Since(start)
+					if err != nil || res.FunctionError != nil || res.Cold {
+						b.Fatalf("invoke: %v %v cold=%v", err, res.Err(), res.Cold)
+					}
+					guest, whole = append(guest, res.Duration), append(whole, took)
+				}
+				b.StopTimer()
+				slices.Sort(guest)
+				slices.Sort(whole)
+				b.ReportMetric(float64(whole[len(whole)/2]), "p50-ns/op")
+				b.ReportMetric(float64(guest[len(guest)/2]), "guest-p50-ns/op")
+			})
+		}
 	}
 }
