@@ -129,7 +129,7 @@ wat: ## regenerate the committed .wasm files from their .wat sources
 		echo "installing wabt for wat2wasm"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends wabt; \
 	fi
-	@for src in $$(find guest-examples engine/testdata gateway/testdata gateway/console/testdata engine/internal/abihost/testdata engine/internal/wasmbin/testdata -name '*.wat' 2>/dev/null | sort); do \
+	@for src in $$(find guest-examples engine/testdata gateway/testdata gateway/console/testdata engine/internal/abihost/testdata engine/internal/wasmbin/testdata bench/wasmexec/testdata -name '*.wat' 2>/dev/null | sort); do \
 		flags=""; \
 		if grep -q '^;;.*wat2wasm --no-check' "$$src"; then flags="--no-check"; fi; \
 		echo "wat2wasm $${flags:+$$flags }$$src -o $${src%.wat}.wasm"; \
