@@ -98,13 +98,15 @@ wasm-tools: ## install clang, lld, wasi-libc, compiler-rt for wasm32 and wabt if
 # wasm-tools: the tests of flint new/build and of the C header build C
 # and WAT functions. The doc tests (make docs) are among ./...
 # third_party/wazero is a module of its own, outside ./...: the tests of
-# the package Flint's patch changes run from its directory.
+# the package Flint's patch changes run from its directory (without the
+# race detector: the patch adds no concurrency, and wazero's tests take
+# more than twice as long with it).
 .PHONY: test
 test: lint cc browser wasm-tools ## lint, then run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags flintjson_goccy ./abi/guest/internal/jsoncodec/
-	cd third_party/wazero && CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./internal/engine/wazevo/
+	cd third_party/wazero && $(GO) test -timeout $(TEST_TIMEOUT) ./internal/engine/wazevo/
 
 # The Markdown's relative links and anchors, and the flags the README
 # shows, against the files and the CLI (make test runs these tests too).
