@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type serveConfig struct {
 	Region          string            `json:"region"`
 	MaxConcurrency  int               `json:"maxConcurrency"`
 	ModuleMemoryMB  int               `json:"moduleMemoryMB"`
+	SpareInstances  int               `json:"spareInstances"`
 	AllowPrivate    bool              `json:"allowPrivateNetworks"`
 	Mounts          []string          `json:"mounts"`        // HOSTDIR:GUESTPATH
 	Parameters      map[string]string `json:"parameters"`    // config_get values
@@ -140,6 +142,7 @@ only when listening on loopback.`,
 			&cli.StringFlag{Name: "region", Value: def.Region, Usage: "`REGION` in ARNs", EnvVars: []string{"FLINT_REGION"}},
 			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "engine-wide concurrent `N` invocations", EnvVars: []string{"FLINT_MAX_CONCURRENCY"}},
 			&cli.IntFlag{Name: "module-memory", Value: engine.DefaultModuleMemoryBytes >> 20, Usage: "loaded functions' compiled code may take `MB` (estimated); past it the least recently used are unloaded until invoked again (-1: no limit)", EnvVars: []string{"FLINT_MODULE_MEMORY"}},
+			&cli.IntFlag{Name: "spare-instances", Usage: "keep `N` idle instances of each function version ready while it is in use, made in the background, so that rising concurrency takes instances made ahead instead of cold starts (0 to " + strconv.Itoa(maxSpareInstances) + ")", EnvVars: []string{"FLINT_SPARE_INSTANCES"}},
 			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let functions fetch private addresses their policy names literally", EnvVars: []string{"FLINT_ALLOW_PRIVATE_NETWORKS"}},
 			&cli.StringSliceFlag{Name: "mount", Usage: "expose `HOSTDIR:GUESTPATH` to functions (policy-checked; repeatable)"},
 			&cli.StringSliceFlag{Name: "parameter", Usage: "a `NAME=VALUE` functions read with config_get (repeatable)"},
@@ -175,6 +178,11 @@ only when listening on loopback.`,
 		},
 	}
 }
+
+// maxSpareInstances bounds --spare-instances: each spare is an idle
+// instance per function version in use, made and kept whether or not a
+// burst comes.
+const maxSpareInstances = 64
 
 // loadServeConfig merges defaults, the config file, environment and flags.
 func loadServeConfig(c *cli.Context) (serveConfig, error) {
@@ -240,6 +248,9 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 	if c.IsSet("module-memory") {
 		cfg.ModuleMemoryMB = c.Int("module-memory")
 	}
+	if c.IsSet("spare-instances") {
+		cfg.SpareInstances = c.Int("spare-instances")
+	}
 	if c.IsSet("allow-private-networks") {
 		cfg.AllowPrivate = c.Bool("allow-private-networks")
 	}
@@ -273,6 +284,8 @@ func loadServeConfig(c *cli.Context) (serveConfig, error) {
 		return cfg, errors.New("--max-concurrency must not be negative")
 	case cfg.ModuleMemoryMB < -1:
 		return cfg, errors.New("--module-memory must be a number of MB, or -1 for no limit")
+	case cfg.SpareInstances < 0 || cfg.SpareInstances > maxSpareInstances:
+		return cfg, fmt.Errorf("--spare-instances must be 0 to %d", maxSpareInstances)
 	case cfg.ShutdownGrace < 0:
 		return cfg, errors.New("--shutdown-grace must not be negative")
 	case cfg.AsyncLease < duration(time.Second):
@@ -531,6 +544,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		Store:                st,
 		MaxConcurrency:       cfg.MaxConcurrency,
 		ModuleMemoryBytes:    int64(cfg.ModuleMemoryMB) << 20,
+		SpareInstances:       cfg.SpareInstances,
 		AllowPrivateNetworks: cfg.AllowPrivate,
 		Mounts:               mounts,
 		Parameters:           cfg.Parameters,

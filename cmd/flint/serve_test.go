@@ -29,7 +29,8 @@ func TestServeConfig(t *testing.T) {
 	unsetenv(t, "FLINT_CONFIG", "FLINT_LISTEN", "FLINT_DATA", "FLINT_ACCESS_KEY", "FLINT_SECRET_KEY", "FLINT_CREDENTIALS_FILE",
 		"FLINT_PUBLIC_URL", "FLINT_REGION", "FLINT_MAX_CONCURRENCY", "FLINT_ALLOW_PRIVATE_NETWORKS", "FLINT_SHUTDOWN_GRACE",
 		"FLINT_LOG_LEVEL", "FLINT_LOG_FORMAT", "FLINT_ACCESS_LOG", "FLINT_NODE_NAME", "FLINT_CLUSTER_NAME", "FLINT_CLUSTER_LISTEN",
-		"FLINT_ROUTES", "FLINT_CLUSTER_SECRET", "FLINT_STORE", "FLINT_REPLICAS", "FLINT_ASYNC_LEASE", "FLINT_NATS")
+		"FLINT_ROUTES", "FLINT_CLUSTER_SECRET", "FLINT_STORE", "FLINT_REPLICAS", "FLINT_ASYNC_LEASE", "FLINT_NATS",
+		"FLINT_SPARE_INSTANCES")
 
 	cfg, err := serveConfigOf(t)
 	require.NoError(t, err)
@@ -44,13 +45,13 @@ func TestServeConfig(t *testing.T) {
 		"listen": "127.0.0.1:9000", "data": "/srv/flint", "accessKey": "AKIAFILE", "secretKey": "file-secret",
 		"credentialsFile": "/etc/flint/credentials", "publicURL": "https://fn.example.com", "region": "eu-west-1",
 		"maxConcurrency": 50, "allowPrivateNetworks": true, "mounts": ["/srv/data:/data"], "parameters": {"stage": "prod"},
-		"shutdownGrace": "45s", "logLevel": "debug", "logFormat": "json", "accessLog": true}`)
+		"shutdownGrace": "45s", "logLevel": "debug", "logFormat": "json", "accessLog": true, "spareInstances": 2}`)
 	cfg, err = serveConfigOf(t, "--config", file)
 	require.NoError(t, err)
 	assert.Equal(t, serveConfig{
 		Listen: "127.0.0.1:9000", Data: "/srv/flint", AccessKey: "AKIAFILE", SecretKey: "file-secret",
 		CredentialsFile: "/etc/flint/credentials", PublicURL: "https://fn.example.com", Region: "eu-west-1",
-		MaxConcurrency: 50, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
+		MaxConcurrency: 50, SpareInstances: 2, AllowPrivate: true, Mounts: []string{"/srv/data:/data"}, Parameters: map[string]string{"stage": "prod"},
 		ShutdownGrace: duration(45 * time.Second), LogLevel: "debug", LogFormat: "json", AccessLog: true,
 		NATSListen: "127.0.0.1:4222", SourceAckMargin: duration(time.Minute), AsyncLease: duration(time.Minute), Store: storeLocal,
 	}, cfg)
@@ -76,6 +77,15 @@ func TestServeConfig(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, storeJetStream, cfg.Store, "nodes on an existing NATS share their state")
 		assert.Equal(t, 1, cfg.Replicas)
+	})
+	t.Run("spare instances from the flag and the environment", func(t *testing.T) {
+		cfg, err := serveConfigOf(t, "--spare-instances", "4")
+		require.NoError(t, err)
+		assert.Equal(t, 4, cfg.SpareInstances)
+		t.Setenv("FLINT_SPARE_INSTANCES", "64")
+		cfg, err = serveConfigOf(t)
+		require.NoError(t, err)
+		assert.Equal(t, 64, cfg.SpareInstances)
 	})
 	t.Run("environment beats the file, flags beat both", func(t *testing.T) {
 		t.Setenv("FLINT_CONFIG", file)
@@ -119,6 +129,8 @@ func TestServeConfig(t *testing.T) {
 		{"a node name alone", `{}`, []string{"--node-name", "a"}, "names a node of a cluster"},
 		{"a bad node name", `{"nats": ["nats://a:4222"]}`, []string{"--node-name", "a b"}, "--node-name"},
 		{"a short async lease", `{}`, []string{"--async-lease", "10ms"}, "at least 1s"},
+		{"negative spare instances", `{}`, []string{"--spare-instances", "-1"}, "--spare-instances must be 0 to 64"},
+		{"a billion spare instances", `{"spareInstances": 1000000000}`, nil, "--spare-instances must be 0 to 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
