@@ -228,7 +228,13 @@ func (p *Pool[T]) createCold(ctx context.Context) (T, Start, error) {
 	}
 	p.stats.ColdStarts++
 	p.busy++
+	// The filler counts creations under way, this one too, towards the
+	// stock: now that it is busy rather than idle, the stock may be short.
+	refill := len(p.idle)+p.creating < p.stockLocked()
 	p.mu.Unlock()
+	if refill {
+		p.nudge()
+	}
 	return item, Cold, nil
 }
 
