@@ -43,17 +43,12 @@ $(STATICCHECK_STAMP):
 # staticcheck 0.8.2 does not count //go:wasmexport functions as used, so in
 # the guest packages everything the host reaches through an export looks
 # unused: U1000 is off for them, on for everything else.
-# go vet reports on third_party/wazero (a replace by directory inside the
-# repository) as if it were Flint's own code, and wazero's API has
-# ReadByte, WriteByte and Seek methods of its own signatures: the
-# stdmethods check is off for that.
-VET_FLAGS := -stdmethods=false
 .PHONY: lint
 lint: tools ## check formatting, go vet and staticcheck (host and wasip1)
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet $(VET_FLAGS) ./...
-	$(GO) vet $(VET_FLAGS) -tags extism ./bench/...
+	$(GO) vet ./...
+	$(GO) vet -tags extism ./bench/...
 	$(STATICCHECK) $$($(GO) list ./... | grep -v -e '/abi/guest' -e '/guest-examples/')
 	$(STATICCHECK) -tags extism ./bench/...
 	$(STATICCHECK) -checks inherit,-U1000 $(GUEST_PKGS)
@@ -97,7 +92,7 @@ wasm-tools: ## install clang, lld, wasi-libc, compiler-rt for wasm32 and wabt if
 # are tested both ways.
 # wasm-tools: the tests of flint new/build and of the C header build C
 # and WAT functions. The doc tests (make docs) are among ./...
-# third_party/wazero is a module of its own, outside ./...: the tests of
+# third_party/_wazero is a module of its own, outside ./...: the tests of
 # the package Flint's patch changes run from its directory (without the
 # race detector: the patch adds no concurrency, and wazero's tests take
 # more than twice as long with it).
@@ -106,7 +101,7 @@ test: lint cc browser wasm-tools ## lint, then run every test with the race dete
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags extism ./bench/...
 	CGO_ENABLED=1 $(GO) test -race -timeout $(TEST_TIMEOUT) -tags flintjson_goccy ./abi/guest/internal/jsoncodec/
-	cd third_party/wazero && $(GO) test -timeout $(TEST_TIMEOUT) ./internal/engine/wazevo/
+	cd third_party/_wazero && $(GO) test -timeout $(TEST_TIMEOUT) ./internal/engine/wazevo/
 
 # The Markdown's relative links and anchors, and the flags the README
 # shows, against the files and the CLI (make test runs these tests too).

@@ -77,4 +77,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/tetratelabs/wazero => ./third_party/wazero
+replace github.com/tetratelabs/wazero => ./third_party/_wazero

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds third_party/wazero: wazero at the release go.mod's replace
+# Rebuilds third_party/_wazero: wazero at the release go.mod's replace
 # names, taken from the module cache (the module proxy's bytes, checked
 # against go.sum's hash by `go mod download`), with third_party/wazero.patch
 # applied. Kept: the source of every package, wazero's license, and the
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.11.0
-dir=third_party/wazero
+dir=third_party/_wazero
 src=$(GOFLAGS=-mod=mod go mod download -json "github.com/tetratelabs/wazero@$version" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
 [ -d "$src" ] || { echo "wazero $version is not in the module cache" >&2; exit 1; }
 rm -rf "$dir"

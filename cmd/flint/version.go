@@ -18,7 +18,7 @@ type versions struct {
 // buildVersions reads the versions from the binary's build information:
 // Flint's module version ("devel" for a build from a source tree without
 // a version), the Go toolchain, and wazero ("+flint" after the version of
-// a wazero replaced by a directory, as third_party/wazero is).
+// a wazero replaced by a directory, as third_party/_wazero is).
 func buildVersions() versions {
 	v := versions{flint: "devel", goVersion: runtime.Version(), wazero: "unknown"}
 	info, ok := debug.ReadBuildInfo()
@@ -39,7 +39,7 @@ func buildVersions() versions {
 		switch r := dep.Replace; {
 		case r == nil:
 		case r.Version == "" || r.Version == "(devel)":
-			// A directory: third_party/wazero, the release go.mod
+			// A directory: third_party/_wazero, the release go.mod
 			// names with Flint's patch (docs/RATIONALE.md).
 			v.wazero = dep.Version + "+flint"
 		default:
