@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine/internal/queue"
+	"github.com/flintfaas/flint/engine/store"
 )
 
 // DeadLetter is an asynchronous event that failed (or expired) with the
@@ -92,13 +93,24 @@ const (
 	FunctionDestinationPrefix = "function:"
 )
 
+// passing reports whether an asynchronous attempt's error is a passing
+// condition of the platform, after which the event waits and is tried
+// again without using up an attempt: a throttle, or a store that cannot
+// be reached now (the function's code could not be read while a cluster
+// elects new stream leaders, say). Lambda retries its own 500-series
+// errors alike; dead-lettering the event would report a function failure
+// that never happened.
+func passing(err error) bool {
+	return errors.Is(err, ErrThrottled) || errors.Is(err, store.ErrUnavailable)
+}
+
 // startAsync starts the workers of the asynchronous invocation queue.
 func (e *Engine) startAsync() error {
 	q, err := queue.New(queue.Config{
 		Store:         e.store,
 		Invoke:        e.asyncInvoke,
 		EventConfig:   e.queueEventConfig,
-		IsThrottle:    func(err error) bool { return errors.Is(err, ErrThrottled) },
+		IsThrottle:    passing,
 		Workers:       e.cfg.Async.Workers,
 		RetryDelay:    e.cfg.Async.RetryDelay,
 		ThrottleDelay: e.cfg.Async.ThrottleDelay,
