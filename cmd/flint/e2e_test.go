@@ -27,6 +27,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/internal/testguest"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -231,21 +234,52 @@ func (p *serveProcess) requestsLogged(t *testing.T) map[string]map[int]int {
 	return out
 }
 
-// queueDepth reads the async queue's depth from /metrics.
-func (p *serveProcess) queueDepth(t *testing.T) int {
+// metric returns the sum of the samples of metric name in p's /metrics
+// whose labels include every "label=value" in match: the value of a
+// counter or gauge, the sample count of a histogram. A name missing from
+// /metrics fails the test; one with no matching sample is 0.
+func (p *serveProcess) metric(t *testing.T, name string, match ...string) float64 {
 	t.Helper()
 	resp, err := http.Get(p.URL + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
 	require.NoError(t, err)
-	// A cluster's node labels its metrics with its name.
-	m := regexp.MustCompile(`(?m)^flint_async_queue_depth(?:\{[^}]*\})? (\d+)$`).FindSubmatch(b)
-	require.NotNil(t, m, "no flint_async_queue_depth in /metrics")
-	var n int
-	_, err = fmt.Sscan(string(m[1]), &n)
-	require.NoError(t, err)
-	return n
+	f, ok := families[name]
+	require.True(t, ok, "no %s in /metrics", name)
+	sum := 0.0
+samples:
+	for _, m := range f.Metric {
+		labels := map[string]string{}
+		for _, l := range m.Label {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for _, kv := range match {
+			k, v, _ := strings.Cut(kv, "=")
+			if labels[k] != v {
+				continue samples
+			}
+		}
+		switch f.GetType() {
+		case dto.MetricType_COUNTER:
+			sum += m.GetCounter().GetValue()
+		case dto.MetricType_GAUGE:
+			sum += m.GetGauge().GetValue()
+		case dto.MetricType_HISTOGRAM:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		default:
+			sum += m.GetUntyped().GetValue()
+		}
+	}
+	return sum
+}
+
+// queueDepth reads the async queue's depth from /metrics.
+func (p *serveProcess) queueDepth(t *testing.T) int {
+	t.Helper()
+	return int(p.metric(t, "flint_async_queue_depth"))
 }
 
 // outcome is what became of one request made during the load.

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"io"
-	"net/http"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,21 +21,7 @@ func TestServeSpareInstances(t *testing.T) {
 	srv.flintCmd(t, bin, "deploy", "unused", echo)
 	srv.flintCmd(t, bin, "invoke", "used", "--payload", `{"a":1}`)
 
-	idle := func(fn string) int {
-		resp, err := http.Get(srv.URL + "/metrics")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		re := regexp.MustCompile(`(?m)^flint_idle_instances\{function="` + fn + `"[^}]*\} (\d+)$`)
-		n := 0
-		for _, m := range re.FindAllSubmatch(b, -1) {
-			v, err := strconv.Atoi(string(m[1]))
-			require.NoError(t, err)
-			n += v
-		}
-		return n
-	}
+	idle := func(fn string) float64 { return srv.metric(t, "flint_idle_instances", "function="+fn) }
 	waitFor(t, 30*time.Second, "two spare instances of the invoked function", func() bool { return idle("used") >= 2 })
 	require.Zero(t, idle("unused"), "a function not in use keeps no spares")
 }
