@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/flintfaas/flint/engine"
 	"github.com/flintfaas/flint/engine/internal/queue"
 	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/engine/store/storetest"
 	"github.com/flintfaas/flint/internal/testguest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -525,33 +525,6 @@ func TestAddDeadLetter(t *testing.T) {
 	}
 }
 
-// unreachableBlobs is a store whose blobs cannot be read while down is
-// set: Get fails with store.ErrUnavailable, as a clustered store's does
-// while its streams elect new leaders.
-type unreachableBlobs struct {
-	store.Store
-	down  *atomic.Bool
-	fails *atomic.Int64
-}
-
-func (s unreachableBlobs) Blobs() store.Blobs { return s }
-
-func (s unreachableBlobs) Get(ctx context.Context, digest string) ([]byte, error) {
-	if s.down.Load() {
-		s.fails.Add(1)
-		return nil, fmt.Errorf("injected: %w: nats: timeout", store.ErrUnavailable)
-	}
-	return s.Store.Blobs().Get(ctx, digest)
-}
-
-func (s unreachableBlobs) Put(ctx context.Context, data []byte) (string, error) {
-	return s.Store.Blobs().Put(ctx, data)
-}
-
-func (s unreachableBlobs) Delete(ctx context.Context, digest string) error {
-	return s.Store.Blobs().Delete(ctx, digest)
-}
-
 // TestAsyncWaitsOutAnUnavailableStore checks that an event whose function
 // could not be loaded because the store was unreachable waits and runs
 // once the store is back, without using up an attempt, instead of being
@@ -567,19 +540,18 @@ func TestAsyncWaitsOutAnUnavailableStore(t *testing.T) {
 	st, err := store.Open(dir, store.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	var down atomic.Bool
-	var fails atomic.Int64
-	down.Store(true)
-	eng := newEngine(t, engine.Config{Store: unreachableBlobs{st, &down, &fails},
+	unreachable := &storetest.Unreachable{Store: st}
+	unreachable.Down.Store(true)
+	eng := newEngine(t, engine.Config{Store: unreachable,
 		Async: engine.AsyncConfig{ThrottleDelay: 10 * time.Millisecond}})
 
 	id := invokeAsync(t, eng, "echo", `{"n":1}`)
-	require.Eventually(t, func() bool { return fails.Load() >= 3 }, asyncWait, time.Millisecond,
+	require.Eventually(t, func() bool { return unreachable.Refused.Load() >= 3 }, asyncWait, time.Millisecond,
 		"the worker tries to load the function's code")
 	_, err = eng.DeadLetter(ctx, id)
 	require.ErrorIs(t, err, engine.ErrDeadLetterNotFound, "dead-lettered while the store was down")
 
-	down.Store(false)
+	unreachable.Down.Store(false)
 	asyncIdle(t, eng)
 	recs := logsOf(t, eng, "echo", id)
 	require.Len(t, recs, 1, "the event ran once the store was back")

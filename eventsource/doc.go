@@ -30,7 +30,9 @@
 // only those are retried. A function error fails the whole batch.
 //
 // A throttled invocation (the function's reserved concurrency, or the
-// engine's) is not a failure: the batch waits, with backoff, and is tried
+// engine's) is not a failure, nor is one the engine could not start because
+// the store was unreachable (the function's code could not be read while a
+// cluster elects new stream leaders): the batch waits, with backoff, and is tried
 // again, its records kept from redelivery meanwhile; the poller pulls no
 // more than MaximumConcurrency batches ahead, so the stream is read as
 // fast as the function can take it.

@@ -51,17 +51,34 @@ func (c *clock) Advance(d time.Duration) {
 // newSystem starts a system with fast retries, closed with the test.
 func newSystem(t testing.TB) *system {
 	t.Helper()
+	return newSystemOn(t, nil)
+}
+
+// newSystemOn starts a system whose engine runs on wrap of the store,
+// unless wrap is nil. With a wrap, "fn" is deployed by an earlier engine,
+// so the system's engine reads fn's code from the wrapped store when it
+// first invokes it.
+func newSystemOn(t testing.TB, wrap func(store.Store) store.Store) *system {
+	t.Helper()
 	ctx := context.Background()
 	b, err := broker.Start(ctx, broker.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 	st := store.NewMemory()
 	t.Cleanup(func() { _ = st.Close() })
-	eng, err := engine.New(ctx, engine.Config{Store: st, CompilationCacheDir: testguest.CacheDir(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, eng.Close(context.Background())) })
+	start := func(st store.Store) *engine.Engine {
+		eng, err := engine.New(ctx, engine.Config{Store: st, CompilationCacheDir: testguest.CacheDir(t)})
+		require.NoError(t, err)
+		return eng
+	}
+	eng := start(st)
 	_, err = eng.Deploy(ctx, engine.Function{Name: "fn", Code: testguest.Go(t, "eventsource/testdata/batchreply"), Timeout: 5 * time.Second})
 	require.NoError(t, err)
+	if wrap != nil {
+		require.NoError(t, eng.Close(ctx))
+		eng = start(wrap(st))
+	}
+	t.Cleanup(func() { assert.NoError(t, eng.Close(context.Background())) })
 	s := &system{t: t, js: b.JetStream(), eng: eng, store: st, clock: &clock{}}
 	s.mgr = s.newManager()
 	return s

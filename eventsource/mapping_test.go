@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
+	"github.com/flintfaas/flint/engine/store/storetest"
 	"github.com/flintfaas/flint/eventsource"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -240,6 +242,35 @@ func TestThrottlingSlowsTheMappingDown(t *testing.T) {
 	s.settled(m.UUID)
 	assert.Equal(t, map[string]int{"t0": 1, "t1": 1, "t2": 1, "t3": 1, "t4": 1}, counts(s.deliveries()),
 		"every record ran once, once the function could run")
+}
+
+// TestUnavailableStoreIsWaitedOut: a batch whose function could not be
+// started because the store was unreachable (its code could not be read)
+// waits and is tried again, like a throttled one: the function never ran,
+// so no record failed, even with no retries allowed.
+func TestUnavailableStoreIsWaitedOut(t *testing.T) {
+	t.Parallel()
+	unreachable := &storetest.Unreachable{}
+	unreachable.Down.Store(true)
+	s := newSystemOn(t, func(st store.Store) store.Store { unreachable.Store = st; return unreachable })
+	ctx := context.Background()
+	s.stream("orders")
+	m := s.create(eventsource.Mapping{Stream: "orders", MaximumRetryAttempts: 0, Enabled: true})
+	s.publish("orders.new", numbered("u", 3)...)
+	require.Eventually(t, func() bool { return unreachable.Refused.Load() >= 3 }, 10*time.Second, time.Millisecond,
+		"the batch is tried again while the store is unreachable")
+	st, err := s.mgr.Stats(ctx, m.UUID)
+	require.NoError(t, err)
+	assert.Zero(t, st.Failed, "the function never ran: no record failed")
+	assert.Zero(t, st.SentToFailureDestination, "even with no retries, nothing is dropped")
+	got, err := s.mgr.Get(m.UUID)
+	require.NoError(t, err)
+	assert.Contains(t, got.LastProcessingResult, "store is unavailable")
+
+	unreachable.Down.Store(false)
+	s.settled(m.UUID)
+	assert.Equal(t, map[string]int{"u0": 1, "u1": 1, "u2": 1}, counts(s.deliveries()),
+		"every record ran once, once the store was back")
 }
 
 func TestRestartCarriesOn(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
+	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/eventsource/filter"
 	"github.com/flintfaas/flint/internal/jsonstr"
 	"github.com/flintfaas/flint/internal/uuid"
@@ -326,7 +327,11 @@ func (p *poller) prepare(msg jetstream.Msg) *pending {
 // process invokes the function with one batch and settles each record:
 // acknowledged when it succeeded, given back with a delay when it failed
 // (or sent to the failure destination when out of retries). A throttled
-// invocation waits and is tried again: backpressure, never a failure.
+// invocation waits and is tried again: backpressure, never a failure. So
+// does one the engine could not start because the store was unreachable
+// (the function's code could not be read while a cluster elects new
+// stream leaders, say): the function never ran, so the records did not
+// fail.
 func (p *poller) process(batch []*pending) {
 	recs := make([][]byte, len(batch))
 	ids := make([]string, len(batch))
@@ -340,15 +345,20 @@ func (p *poller) process(batch []*pending) {
 	var res *engine.Result
 	var err error
 	wait := 10 * time.Millisecond
+retry:
 	for {
 		// Not the poller's context: a stopping poller lets a running
 		// invocation finish, as the server lets requests in flight finish.
 		res, err = p.mgr.cfg.Engine.Invoke(context.WithoutCancel(p.ctx), p.m.Function, event)
-		if !errors.Is(err, engine.ErrThrottled) {
-			break
+		switch {
+		case errors.Is(err, engine.ErrThrottled):
+			p.stats.setResult("PROBLEM: Function call throttled; the mapping slows down")
+		case errors.Is(err, store.ErrUnavailable):
+			p.stats.setResult("PROBLEM: Function could not be started: the store is unavailable; the mapping waits")
+		default:
+			break retry
 		}
 		p.stats.throttles.Add(1)
-		p.stats.setResult("PROBLEM: Function call throttled; the mapping slows down")
 		for _, r := range batch {
 			_ = r.msg.InProgress()
 		}

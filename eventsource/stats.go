@@ -21,8 +21,9 @@ type Stats struct {
 	// SentToFailureDestination counts records given up on: out of retries
 	// or too old, sent to the mapping's failure destination.
 	SentToFailureDestination uint64
-	// Throttles counts invocations the function's concurrency refused, and
-	// that waited to be tried again.
+	// Throttles counts invocations that were refused for a passing reason
+	// (the function's concurrency, or a store that could not be reached)
+	// and that waited to be tried again.
 	Throttles uint64
 	// Lag is how many records of the stream the mapping has yet to
 	// receive; InFlight how many it received and has not acknowledged
