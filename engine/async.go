@@ -93,14 +93,15 @@ const (
 	FunctionDestinationPrefix = "function:"
 )
 
-// passing reports whether an asynchronous attempt's error is a passing
-// condition of the platform, after which the event waits and is tried
-// again without using up an attempt: a throttle, or a store that cannot
-// be reached now (the function's code could not be read while a cluster
-// elects new stream leaders, say). Lambda retries its own 500-series
-// errors alike; dead-lettering the event would report a function failure
-// that never happened.
-func passing(err error) bool {
+// IsPassing reports whether an error from Invoke is a passing condition of
+// the platform, not a failure of the function, which never ran: a throttle
+// (ErrThrottled), or a store that cannot be reached now (the function's
+// code could not be read while a cluster elects new stream leaders, say).
+// An asynchronous event or an event source's batch then waits and is
+// tried again without using up an attempt, as Lambda retries its own
+// 500-series errors; counting it as a failure would report one that never
+// happened.
+func IsPassing(err error) bool {
 	return errors.Is(err, ErrThrottled) || errors.Is(err, store.ErrUnavailable)
 }
 
@@ -110,7 +111,7 @@ func (e *Engine) startAsync() error {
 		Store:         e.store,
 		Invoke:        e.asyncInvoke,
 		EventConfig:   e.queueEventConfig,
-		IsThrottle:    passing,
+		IsThrottle:    IsPassing,
 		Workers:       e.cfg.Async.Workers,
 		RetryDelay:    e.cfg.Async.RetryDelay,
 		ThrottleDelay: e.cfg.Async.ThrottleDelay,

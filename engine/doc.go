@@ -37,7 +37,8 @@
 // ErrThrottled, ErrInvalidFunction, ErrInvalidModule (a *ModuleError says
 // why), ErrPayloadTooLarge, ErrClosed... A function that ran and failed is
 // not an Invoke error: it is Result.FunctionError, which unwraps to
-// ErrTimeout, ErrTrap, ErrMemoryLimit and the like.
+// ErrTimeout, ErrTrap, ErrMemoryLimit and the like. IsPassing says which
+// Invoke errors are worth waiting out (a throttle, an unreachable store).
 //
 // Storage is in memory unless Config.DataDir names a directory, where the
 // engine keeps its functions, code, key-value data, async queue and

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/flintfaas/flint/engine"
-	"github.com/flintfaas/flint/engine/store"
 	"github.com/flintfaas/flint/eventsource/filter"
 	"github.com/flintfaas/flint/internal/jsonstr"
 	"github.com/flintfaas/flint/internal/uuid"
@@ -345,20 +344,19 @@ func (p *poller) process(batch []*pending) {
 	var res *engine.Result
 	var err error
 	wait := 10 * time.Millisecond
-retry:
 	for {
 		// Not the poller's context: a stopping poller lets a running
 		// invocation finish, as the server lets requests in flight finish.
 		res, err = p.mgr.cfg.Engine.Invoke(context.WithoutCancel(p.ctx), p.m.Function, event)
-		switch {
-		case errors.Is(err, engine.ErrThrottled):
-			p.stats.setResult("PROBLEM: Function call throttled; the mapping slows down")
-		case errors.Is(err, store.ErrUnavailable):
-			p.stats.setResult("PROBLEM: Function could not be started: the store is unavailable; the mapping waits")
-		default:
-			break retry
+		if !engine.IsPassing(err) {
+			break
 		}
 		p.stats.throttles.Add(1)
+		if errors.Is(err, engine.ErrThrottled) {
+			p.stats.setResult("PROBLEM: Function call throttled; the mapping slows down")
+		} else {
+			p.stats.setResult("PROBLEM: Function could not be started: the store is unavailable; the mapping waits")
+		}
 		for _, r := range batch {
 			_ = r.msg.InProgress()
 		}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -62,11 +63,8 @@ func run(ctx context.Context, path string, args []string) (int, error) {
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
 		WithFSConfig(wazero.NewFSConfig().WithDirMount("/", "/"))
 	for _, kv := range os.Environ() {
-		for i := range len(kv) {
-			if kv[i] == '=' {
-				cfg = cfg.WithEnv(kv[:i], kv[i+1:])
-				break
-			}
+		if name, value, ok := strings.Cut(kv, "="); ok {
+			cfg = cfg.WithEnv(name, value)
 		}
 	}
 	_, err = r.InstantiateModule(ctx, mod, cfg)
